@@ -1,0 +1,3 @@
+module go_app
+
+go 1.24

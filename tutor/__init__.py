@@ -1,0 +1,3 @@
+"""tutor: learn how Docker images are built, by building them."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,130 @@
+"""`tutor build`: a real build, one line per step as it happens."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from tutor import fmt, paths
+from tutor.engine import labels
+from tutor.engine.build import Build, BuildRequest
+from tutor.engine.events import (
+    STEP_EVENTS,
+    BuildFailed,
+    BuildSucceeded,
+    ContextSent,
+    StepFinished,
+    StepOutput,
+    StepStarted,
+    to_dict,
+)
+from tutor.engine.record import BuildRecord, StepState
+
+EXIT_OK, EXIT_FAILED, EXIT_NO_ENGINE = 0, 1, 2
+STATUS_WORD = {"cached": "CACHED", "built": "BUILT", "failed": "FAILED", "running": "RUNNING"}
+_COLOUR = {"CACHED": "\x1b[32m", "BUILT": "\x1b[33m", "FAILED": "\x1b[31;1m", "RUNNING": "\x1b[36m"}
+
+
+def step_line(state: StepState, colour: bool = False, width: int = 46) -> str:
+    word = STATUS_WORD.get(state.status, state.status.upper())
+    shown = f"{_COLOUR[word]}{word:<7}\x1b[0m" if colour and word in _COLOUR else f"{word:<7}"
+    n = f"{state.step}/{state.total}"
+    stage = f"[{state.stage_name or f'stage {state.stage}'}] " if state.stage_name or state.stage else ""
+    instruction = fmt.ellipsize(stage + state.instruction, width)
+    size = fmt.size(state.size) if state.status in ("cached", "built") else ""
+    return f"{n:>5}  {shown}  {instruction:<{width}}  {fmt.seconds(state.seconds):>6}  {size:>9}".rstrip()
+
+
+def request_from_args(path: str, dockerfile: str | None, tag: str | None, no_cache: bool, engine: str | None) -> BuildRequest:
+    context = Path(path)
+    seat = paths.seat_name()
+    df_name = Path(dockerfile).name if dockerfile else "Dockerfile"
+    return BuildRequest(
+        context=context,
+        dockerfile=dockerfile,
+        tag=tag or labels.seat_tag(seat, context.resolve().name, df_name),
+        nocache=no_cache,
+        labels=labels.managed_labels(seat, kind="build"),
+        engine=engine,
+    )
+
+
+def run(
+    path: str,
+    dockerfile: str | None = None,
+    tag: str | None = None,
+    as_json: bool = False,
+    no_cache: bool = False,
+    verbose: bool = False,
+    engine: str | None = None,
+    out: TextIO = sys.stdout,
+) -> int:
+    request = request_from_args(path, dockerfile, tag, no_cache, engine)
+    record = BuildRecord()
+    colour = out.isatty() and not as_json
+    for event in Build(request).events():
+        state = record.apply(event)
+        if as_json:
+            extra = {}
+            if isinstance(event, STEP_EVENTS) and state is not None:
+                extra = {
+                    "step": state.step,
+                    "total": state.total,
+                    "instruction": state.instruction,
+                    "cached": state.status == "cached",
+                }
+            print(json.dumps(to_dict(event, **extra)), file=out, flush=True)
+            continue
+        _print_human(event, state, record, out, colour, verbose)
+    if record.result is not None:
+        return EXIT_OK
+    failure = record.failure
+    return EXIT_NO_ENGINE if failure is not None and failure.engine_lost and not record.steps else EXIT_FAILED
+
+
+def _print_human(event, state, record: BuildRecord, out: TextIO, colour: bool, verbose: bool) -> None:
+    if isinstance(event, ContextSent):
+        print(f"context: {event.files} files, {fmt.size(event.bytes)} sent to the engine", file=out, flush=True)
+    elif isinstance(event, StepStarted) and colour and state is not None:
+        print(step_line(state, colour) + "\r", end="", file=out, flush=True)
+    elif isinstance(event, StepFinished) and state is not None:
+        print(("\x1b[2K" if colour else "") + step_line(state, colour), file=out, flush=True)
+    elif isinstance(event, StepOutput) and verbose:
+        print(f"        | {event.text}", file=out, flush=True)
+    elif isinstance(event, BuildFailed):
+        _print_failure(event, state, record, out, colour)
+    elif isinstance(event, BuildSucceeded):
+        total = record.total or len(record.steps)
+        tags = ", ".join(event.tags) if event.tags else event.image_id
+        print(
+            f"{record.cache_hits}/{total} steps from cache · {fmt.seconds(event.seconds)} total · "
+            f"image {fmt.size(event.image_size)} ({tags})",
+            file=out,
+            flush=True,
+        )
+
+
+def _print_failure(event: BuildFailed, state: StepState | None, record: BuildRecord, out: TextIO, colour: bool) -> None:
+    if state is not None:
+        print(("\x1b[2K" if colour else "") + step_line(state, colour), file=out, flush=True)
+    if event.cancelled:
+        print("build cancelled", file=out, flush=True)
+        return
+    if event.engine_lost and not record.steps:
+        print(f"error: {event.message}", file=out, flush=True)
+        if event.fix:
+            print(f"fix: {event.fix}", file=out, flush=True)
+        return
+    where = ""
+    if state is not None and state.tail:
+        for line in state.tail:
+            print(f"        | {line}", file=out)
+    if state is not None:
+        where = f"step {state.step}/{state.total} ({fmt.ellipsize(state.instruction, 60)}) failed: "
+    elif event.line:
+        where = f"Dockerfile line {event.line}: "
+    print(f"error: {where}{event.message}", file=out, flush=True)
+    if event.fix:
+        print(f"fix: {event.fix}", file=out, flush=True)

@@ -1,0 +1,48 @@
+"""`tutor doctor`: what blocks the course on this machine, and how to fix it."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from typing import TextIO
+
+from tutor import fmt
+from tutor.engine.doctor import DoctorReport, check
+
+
+def render(report: DoctorReport) -> list[str]:
+    lines: list[str] = []
+    e = report.engine
+    if e.reachable:
+        lines.append(f"OK       engine      Docker {e.version} (API {e.api_version}, {e.storage_driver}) at {e.url}")
+    else:
+        lines.append(f"PROBLEM  engine      not reachable at {e.url}")
+    for image in report.images:
+        mark = "PROBLEM" if image.state == "missing" else ("NOTE" if image.state == "stand-in" else "OK")
+        detail = image.state
+        if image.size:
+            detail += f", {fmt.size(image.size)}"
+        if image.note:
+            detail += f" ({image.note})"
+        lines.append(f"{mark:<8} image       {image.name}: {detail}")
+    if report.disk_free is not None:
+        lines.append(f"{'OK':<8} disk        {fmt.size(report.disk_free)} free on {report.disk_path}")
+    for problem in report.problems:
+        lines.append("")
+        lines.append(f"problem: {problem.what}")
+        lines.append(f"fix:     {problem.fix}")
+    lines.append("")
+    lines.append("ready for the course" if report.ok else "not ready: fix the problems above, then run `tutor doctor` again")
+    return lines
+
+
+def run(as_json: bool = False, engine: str | None = None, out: TextIO = sys.stdout) -> int:
+    report = check(engine)
+    if as_json:
+        data = asdict(report)
+        data["ok"] = report.ok
+        print(json.dumps(data, indent=2), file=out)
+    else:
+        print("\n".join(render(report)), file=out)
+    return 0 if report.ok else 1

@@ -1,0 +1,48 @@
+"""`tutor images status | pull | stand-in`: the base images the course builds on."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from tutor import fmt
+from tutor.engine import baseimages
+from tutor.engine.client import EngineUnavailable, connect
+
+
+def run(action: str, force: bool = False, engine: str | None = None, out: TextIO = sys.stdout) -> int:
+    try:
+        api = connect(engine)
+    except EngineUnavailable as exc:
+        print(f"error: {exc.problem.reason}\nfix: {exc.problem.fix}", file=out)
+        return 2
+    try:
+        if action == "status":
+            statuses = baseimages.status(api)
+            for s in statuses:
+                size = f"  {fmt.size(s.size)}" if s.size else ""
+                note = f"  ({s.note})" if s.note else ""
+                print(f"{s.name:<22} {s.state:<9}{size}{note}", file=out)
+            missing = baseimages.missing(statuses)
+            if missing:
+                print("fix: `tutor images pull`, or `tutor images stand-in` without a registry", file=out)
+            return 1 if missing else 0
+        if action == "pull":
+            try:
+                for line in baseimages.pull(api):
+                    print(line, file=out, flush=True)
+            except baseimages.PullFailed:
+                return 1
+            return 0
+        if action == "stand-in":
+            try:
+                for line in baseimages.make_standins(api, force=force):
+                    print(line, file=out, flush=True)
+            except baseimages.StandInFailed as exc:
+                print(f"error: {exc}", file=out)
+                return 1
+            return 0
+    finally:
+        api.close()
+    print(f"unknown action {action}", file=out)
+    return 2

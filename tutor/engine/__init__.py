@@ -1,0 +1,1 @@
+"""Docker-facing layer of the tutor.  Never imports Textual."""

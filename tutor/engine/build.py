@@ -1,0 +1,169 @@
+"""Run a real build on the engine and stream typed events as it happens."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docker
+from docker.errors import APIError, DockerException
+
+from tutor.engine import layers
+from tutor.engine.client import (
+    EngineUnavailable,
+    diagnose,
+    engine_url,
+    forget_thread_client,
+    new_client,
+    thread_client,
+)
+from tutor.engine.context import ContextError, pack, resolve
+from tutor.engine.events import BuildEvent, BuildFailed, BuildSucceeded, ContextSent, StepFinished
+from tutor.engine.stream import StreamParser
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    context: Path
+    dockerfile: str | Path | None = None  # relative to the context, or absolute
+    tag: str | None = None
+    nocache: bool = False
+    labels: Mapping[str, str] = field(default_factory=dict)
+    engine: str | None = None  # engine URL; None: DOCKER_HOST or the active context
+
+
+class BuildCancelled(Exception):
+    pass
+
+
+class Build:
+    """One build.  Iterate ``events()`` in a worker; ``cancel()`` from any thread.
+
+    Each build has its own HTTP client so that cancelling can close its
+    connection (the engine then stops the build and removes its containers)
+    without disturbing other builds.
+    """
+
+    def __init__(self, request: BuildRequest, clock: Callable[[], float] = time.monotonic) -> None:
+        self.request = request
+        self._clock = clock
+        self._cancelled = threading.Event()
+        self._api: docker.APIClient | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+        with self._lock:
+            api = self._api
+        if api is not None:
+            try:
+                api.close()  # breaks the blocked read of the stream
+            except Exception:
+                pass
+
+    def events(self) -> Iterator[BuildEvent]:
+        started = self._clock()
+        req = self.request
+        try:
+            context, dockerfile = resolve(req.context, req.dockerfile)
+        except ContextError as exc:
+            yield BuildFailed(str(exc))
+            return
+        try:
+            warm = thread_client(req.engine)
+        except EngineUnavailable as exc:
+            yield BuildFailed(exc.problem.reason, engine_lost=True, fix=exc.problem.fix)
+            return
+        try:
+            packed = pack(context, dockerfile)
+        except ContextError as exc:
+            yield BuildFailed(str(exc))
+            return
+        yield ContextSent(packed.files, packed.bytes)
+        api = new_client(engine_url(req.engine), version=warm.api_version, timeout=None)
+        with self._lock:
+            self._api = api
+        parser = StreamParser(labels=dict(req.labels))
+        try:
+            if self.cancelled:
+                raise BuildCancelled()
+            stream = api.build(
+                fileobj=packed.archive,
+                custom_context=True,
+                dockerfile=packed.dockerfile,
+                tag=req.tag,
+                nocache=req.nocache,
+                rm=True,
+                forcerm=True,
+                decode=True,
+                labels=dict(req.labels) or None,
+            )
+            for chunk in stream:
+                for event in parser.feed(chunk, self._clock()):
+                    if isinstance(event, StepFinished):
+                        event = layers.with_size(warm, event, parser)
+                    yield event
+                if self.cancelled:
+                    raise BuildCancelled()
+            tail = parser.finish(self._clock())
+            if self.cancelled:
+                raise BuildCancelled()
+            yield from tail
+        except (BuildCancelled, GeneratorExit) as exc:
+            if isinstance(exc, GeneratorExit):
+                api.close()
+                raise
+            yield BuildFailed("Build cancelled.", step=parser.step.number if parser.step else None, cancelled=True)
+            return
+        except APIError as exc:
+            yield BuildFailed(_api_message(exc))
+            return
+        except DockerException as exc:  # e.g. an invalid tag, refused before sending
+            yield BuildFailed(str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001 - the connection broke: the engine went away
+            if self.cancelled:
+                yield BuildFailed("Build cancelled.", cancelled=True)
+                return
+            forget_thread_client(req.engine)
+            problem = diagnose(engine_url(req.engine), exc)
+            yield BuildFailed(
+                f"Lost the connection to the Docker engine during the build. {problem.reason}",
+                step=parser.step.number if parser.step else None,
+                engine_lost=True,
+                fix=problem.fix,
+            )
+            return
+        finally:
+            packed.close()
+            with self._lock:
+                self._api = None
+            api.close()
+        if parser.failed or parser.image_id is None:
+            return
+        image_size = layers.image_size(warm, parser.image_id)
+        yield BuildSucceeded(
+            image_id=parser.image_id[:12],
+            tags=tuple(parser.tags),
+            image_size=image_size,
+            seconds=round(self._clock() - started, 3),
+        )
+
+
+def _api_message(exc: APIError) -> str:
+    explanation = exc.explanation
+    if isinstance(explanation, bytes):
+        explanation = explanation.decode("utf-8", "replace")
+    return str(explanation or exc).strip()
+
+
+def build(request: BuildRequest) -> Iterator[BuildEvent]:
+    """Convenience: the events of a new build of ``request``."""
+    return Build(request).events()

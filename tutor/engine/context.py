@@ -1,0 +1,74 @@
+"""The build context: which files the engine receives, honouring .dockerignore."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from docker.api.build import process_dockerfile
+from docker.utils.build import create_archive, exclude_paths
+
+
+class ContextError(Exception):
+    """The context or Dockerfile cannot be used; the message says why."""
+
+
+def dockerignore_patterns(context: Path) -> list[str]:
+    """The patterns of ``.dockerignore``, read the way the SDK reads them."""
+    path = context / ".dockerignore"
+    if not path.is_file():
+        return []
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
+
+
+def context_files(context: Path, dockerfile: str = "Dockerfile") -> list[str]:
+    """Relative paths (POSIX) of every file sent to the engine, sorted."""
+    return sorted(exclude_paths(str(context), dockerignore_patterns(context), dockerfile=dockerfile))
+
+
+@dataclass
+class PackedContext:
+    archive: IO[bytes]
+    dockerfile: str  # name of the Dockerfile inside the archive
+    files: int
+    bytes: int
+
+    def close(self) -> None:
+        self.archive.close()
+
+
+def resolve(context: Path, dockerfile: str | Path | None) -> tuple[Path, Path]:
+    """Absolute context folder and Dockerfile, or ContextError naming what is wrong."""
+    ctx = Path(context).expanduser()
+    if not ctx.exists():
+        raise ContextError(f"The build context {ctx} does not exist.")
+    if not ctx.is_dir():
+        raise ContextError(f"The build context {ctx} is not a folder.")
+    ctx = ctx.resolve()
+    df = Path(dockerfile) if dockerfile else Path("Dockerfile")
+    df_path = df if df.is_absolute() else ctx / df
+    if not df_path.is_file():
+        raise ContextError(f"No Dockerfile at {df_path}.")
+    return ctx, df_path
+
+
+def pack(context: Path, dockerfile: Path) -> PackedContext:
+    """Tar the context the way `docker build` does (the Dockerfile may lie outside it)."""
+    name, outside = process_dockerfile(str(dockerfile), str(context))
+    patterns = dockerignore_patterns(context)
+    extra: list[tuple[str, str]] = []
+    if outside is not None:
+        extra = [(".dockerignore", "\n".join((patterns or [".dockerignore"]) + [name])), (name, outside)]
+    try:
+        files = sorted(exclude_paths(str(context), patterns, dockerfile=name))
+        archive = create_archive(str(context), files=files, fileobj=tempfile.TemporaryFile(), extra_files=extra)
+    except OSError as exc:
+        raise ContextError(f"Cannot read the build context: {exc}") from exc
+    archive.seek(0, os.SEEK_END)
+    size = archive.tell()
+    archive.seek(0)
+    return PackedContext(archive, name, len(files), size)

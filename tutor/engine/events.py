@@ -1,0 +1,122 @@
+"""Typed events of a build.  The headless CLI and the TUI consume the same stream.
+
+Every event is a frozen dataclass with a ``type`` name used by ``--json``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar, Union
+
+
+@dataclass(frozen=True)
+class ContextSent:
+    """The build context was packed and handed to the engine."""
+
+    type: ClassVar[str] = "context"
+    files: int
+    bytes: int
+
+
+@dataclass(frozen=True)
+class StepStarted:
+    type: ClassVar[str] = "step_started"
+    step: int
+    total: int
+    instruction: str  # as written in the Dockerfile, e.g. "COPY . ."
+    stage: int  # 0-based stage index (one per FROM)
+    stage_name: str | None  # "builder" for `FROM ... AS builder`
+
+
+@dataclass(frozen=True)
+class StepCached:
+    type: ClassVar[str] = "step_cached"
+    step: int
+
+
+@dataclass(frozen=True)
+class StepRunning:
+    """The step runs in a temporary container."""
+
+    type: ClassVar[str] = "step_running"
+    step: int
+    container_id: str
+
+
+@dataclass(frozen=True)
+class StepOutput:
+    type: ClassVar[str] = "step_output"
+    step: int | None
+    text: str  # with the engine's ANSI colours, for display
+    plain: str  # colours stripped, for matching
+
+
+@dataclass(frozen=True)
+class StepFinished:
+    type: ClassVar[str] = "step_finished"
+    step: int
+    image_id: str  # short id of the image this step produced
+    seconds: float
+    cached: bool
+    size: int | None = None  # bytes this step's layer adds; 0 for metadata-only steps
+
+
+@dataclass(frozen=True)
+class PullProgress:
+    type: ClassVar[str] = "pull"
+    status: str
+    layer: str | None = None
+    current: int | None = None
+    total: int | None = None
+
+
+@dataclass(frozen=True)
+class EngineWarning:
+    type: ClassVar[str] = "warning"
+    message: str
+
+
+@dataclass(frozen=True)
+class BuildFailed:
+    type: ClassVar[str] = "failed"
+    message: str
+    step: int | None = None  # failing step, when known
+    line: int | None = None  # Dockerfile line, when the engine names one
+    engine_lost: bool = False  # the engine went away mid-build
+    cancelled: bool = False
+    fix: str | None = None  # what the learner can do about it, when known
+    seconds: float | None = None  # how long the failing step ran
+
+
+@dataclass(frozen=True)
+class BuildSucceeded:
+    type: ClassVar[str] = "succeeded"
+    image_id: str
+    tags: tuple[str, ...] = ()
+    image_size: int | None = None
+    seconds: float = 0.0
+
+
+BuildEvent = Union[
+    ContextSent,
+    StepStarted,
+    StepCached,
+    StepRunning,
+    StepOutput,
+    StepFinished,
+    PullProgress,
+    EngineWarning,
+    BuildFailed,
+    BuildSucceeded,
+]
+
+STEP_EVENTS = (StepStarted, StepCached, StepRunning, StepOutput, StepFinished)
+
+
+def to_dict(event: BuildEvent, **extra: Any) -> dict[str, Any]:
+    """The event as a JSON-ready dict with its ``type`` first."""
+    data: dict[str, Any] = {"type": event.type}
+    data.update(asdict(event))
+    data.update(extra)
+    return data
+

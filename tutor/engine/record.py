@@ -1,0 +1,150 @@
+"""Fold a build's events into the state of every step: what the panes and the CLI show."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from tutor.engine.events import (
+    BuildEvent,
+    BuildFailed,
+    BuildSucceeded,
+    ContextSent,
+    StepCached,
+    StepFinished,
+    StepOutput,
+    StepRunning,
+    StepStarted,
+)
+
+WAITING, RUNNING, CACHED, BUILT, FAILED = "waiting", "running", "cached", "built", "failed"
+
+
+@dataclass
+class StepState:
+    step: int
+    total: int
+    instruction: str
+    stage: int = 0
+    stage_name: str | None = None
+    status: str = RUNNING
+    seconds: float | None = None
+    size: int | None = None
+    image_id: str | None = None
+    container_id: str | None = None
+    error: str | None = None
+    output_lines: int = 0
+    tail: deque[str] = field(default_factory=lambda: deque(maxlen=12))  # last output lines, for errors
+
+    @property
+    def keyword(self) -> str:
+        return self.instruction.split(None, 1)[0].upper() if self.instruction else ""
+
+    @property
+    def is_from(self) -> bool:
+        return self.keyword == "FROM"
+
+
+@dataclass
+class BuildRecord:
+    """Everything known about one build so far.  ``apply`` each event in order."""
+
+    steps: dict[int, StepState] = field(default_factory=dict)
+    total: int | None = None
+    context_files: int | None = None
+    context_bytes: int | None = None
+    failure: BuildFailed | None = None
+    result: BuildSucceeded | None = None
+    orphan_output: list[str] = field(default_factory=list)  # output outside any step (e.g. errors)
+
+    def apply(self, event: BuildEvent) -> StepState | None:
+        """Update from one event; returns the step it touched, if any."""
+        if isinstance(event, StepStarted):
+            self.total = event.total
+            state = StepState(event.step, event.total, event.instruction, event.stage, event.stage_name)
+            self.steps[event.step] = state
+            return state
+        if isinstance(event, StepCached):
+            state = self.steps.get(event.step)
+            if state:
+                state.status = CACHED
+            return state
+        if isinstance(event, StepRunning):
+            state = self.steps.get(event.step)
+            if state:
+                state.container_id = event.container_id
+            return state
+        if isinstance(event, StepOutput):
+            state = self.steps.get(event.step) if event.step is not None else None
+            if state:
+                state.output_lines += 1
+                state.tail.append(event.plain)
+            elif len(self.orphan_output) < 50:
+                self.orphan_output.append(event.plain)
+            return state
+        if isinstance(event, StepFinished):
+            state = self.steps.get(event.step)
+            if state:
+                state.status = CACHED if event.cached else BUILT
+                state.seconds = event.seconds
+                state.size = event.size
+                state.image_id = event.image_id
+            return state
+        if isinstance(event, ContextSent):
+            self.context_files, self.context_bytes = event.files, event.bytes
+            return None
+        if isinstance(event, BuildFailed):
+            self.failure = event
+            state = self.steps.get(event.step) if event.step is not None else None
+            if state:
+                state.status = FAILED
+                state.error = event.message
+                state.seconds = event.seconds
+            return state
+        if isinstance(event, BuildSucceeded):
+            self.result = event
+        return None
+
+    # -- summaries -------------------------------------------------------------------------
+
+    @property
+    def finished(self) -> bool:
+        return self.failure is not None or self.result is not None
+
+    @property
+    def ordered(self) -> list[StepState]:
+        return [self.steps[k] for k in sorted(self.steps)]
+
+    @property
+    def cache_hits(self) -> int:
+        return sum(1 for s in self.steps.values() if s.status == CACHED)
+
+    @property
+    def rebuilt(self) -> int:
+        return sum(1 for s in self.steps.values() if s.status == BUILT)
+
+    @property
+    def first_miss(self) -> StepState | None:
+        """The first step the engine rebuilt instead of taking from the cache."""
+        for state in self.ordered:
+            if state.status in (BUILT, FAILED) and not state.is_from:
+                return state
+        return None
+
+    @property
+    def stages(self) -> list[tuple[int, str | None]]:
+        seen: dict[int, str | None] = {}
+        for s in self.ordered:
+            seen.setdefault(s.stage, s.stage_name)
+        return sorted(seen.items())
+
+    @property
+    def final_stage(self) -> int | None:
+        stages = self.stages
+        return stages[-1][0] if stages else None
+
+    @property
+    def final_layers_size(self) -> int:
+        """Sum of the layer sizes of the stage that becomes the image (FROM counts its base)."""
+        final = self.final_stage
+        return sum(s.size or 0 for s in self.steps.values() if s.stage == final)

@@ -1,0 +1,231 @@
+"""Parse the classic builder's JSON stream into typed build events.
+
+Pure: no engine, no clock.  The caller feeds each decoded chunk with the time it
+arrived, so recorded streams replay to the very same events.
+
+What the stream looks like (docker 20.10, ``APIClient.build(decode=True)``)::
+
+    {"stream": "Step 3/9 : WORKDIR /app"}      the newline often comes in a chunk of its own
+    {"stream": "\\n"}
+    {"stream": " ---> Using cache\\n"}
+    {"stream": " ---> Running in 4f1c2a\\n"}     a temporary container runs the step
+    {"stream": "...output of RUN...\\n"}
+    {"stream": " ---> 9b0e77a1c2d3\\n"}          the image this step produced
+    {"aux": {"ID": "sha256:..."}}
+    {"stream": "Successfully built 9b0e77a1c2d3\\n"}
+    {"errorDetail": {"message": "..."}, "error": "..."}   failures arrive in-band
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from collections.abc import Mapping
+from typing import Any
+
+from tutor.engine.events import (
+    BuildEvent,
+    BuildFailed,
+    EngineWarning,
+    PullProgress,
+    StepCached,
+    StepFinished,
+    StepOutput,
+    StepRunning,
+    StepStarted,
+)
+
+ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
+STEP_RE = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
+RESULT_RE = re.compile(r"^ ---> ([0-9a-f]{12,64})\s*$")
+USING_CACHE_RE = re.compile(r"^ ---> Using cache\s*$")
+RUNNING_RE = re.compile(r"^ ---> Running in ([0-9a-f]{12,64})\s*$")
+REMOVING_RE = re.compile(r"^Removing intermediate container [0-9a-f]+\s*$")
+BUILT_RE = re.compile(r"^Successfully built ([0-9a-f]{12,64})\s*$")
+TAGGED_RE = re.compile(r"^Successfully tagged (\S+)\s*$")
+FROM_AS_RE = re.compile(r"^FROM\s+(?:--\S+\s+)*\S+(?:\s+AS\s+(\S+))?\s*$", re.IGNORECASE)
+LINE_RE = re.compile(r"\bline (\d+)\b")
+# Messages of the builder itself start a line even when the previous output did not end one.
+_BUILDER_PREFIXES = (" ---> ", "Step ", "Removing intermediate container ", "Successfully ")
+
+
+def strip_ansi(text: str) -> str:
+    return ANSI_RE.sub("", text)
+
+
+def _display_line(line: str) -> str:
+    """A line as a terminal would leave it: after a carriage return, only the last redraw shows."""
+    line = line.rstrip("\r")
+    if "\r" in line:
+        line = line.rsplit("\r", 1)[-1]
+    return line
+
+
+@dataclass
+class _OpenStep:
+    number: int
+    started: float
+    cached: bool = False
+    hidden: bool = False
+
+
+def _label_instructions(labels: Mapping[str, str]) -> set[str]:
+    return {f"LABEL {key}={value}" for key, value in labels.items()}
+
+
+@dataclass
+class StreamParser:
+    """Feed chunks in arrival order; collect events.  One parser per build.
+
+    ``labels`` are the labels passed to the build: the classic builder appends
+    one ``LABEL k=v`` step per label to the Dockerfile.  Those steps are the
+    tutor's bookkeeping, not the learner's, so they are hidden and ``total``
+    counts only the Dockerfile's own steps.
+    """
+
+    labels: Mapping[str, str] = field(default_factory=dict)
+    step: _OpenStep | None = None
+    stage: int = -1
+    stage_name: str | None = None
+    image_id: str | None = None
+    tags: list[str] = field(default_factory=list)
+    from_steps: set[int] = field(default_factory=set)
+    failed: bool = False
+    _buffer: str = ""
+    _last_error: str | None = None
+
+    def feed(self, chunk: Any, now: float) -> list[BuildEvent]:
+        if not isinstance(chunk, dict):
+            return []  # not a JSON object: nothing the builder documents; ignore it
+        events: list[BuildEvent] = []
+        if "stream" in chunk and isinstance(chunk["stream"], str):
+            events.extend(self._feed_text(chunk["stream"], now))
+        if "aux" in chunk and isinstance(chunk["aux"], dict):
+            aux_id = chunk["aux"].get("ID")
+            if isinstance(aux_id, str):
+                self.image_id = aux_id.split(":", 1)[-1]
+        if "status" in chunk and isinstance(chunk["status"], str):
+            if self.step:  # the base image had to be pulled: not from the local store
+                self.step.cached = False
+            detail = chunk.get("progressDetail") or {}
+            events.append(
+                PullProgress(
+                    status=chunk["status"],
+                    layer=chunk.get("id"),
+                    current=detail.get("current") if isinstance(detail, dict) else None,
+                    total=detail.get("total") if isinstance(detail, dict) else None,
+                )
+            )
+        message = None
+        detail = chunk.get("errorDetail")
+        if isinstance(detail, dict) and detail.get("message"):
+            message = str(detail["message"])
+        elif isinstance(chunk.get("error"), str):
+            message = chunk["error"]
+        if message is not None:
+            events.extend(self._fail(message, now))
+        return events
+
+    def finish(self, now: float) -> list[BuildEvent]:
+        """The stream ended: flush a last partial line; a build with no result failed."""
+        events = self._flush(now)
+        if not self.failed and self.image_id is None:
+            events.extend(
+                self._fail("The engine closed the build stream before the build finished.", now, engine_lost=True)
+            )
+        return events
+
+    def stage_step_is_from(self, step: int) -> bool:
+        return step in self.from_steps
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _fail(self, message: str, now: float, engine_lost: bool = False) -> list[BuildEvent]:
+        message = strip_ansi(message).strip()
+        if self.failed:
+            return []  # errorDetail and error repeat one message
+        events = self._flush(now)
+        self.failed = True
+        self._last_error = message
+        line_match = LINE_RE.search(message)
+        open_step = self.step if self.step and not self.step.hidden else None
+        self.step = None
+        events.append(
+            BuildFailed(
+                message=message,
+                step=open_step.number if open_step else None,
+                line=int(line_match.group(1)) if line_match else None,
+                engine_lost=engine_lost,
+                seconds=round(now - open_step.started, 3) if open_step else None,
+            )
+        )
+        return events
+
+    def _feed_text(self, text: str, now: float) -> list[BuildEvent]:
+        events: list[BuildEvent] = []
+        if self._buffer and text.startswith(_BUILDER_PREFIXES):
+            events.extend(self._flush(now))
+        self._buffer += text
+        while "\n" in self._buffer:
+            line, self._buffer = self._buffer.split("\n", 1)
+            events.extend(self._line(line, now))
+        return events
+
+    def _flush(self, now: float) -> list[BuildEvent]:
+        if not self._buffer:
+            return []
+        line, self._buffer = self._buffer, ""
+        return self._line(line, now)
+
+    def _line(self, raw: str, now: float) -> list[BuildEvent]:
+        text = _display_line(raw)
+        plain = strip_ansi(text)
+        m = STEP_RE.match(plain)
+        if m:
+            return self._start_step(int(m.group(1)), int(m.group(2)), m.group(3).strip(), now)
+        if USING_CACHE_RE.match(plain) and self.step:
+            self.step.cached = True
+            return [] if self.step.hidden else [StepCached(self.step.number)]
+        m = RUNNING_RE.match(plain)
+        if m and self.step:
+            return [] if self.step.hidden else [StepRunning(self.step.number, m.group(1))]
+        m = RESULT_RE.match(plain)
+        if m and self.step:
+            done = self.step
+            self.step = None
+            if done.hidden:
+                return []
+            # FROM takes the base image from the local store: nothing is rebuilt.
+            return [StepFinished(done.number, m.group(1), round(now - done.started, 3), done.cached)]
+        if REMOVING_RE.match(plain):
+            return []
+        m = BUILT_RE.match(plain)
+        if m:
+            self.image_id = self.image_id or m.group(1)
+            return []
+        m = TAGGED_RE.match(plain)
+        if m:
+            self.tags.append(m.group(1))
+            return []
+        if not plain.strip() and not self.step:
+            return []
+        if plain.startswith("[WARNING]") or plain.startswith(" ---> [Warning]"):
+            return [EngineWarning(plain.replace(" ---> ", "", 1).strip())]
+        return [StepOutput(self.step.number if self.step else None, text, plain)]
+
+    def _start_step(self, number: int, total: int, instruction: str, now: float) -> list[BuildEvent]:
+        events: list[BuildEvent] = []
+        if self.labels and number > total - len(self.labels) and instruction in _label_instructions(self.labels):
+            self.step = _OpenStep(number, now, hidden=True)
+            return events
+        total -= len(self.labels)
+        m = FROM_AS_RE.match(instruction)
+        if m:
+            self.stage += 1
+            self.stage_name = m.group(1)
+            self.from_steps.add(number)
+        if self.stage < 0:  # ARG before the first FROM
+            self.stage = 0
+        self.step = _OpenStep(number, now, cached=bool(m))
+        events.append(StepStarted(number, total, instruction, self.stage, self.stage_name))
+        return events

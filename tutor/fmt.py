@@ -1,0 +1,28 @@
+"""Small formatting helpers shared by the CLI and the UI (pure)."""
+
+from __future__ import annotations
+
+
+def size(num: int | None) -> str:
+    """Bytes in decimal units, as `docker images` prints them (1 MB = 1,000,000 B)."""
+    if num is None:
+        return "?"
+    if num < 1000:
+        return f"{num} B"
+    value = float(num)
+    for unit in ("kB", "MB", "GB", "TB"):
+        value /= 1000.0
+        if value < 1000 or unit == "TB":
+            return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
+    return f"{num} B"  # unreachable
+
+
+def seconds(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:.1f}s" if value < 60 else f"{int(value // 60)}m{value % 60:04.1f}s"
+
+
+def ellipsize(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
