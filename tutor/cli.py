@@ -1,16 +1,30 @@
-"""Command line: `tutor` opens the course; subcommands do the same work headless."""
+"""Command line: `tutor` opens the course; subcommands do the same work headless.
+
+Each subcommand lives in ``tutor/commands/<name>.py`` and provides
+``add_parser(subparsers)`` and ``run(args) -> int``.  Command modules import
+their heavy dependencies inside ``run`` so that start-up stays fast.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import sys
 import traceback
 from collections.abc import Sequence
 
 from tutor import __version__
 
+# In the order `tutor --help` lists them.
+COMMANDS = ("build", "run", "clean", "doctor", "images", "lessons", "progress", "watch", "kiosk", "serve")
 
-def _parser() -> argparse.ArgumentParser:
+
+def _available() -> list[str]:
+    return [name for name in COMMANDS if importlib.util.find_spec(f"tutor.commands.{name}") is not None]
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tutor",
         description="Learn how Docker images are built, by building them. Run without a command to open the course.",
@@ -19,55 +33,20 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--lessons", metavar="DIR", help="use the course in DIR instead of the shipped one")
     parser.add_argument("--engine", metavar="URL", help="Docker engine to use (default: DOCKER_HOST or the active context)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    p = sub.add_parser("build", help="build a Dockerfile and show every step as it happens")
-    p.add_argument("path", nargs="?", default=".", help="build context folder (default: .)")
-    p.add_argument("-f", "--file", dest="dockerfile", metavar="DOCKERFILE", help="Dockerfile (default: PATH/Dockerfile)")
-    p.add_argument("-t", "--tag", help="name the image (default: tutor/<seat>/<folder>:latest)")
-    p.add_argument("--json", action="store_true", help="one JSON object per event")
-    p.add_argument("--no-cache", action="store_true", help="do not use the layer cache")
-    p.add_argument("-v", "--verbose", action="store_true", help="also print the output of every step")
-
-    p = sub.add_parser("doctor", help="check the engine, the base images and the disk")
-    p.add_argument("--json", action="store_true")
-
-    p = sub.add_parser("images", help="the base images the course needs")
-    isub = p.add_subparsers(dest="images_command", metavar="ACTION", required=True)
-    isub.add_parser("status", help="present, stand-in or missing")
-    isub.add_parser("pull", help="pull them from a registry")
-    q = isub.add_parser("stand-in", help="build offline stand-ins from local ingredients")
-    q.add_argument("--force", action="store_true", help="rebuild stand-ins that exist")
+    for name in _available():
+        module = importlib.import_module(f"tutor.commands.{name}")
+        module.add_parser(sub)
     return parser
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    if args.command == "build":
-        from tutor.commands import build
-
-        return build.run(
-            args.path,
-            dockerfile=args.dockerfile,
-            tag=args.tag,
-            as_json=args.json,
-            no_cache=args.no_cache,
-            verbose=args.verbose,
-            engine=args.engine,
-        )
-    if args.command == "doctor":
-        from tutor.commands import doctor
-
-        return doctor.run(as_json=args.json, engine=args.engine)
-    if args.command == "images":
-        from tutor.commands import images
-
-        return images.run(args.images_command, force=getattr(args, "force", False), engine=args.engine)
-    from tutor.commands import app
-
-    return app.run(lessons=args.lessons, engine=args.engine)
+    name = args.command or "app"
+    module = importlib.import_module(f"tutor.commands.{name}")
+    return int(module.run(args))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
         return _dispatch(args)
     except KeyboardInterrupt:

@@ -51,7 +51,30 @@ def request_from_args(path: str, dockerfile: str | None, tag: str | None, no_cac
     )
 
 
-def run(
+def add_parser(sub) -> None:
+    p = sub.add_parser("build", help="build a Dockerfile and show every step as it happens")
+    p.add_argument("path", nargs="?", default=".", help="build context folder (default: .)")
+    p.add_argument("-f", "--file", dest="dockerfile", metavar="DOCKERFILE", help="Dockerfile (default: PATH/Dockerfile)")
+    p.add_argument("-t", "--tag", help="name the image (default: tutor/<seat>/<folder>:latest)")
+    p.add_argument("--json", action="store_true", help="one JSON object per event")
+    p.add_argument("--no-cache", action="store_true", help="do not use the layer cache")
+    p.add_argument("-v", "--verbose", action="store_true", help="also print the output of every step")
+
+
+def run(args, out: TextIO = sys.stdout) -> int:
+    return build(
+        args.path,
+        dockerfile=args.dockerfile,
+        tag=args.tag,
+        as_json=args.json,
+        no_cache=args.no_cache,
+        verbose=args.verbose,
+        engine=args.engine,
+        out=out,
+    )
+
+
+def build(
     path: str,
     dockerfile: str | None = None,
     tag: str | None = None,

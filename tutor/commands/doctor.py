@@ -37,7 +37,16 @@ def render(report: DoctorReport) -> list[str]:
     return lines
 
 
-def run(as_json: bool = False, engine: str | None = None, out: TextIO = sys.stdout) -> int:
+def add_parser(sub) -> None:
+    p = sub.add_parser("doctor", help="check the engine, the base images and the disk")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def run(args, out: TextIO = sys.stdout) -> int:
+    return doctor(as_json=args.json, engine=args.engine, out=out)
+
+
+def doctor(as_json: bool = False, engine: str | None = None, out: TextIO = sys.stdout) -> int:
     report = check(engine)
     if as_json:
         data = asdict(report)

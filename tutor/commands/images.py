@@ -10,7 +10,20 @@ from tutor.engine import baseimages
 from tutor.engine.client import EngineUnavailable, connect
 
 
-def run(action: str, force: bool = False, engine: str | None = None, out: TextIO = sys.stdout) -> int:
+def add_parser(sub) -> None:
+    p = sub.add_parser("images", help="the base images the course needs: status, pull, stand-in")
+    isub = p.add_subparsers(dest="images_command", metavar="ACTION", required=True)
+    isub.add_parser("status", help="present, stand-in or missing")
+    isub.add_parser("pull", help="pull them from a registry")
+    q = isub.add_parser("stand-in", help="build offline stand-ins from local ingredients (busybox, Go toolchain)")
+    q.add_argument("--force", action="store_true", help="rebuild stand-ins that exist")
+
+
+def run(args, out: TextIO = sys.stdout) -> int:
+    return images(args.images_command, force=getattr(args, "force", False), engine=args.engine, out=out)
+
+
+def images(action: str, force: bool = False, engine: str | None = None, out: TextIO = sys.stdout) -> int:
     try:
         api = connect(engine)
     except EngineUnavailable as exc:

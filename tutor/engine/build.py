@@ -22,7 +22,7 @@ from tutor.engine.client import (
 )
 from tutor.engine.context import ContextError, pack, resolve
 from tutor.engine.events import BuildEvent, BuildFailed, BuildSucceeded, ContextSent, StepFinished
-from tutor.engine.stream import StreamParser
+from tutor.engine.stream import StreamParser, failure
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,14 @@ class Build:
     without disturbing other builds.
     """
 
-    def __init__(self, request: BuildRequest, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        request: BuildRequest,
+        clock: Callable[[], float] = time.monotonic,
+        on_chunk: Callable[[float, object], None] | None = None,
+    ) -> None:
         self.request = request
+        self._on_chunk = on_chunk  # sees every raw chunk: used to record streams
         self._clock = clock
         self._cancelled = threading.Event()
         self._api: docker.APIClient | None = None
@@ -106,7 +112,10 @@ class Build:
                 labels=dict(req.labels) or None,
             )
             for chunk in stream:
-                for event in parser.feed(chunk, self._clock()):
+                now = self._clock()
+                if self._on_chunk is not None:
+                    self._on_chunk(now, chunk)
+                for event in parser.feed(chunk, now):
                     if isinstance(event, StepFinished):
                         event = layers.with_size(warm, event, parser)
                     yield event
@@ -122,8 +131,10 @@ class Build:
                 raise
             yield BuildFailed("Build cancelled.", step=parser.step.number if parser.step else None, cancelled=True)
             return
-        except APIError as exc:
-            yield BuildFailed(_api_message(exc))
+        except APIError as exc:  # refused before streaming, e.g. a Dockerfile parse error
+            if self._on_chunk is not None:
+                self._on_chunk(self._clock(), {"kind": "api_error", "message": _api_message(exc)})
+            yield failure(_api_message(exc))
             return
         except DockerException as exc:  # e.g. an invalid tag, refused before sending
             yield BuildFailed(str(exc))

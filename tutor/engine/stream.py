@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from collections.abc import Mapping
 from typing import Any
 
+from tutor.engine.failures import advise
 from tutor.engine.events import (
     BuildEvent,
     BuildFailed,
@@ -61,10 +62,31 @@ def _display_line(line: str) -> str:
     return line
 
 
+def failure(
+    message: str,
+    step: int | None = None,
+    instruction: str | None = None,
+    engine_lost: bool = False,
+    seconds: float | None = None,
+) -> BuildFailed:
+    """A BuildFailed with the Dockerfile line the engine named, and advice when there is some."""
+    message = strip_ansi(message).strip()
+    line_match = LINE_RE.search(message)
+    return BuildFailed(
+        message=message,
+        step=step,
+        line=int(line_match.group(1)) if line_match else None,
+        engine_lost=engine_lost,
+        seconds=seconds,
+        fix=advise(message, instruction),
+    )
+
+
 @dataclass
 class _OpenStep:
     number: int
     started: float
+    instruction: str = ""
     cached: bool = False
     hidden: bool = False
 
@@ -141,20 +163,18 @@ class StreamParser:
     # -- internals -------------------------------------------------------------------------
 
     def _fail(self, message: str, now: float, engine_lost: bool = False) -> list[BuildEvent]:
-        message = strip_ansi(message).strip()
         if self.failed:
             return []  # errorDetail and error repeat one message
         events = self._flush(now)
         self.failed = True
         self._last_error = message
-        line_match = LINE_RE.search(message)
         open_step = self.step if self.step and not self.step.hidden else None
         self.step = None
         events.append(
-            BuildFailed(
-                message=message,
+            failure(
+                message,
                 step=open_step.number if open_step else None,
-                line=int(line_match.group(1)) if line_match else None,
+                instruction=open_step.instruction if open_step else None,
                 engine_lost=engine_lost,
                 seconds=round(now - open_step.started, 3) if open_step else None,
             )
@@ -216,7 +236,7 @@ class StreamParser:
     def _start_step(self, number: int, total: int, instruction: str, now: float) -> list[BuildEvent]:
         events: list[BuildEvent] = []
         if self.labels and number > total - len(self.labels) and instruction in _label_instructions(self.labels):
-            self.step = _OpenStep(number, now, hidden=True)
+            self.step = _OpenStep(number, now, instruction, hidden=True)
             return events
         total -= len(self.labels)
         m = FROM_AS_RE.match(instruction)
@@ -226,6 +246,6 @@ class StreamParser:
             self.from_steps.add(number)
         if self.stage < 0:  # ARG before the first FROM
             self.stage = 0
-        self.step = _OpenStep(number, now, cached=bool(m))
+        self.step = _OpenStep(number, now, instruction, cached=bool(m))
         events.append(StepStarted(number, total, instruction, self.stage, self.stage_name))
         return events

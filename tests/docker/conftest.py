@@ -1,0 +1,82 @@
+"""Real-engine tests.  Without an engine they skip locally, and FAIL when
+TUTOR_REQUIRE_ENGINE=1 (as in CI): a missing engine there is a failure.
+
+At the end of the session every container and image of the test seat is
+removed, with the dangling intermediate images the builds left: the engine is
+left as it was found.  The course's base images are shared and stay.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+
+from tests.conftest import ROOT, TEST_SEAT
+from tutor.engine import baseimages, labels
+from tutor.engine.client import EngineUnavailable, connect
+
+
+def _remove_seat_objects(api: docker.APIClient, seat: str) -> None:
+    for c in api.containers(all=True, filters=labels.seat_filter(seat)):
+        api.remove_container(c["Id"], force=True, v=True)
+    # Children before parents: retry until nothing more can go.
+    for _ in range(3):
+        remaining = api.images(filters=labels.seat_filter(seat))
+        if not remaining:
+            break
+        for image in remaining:
+            try:
+                api.remove_image(image["Id"], force=True)
+            except docker.errors.APIError:
+                pass
+
+
+@pytest.fixture(scope="session")
+def engine_api() -> Iterator[docker.APIClient]:
+    try:
+        api = connect()
+    except EngineUnavailable as exc:
+        message = f"no Docker engine: {exc.problem.reason} {exc.problem.fix}"
+        if os.environ.get("TUTOR_REQUIRE_ENGINE") == "1":
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    dangling_before = {i["Id"] for i in api.images(filters={"dangling": True})}
+    yield api
+    _remove_seat_objects(api, TEST_SEAT)
+    for image in api.images(filters={"dangling": True}):
+        if image["Id"] not in dangling_before:
+            try:
+                api.remove_image(image["Id"])
+            except docker.errors.APIError:
+                pass
+    api.close()
+
+
+@pytest.fixture(scope="session")
+def base_images(engine_api: docker.APIClient) -> list[baseimages.BaseImageStatus]:
+    """The course's base images, made as offline stand-ins when no registry gave them."""
+    statuses = baseimages.status(engine_api)
+    if baseimages.missing(statuses):
+        for _ in baseimages.make_standins(engine_api):
+            pass
+        statuses = baseimages.status(engine_api)
+    assert not baseimages.missing(statuses), statuses
+    return statuses
+
+
+@pytest.fixture(autouse=True)
+def _needs_engine(engine_api: docker.APIClient) -> None:
+    """Every test in tests/docker needs the engine (skip or fail as above)."""
+
+
+@pytest.fixture
+def go_app(tmp_path: Path, base_images) -> Path:
+    """A scratch copy of the sample app that a test may edit."""
+    dest = tmp_path / "go_app"
+    shutil.copytree(ROOT / "go_app", dest)
+    return dest
