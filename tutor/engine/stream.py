@@ -227,8 +227,8 @@ class StreamParser:
         if m:
             self.tags.append(m.group(1))
             return []
-        if not plain.strip() and not self.step:
-            return []
+        if not plain.strip() and (not self.step or raw.strip()):
+            return []  # outside a step, or only colour codes (a reset after the newline)
         if plain.startswith("[WARNING]") or plain.startswith(" ---> [Warning]"):
             return [EngineWarning(plain.replace(" ---> ", "", 1).strip())]
         return [StepOutput(self.step.number if self.step else None, text, plain)]

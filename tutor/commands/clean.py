@@ -1,0 +1,59 @@
+"""`tutor clean [--seat SEAT | --all-seats]`: remove the containers and images the tutor made.
+
+Only objects labelled ``io.tutor.managed=true`` go; base images and anything
+else on the engine stay.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from typing import TextIO
+
+EXIT_OK, EXIT_FAILED, EXIT_NO_ENGINE = 0, 1, 2
+_SEAT_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("clean", help="remove the tutor's containers and images (this seat's by default)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--seat", help="the seat to clean (default: this one, TUTOR_SEAT or `local`)")
+    which.add_argument("--all-seats", action="store_true", help="clean every seat on the engine")
+
+
+def run(args, out: TextIO = sys.stdout) -> int:
+    return clean(seat=args.seat, all_seats=args.all_seats, engine=args.engine, out=out)
+
+
+def clean(seat: str | None = None, all_seats: bool = False, engine: str | None = None, out: TextIO = sys.stdout) -> int:
+    from tutor import paths
+    from tutor.engine.client import EngineUnavailable, connect
+    from tutor.engine.containers import cleanup_seat
+
+    if seat is not None:
+        seat = seat.strip().lower()
+        if not _SEAT_RE.match(seat):
+            print(f"error: {seat!r} is not a seat name (letters, digits, '.', '_' and '-', at most 40)", file=out)
+            return EXIT_FAILED
+    target = None if all_seats else (seat or paths.seat_name())
+    try:
+        api = connect(engine)
+    except EngineUnavailable as exc:
+        print(f"error: {exc.problem.reason}\nfix: {exc.problem.fix}", file=out)
+        return EXIT_NO_ENGINE
+    try:
+        result = cleanup_seat(api, target)
+    except EngineUnavailable as exc:
+        print(f"error: lost the Docker engine: {exc.problem.reason}\nfix: {exc.problem.fix}", file=out)
+        return EXIT_NO_ENGINE
+    finally:
+        api.close()
+    print(f"$ {result.cli}", file=out)
+    for line in result.kept:
+        print(f"kept: {line}", file=out)
+    for line in result.failures:
+        print(f"could not remove {line}", file=out)
+    scope = "every seat" if target is None else f"seat {target}"
+    layers = f" ({result.layers_deleted} image layers deleted)" if result.layers_deleted else ""
+    print(f"{result.summary()} of {scope}{layers}", file=out)
+    return EXIT_FAILED if result.failures else EXIT_OK

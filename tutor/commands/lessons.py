@@ -1,0 +1,257 @@
+"""`tutor lessons list | check`: what a course folder holds, and whether it is right.
+
+``check`` prints every problem as ``FILE:LINE: message`` (exit 1 on any).  With
+``--run`` it also builds every exercise on the real engine: the starter must
+fail at least one check and the solution must pass them all.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from tutor import fmt
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_NO_ENGINE = 0, 1, 2
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("lessons", help="list a course's lessons, or check a course (and run its exercises)")
+    lsub = p.add_subparsers(dest="lessons_command", metavar="ACTION", required=True)
+    q = lsub.add_parser("list", help="the lessons of a course, in order")
+    q.add_argument("dir", nargs="?", metavar="DIR", help="course folder (default: --lessons, else the shipped course)")
+    q = lsub.add_parser("check", help="report every problem of a course as FILE:LINE: message")
+    q.add_argument("dir", nargs="?", metavar="DIR", help="course folder (default: --lessons, else the shipped course)")
+    q.add_argument("--run", action="store_true", help="also build each exercise: starters must fail, solutions pass")
+    q.add_argument("--lesson", metavar="ID", action="append", help="with --run, only this lesson (repeatable)")
+    q.add_argument("--keep-images", action="store_true", help="with --run, keep the images built (faster re-runs)")
+    q.add_argument("-v", "--verbose", action="store_true", help="with --run, print every check's result")
+
+
+def _course_dir(args) -> Path:
+    from tutor import paths
+
+    chosen = getattr(args, "dir", None) or getattr(args, "lessons", None)
+    return Path(chosen).expanduser() if chosen else paths.shipped_lessons()
+
+
+def run(args, out: TextIO = sys.stdout) -> int:
+    root = _course_dir(args)
+    if args.lessons_command == "list":
+        return list_lessons(root, out)
+    return check(
+        root,
+        run_exercises=args.run,
+        only=args.lesson,
+        keep_images=args.keep_images,
+        verbose=args.verbose,
+        engine=getattr(args, "engine", None),
+        out=out,
+    )
+
+
+# -- list --------------------------------------------------------------------------------------
+
+
+def list_lessons(root: Path, out: TextIO = sys.stdout) -> int:
+    from tutor.course.loader import load_course
+
+    course = load_course(root)
+    for lesson in course.lessons:
+        count = len(lesson.exercises)
+        exercises = f"{count} exercise{'s' if count != 1 else ''}" if count else "reading only"
+        print(f"{lesson.order:>3}  {lesson.id:<28} {fmt.ellipsize(lesson.title, 40):<40}  {exercises}", file=out)
+    if course.problems:
+        files = len({p.file for p in course.problems})
+        print(
+            f"{len(course.problems)} problem{'s' if len(course.problems) != 1 else ''} in {files} "
+            f"file{'s' if files != 1 else ''} kept lessons out: run `tutor lessons check {root}`",
+            file=out,
+        )
+        return EXIT_PROBLEMS
+    return EXIT_OK
+
+
+# -- check -------------------------------------------------------------------------------------
+
+
+def check(
+    root: Path,
+    run_exercises: bool = False,
+    only: list[str] | None = None,
+    keep_images: bool = False,
+    verbose: bool = False,
+    engine: str | None = None,
+    out: TextIO = sys.stdout,
+) -> int:
+    from tutor.course.loader import load_course
+    from tutor.course.validator import validate
+
+    problems = validate(root)
+    for problem in problems:
+        print(problem, file=out, flush=True)
+    course = load_course(root)
+    exercises = sum(len(lesson.exercises) for lesson in course.lessons)
+    if problems:
+        files = len({p.file for p in problems})
+        print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {files} file{'s' if files != 1 else ''}", file=out)
+    else:
+        print(f"{root}: {len(course.lessons)} lessons, {exercises} exercises, no problems", file=out)
+    if not run_exercises:
+        return EXIT_PROBLEMS if problems else EXIT_OK
+    lessons = list(course.lessons)
+    if only:
+        unknown = [lesson_id for lesson_id in only if course.lesson(lesson_id) is None]
+        if unknown:
+            known = ", ".join(lesson.id for lesson in course.lessons) or "none"
+            print(f"error: no lesson {', '.join(unknown)} in {root} (lessons: {known})", file=out)
+            return EXIT_PROBLEMS
+        lessons = [lesson for lesson in lessons if lesson.id in only]
+    code = run_all(lessons, keep_images=keep_images, verbose=verbose, engine=engine, out=out)
+    return code if code == EXIT_NO_ENGINE else (EXIT_PROBLEMS if problems or code else EXIT_OK)
+
+
+@dataclass
+class _Cleanup:
+    """What the check built, to remove afterwards: its tags, images and failed builds' leaves."""
+
+    tags: list[str] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class VariantOutcome:
+    variant: str
+    passed: tuple[str, ...]
+    failed: tuple[str, ...]
+    seconds: float
+    details: tuple[str, ...]
+
+
+def run_all(lessons, keep_images: bool = False, verbose: bool = False, engine: str | None = None, out: TextIO = sys.stdout) -> int:
+    from tutor.engine import baseimages
+    from tutor.engine.client import EngineUnavailable, connect
+
+    try:
+        api = connect(engine)
+    except EngineUnavailable as exc:
+        print(f"error: {exc.problem.reason}\nfix: {exc.problem.fix}", file=out)
+        return EXIT_NO_ENGINE
+    missing = baseimages.missing(baseimages.status(api))
+    if missing:
+        names = ", ".join(s.name for s in missing)
+        print(f"error: the base images {names} are missing\nfix: `tutor images pull`, or `tutor images stand-in` offline", file=out)
+        return EXIT_NO_ENGINE
+    cleanup = _Cleanup()
+    bad = 0
+    try:
+        for lesson in lessons:
+            for exercise in lesson.exercises:
+                ok, line, details = check_exercise(lesson, exercise, cleanup, engine, verbose)
+                bad += 0 if ok else 1
+                print(line, file=out, flush=True)
+                for detail in details:
+                    print(f"      {detail}", file=out, flush=True)
+    finally:
+        if not keep_images:
+            _remove(api, cleanup)
+        api.close()
+    total = sum(len(lesson.exercises) for lesson in lessons)
+    print(f"{total - bad}/{total} exercises behave: starters fail, solutions pass", file=out)
+    return EXIT_PROBLEMS if bad else EXIT_OK
+
+
+def check_exercise(lesson, exercise, cleanup: _Cleanup, engine: str | None, verbose: bool) -> tuple[bool, str, list[str]]:
+    """One exercise: its solution must pass every check, its starter fail at least one."""
+    solution = _run_variant(lesson, exercise, "solution", cleanup, engine)
+    starter = _run_variant(lesson, exercise, "starter", cleanup, engine) if exercise.starter else None
+    solution_ok = not solution.failed
+    starter_ok = starter is None or bool(starter.failed)
+    ok = solution_ok and starter_ok
+    parts = [f"solution {'passes' if solution_ok else 'FAILS'} " + _names(solution) + f" ({fmt.seconds(solution.seconds)})"]
+    if starter is not None:
+        verdict = "fails" if starter_ok else "PASSES every check"
+        parts.append(f"starter {verdict} " + _names(starter, failing=True) + f" ({fmt.seconds(starter.seconds)})")
+    else:
+        parts.append("no starter")
+    line = f"{'ok  ' if ok else 'FAIL'}  {lesson.id}/{exercise.id}: " + "; ".join(parts)
+    details: list[str] = []
+    if verbose or not solution_ok:
+        details += [f"solution {d}" for d in solution.details if verbose or d.startswith("FAIL")]
+    if starter is not None and (verbose or not starter_ok):
+        details += [f"starter  {d}" for d in starter.details]
+        if not starter_ok:
+            details.append("starter  must fail at least one check: the learner would have nothing to do")
+    return ok, line, details
+
+
+def _names(outcome: VariantOutcome, failing: bool = False) -> str:
+    if failing and outcome.failed:
+        return "[" + ", ".join(outcome.failed) + "]"
+    if outcome.failed:
+        return f"{len(outcome.passed)}/{len(outcome.passed) + len(outcome.failed)}: fails [" + ", ".join(outcome.failed) + "]"
+    return f"{len(outcome.passed)}/{len(outcome.passed)} [" + ", ".join(outcome.passed) + "]"
+
+
+def _run_variant(lesson, exercise, variant: str, cleanup: _Cleanup, engine: str | None) -> VariantOutcome:
+    from tutor import paths
+    from tutor.course.checks import CheckResult, inverted_prediction, perfect_prediction
+    from tutor.course.runner import ExerciseFinished, ExerciseRun, exercise_tag
+    from tutor.course.workspace import WorkspaceError, temporary_workspace
+    from tutor.engine.events import BuildFailed, BuildSucceeded, StepFinished
+
+    seat = paths.seat_name()
+    tag = exercise_tag(seat, lesson.id, exercise.id, f"check-{variant}")
+    prediction = None
+    if exercise.predict:
+        prediction = perfect_prediction if variant == "solution" else inverted_prediction
+    cleanup.tags.append(tag)
+    finished: ExerciseFinished | None = None
+    try:
+        with temporary_workspace(exercise, variant) as workspace:  # type: ignore[arg-type]
+            run = ExerciseRun(exercise, workspace, lesson.id, seat=seat, engine=engine, prediction=prediction, tag=tag)
+            last_step_image: str | None = None
+            for event in run.events():
+                if isinstance(event, StepFinished):
+                    last_step_image = event.image_id
+                elif isinstance(event, BuildSucceeded):
+                    cleanup.images.append(event.image_id)
+                elif isinstance(event, BuildFailed) and last_step_image:
+                    cleanup.images.append(last_step_image)  # a failed build leaves its last layer behind
+                elif isinstance(event, ExerciseFinished):
+                    finished = event
+    except WorkspaceError as exc:
+        return VariantOutcome(variant, (), ("workspace",), 0.0, (f"FAIL workspace: {exc}",))
+    if finished is None:
+        return VariantOutcome(variant, (), ("run",), 0.0, ("FAIL run: the run ended without a result",))
+    results: tuple[CheckResult, ...] = finished.results
+    return VariantOutcome(
+        variant,
+        tuple(r.name for r in results if r.passed),
+        tuple(r.name for r in results if not r.passed),
+        finished.seconds,
+        tuple(r.describe() + (f" (Dockerfile line {r.line})" if r.line else "") for r in results),
+    )
+
+
+def _remove(api, cleanup: _Cleanup) -> None:
+    from docker.errors import APIError, NotFound
+
+    for tag in dict.fromkeys(cleanup.tags):
+        try:
+            api.remove_image(tag)
+        except (APIError, NotFound):
+            pass  # never built (a failed build), or another name still holds it
+    for image in dict.fromkeys(cleanup.images):
+        try:
+            data = api.inspect_image(image)
+        except (APIError, NotFound):
+            continue  # went with its child
+        if data.get("RepoTags"):
+            continue  # somebody else's name for it: not ours to delete
+        try:
+            api.remove_image(image)
+        except (APIError, NotFound):
+            pass  # in use as another build's cache: it stays

@@ -1,0 +1,336 @@
+"""Run an exercise end to end, headless: its scenario's builds, then its checks.
+
+``ExerciseRun(...).events()`` is a generator of progress events: the markers
+below, every build event of the real builds (``tutor.engine.events``) and a
+``CheckResult`` per check, ending with ``ExerciseFinished``.  The TUI and
+``tutor watch`` consume it from a worker thread; ``cancel()`` may come from any
+thread.  The containers the ``http`` check starts are removed before it ends;
+the image stays (it is the learner's), under a seat-scoped tag.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar, Union
+
+from tutor import paths
+from tutor.course.checks import CheckResult, Evidence, HttpAnswer, evaluate
+from tutor.course.model import Check, Exercise
+from tutor.engine import labels
+from tutor.engine.build import Build, BuildRequest
+from tutor.engine.events import BuildEvent, BuildFailed
+from tutor.engine.record import BuildRecord
+
+READY_TIMEOUT = 15.0  # seconds for a container's server to answer its first request
+PROBE_TIMEOUT = 3.0
+
+Prediction = Union[Mapping[int, str], Callable[[BuildRecord], Mapping[int, str]], None]
+
+
+@dataclass(frozen=True)
+class BuildStarted:
+    type: ClassVar[str] = "exercise_build"
+    index: int  # 1-based
+    total: int  # builds in this run: 1, or 2 with a scenario
+    label: str  # "first build", "build after editing main.go"
+    tag: str
+
+
+@dataclass(frozen=True)
+class WorkspaceEdited:
+    """The scenario changed a file between the two builds (in a scratch copy)."""
+
+    type: ClassVar[str] = "exercise_edit"
+    file: str
+    description: str
+
+
+@dataclass(frozen=True)
+class CheckStarted:
+    type: ClassVar[str] = "check_started"
+    kind: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ExerciseFinished:
+    type: ClassVar[str] = "exercise_finished"
+    passed: bool
+    results: tuple[CheckResult, ...]
+    seconds: float
+    build_seconds: tuple[float, ...]  # wall time of each build
+    tag: str
+    image_id: str | None = None
+    cancelled: bool = False
+    record: BuildRecord | None = field(default=None, compare=False, repr=False)  # of the last build
+
+    @property
+    def failed_checks(self) -> tuple[CheckResult, ...]:
+        return tuple(r for r in self.results if not r.passed)
+
+
+RunEvent = Union[BuildEvent, BuildStarted, WorkspaceEdited, CheckStarted, CheckResult, ExerciseFinished]
+
+# scenario -> (file it touches, what a build label says, what the edit writes)
+_EDITS: dict[str, tuple[str, str]] = {
+    "edit-main-go": ("main.go", "editing main.go"),
+    "edit-go-mod": ("go.mod", "editing go.mod"),
+    "add-log-file": ("debug.log", "adding debug.log"),
+}
+
+
+def exercise_tag(seat: str, lesson_id: str, exercise_id: str, variant: str | None = None) -> str:
+    name = f"{lesson_id}-{exercise_id}" + (f"-{variant}" if variant else "")
+    return labels.seat_tag(seat, name)
+
+
+def apply_edit(context: Path, scenario: str) -> WorkspaceEdited:
+    """Make the scenario's change; unique each time, so no earlier build can have cached it."""
+    name, _ = _EDITS[scenario]
+    target = context / name
+    stamp = time.time_ns()
+    if scenario == "add-log-file":
+        target.write_text(f"debug output written at {stamp}\n", encoding="utf-8")
+        return WorkspaceEdited(name, f"wrote {name} into the build context")
+    with target.open("a", encoding="utf-8") as fh:
+        fh.write(f"\n// edited at {stamp}\n")
+    return WorkspaceEdited(name, f"appended a comment line to {name}")
+
+
+class ExerciseRun:
+    def __init__(
+        self,
+        exercise: Exercise,
+        workspace: Path,
+        lesson_id: str,
+        *,
+        seat: str | None = None,
+        engine: str | None = None,
+        prediction: Prediction = None,
+        tag: str | None = None,
+    ) -> None:
+        self.exercise = exercise
+        self.workspace = Path(workspace)
+        self.lesson_id = lesson_id
+        self.seat = seat or paths.seat_name()
+        self.engine = engine
+        self.prediction = prediction
+        self.tag = tag or exercise_tag(self.seat, lesson_id, exercise.id)
+        self._cancelled = threading.Event()
+        self._build: Build | None = None
+        self._lock = threading.Lock()
+        self._containers: list[str] = []
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+        with self._lock:
+            build = self._build
+        if build is not None:
+            build.cancel()
+
+    # -- the run ---------------------------------------------------------------------------------
+
+    def _labels(self) -> dict[str, str]:
+        return labels.managed_labels(self.seat, self.lesson_id, kind="exercise")
+
+    def _build_once(self, context: Path, record: BuildRecord) -> Iterator[BuildEvent]:
+        request = BuildRequest(
+            context=context,
+            dockerfile=self.exercise.dockerfile,
+            tag=self.tag,
+            labels=self._labels(),
+            engine=self.engine,
+        )
+        build = Build(request)
+        with self._lock:
+            self._build = build
+        if self.cancelled:
+            build.cancel()
+        try:
+            for event in build.events():
+                record.apply(event)
+                yield event
+        finally:
+            with self._lock:
+                self._build = None
+
+    def events(self) -> Iterator[RunEvent]:
+        started = time.monotonic()
+        scenario = self.exercise.scenario
+        scratch: tempfile.TemporaryDirectory[str] | None = None
+        context = self.workspace
+        build_seconds: list[float] = []
+        record = BuildRecord()
+        try:
+            if scenario is not None:
+                # The scenario edits files: do it in a copy, never in the learner's workspace.
+                scratch = tempfile.TemporaryDirectory(prefix="tutor-scenario-")
+                context = Path(scratch.name) / self.workspace.name
+                shutil.copytree(self.workspace, context)
+            labels_ = ["first build", f"build after {_EDITS[scenario][1]}" if scenario in _EDITS else "second build"]
+            total = 1 if scenario is None else 2
+            for index in range(1, total + 1):
+                if index == 2:
+                    if scenario in _EDITS:
+                        yield apply_edit(context, scenario)
+                    record = BuildRecord()
+                label = "build" if total == 1 else labels_[index - 1]
+                yield BuildStarted(index, total, label, self.tag)
+                build_started = time.monotonic()
+                yield from self._build_once(context, record)
+                build_seconds.append(round(time.monotonic() - build_started, 3))
+                if record.failure is not None:
+                    break  # a failed first build: the checks look at it
+            failure = record.failure
+            if self.cancelled or (isinstance(failure, BuildFailed) and failure.cancelled):
+                yield ExerciseFinished(False, (), round(time.monotonic() - started, 3), tuple(build_seconds), self.tag, None, True, record)
+                return
+            evidence = self._evidence(record, context)
+            results: list[CheckResult] = []
+            for check in self.exercise.checks:
+                if self.cancelled:
+                    yield ExerciseFinished(False, tuple(results), round(time.monotonic() - started, 3), tuple(build_seconds), self.tag, None, True, record)
+                    return
+                yield CheckStarted(check.kind, check.name)
+                result = evaluate(check, evidence)
+                results.append(result)
+                yield result
+            image_id = record.result.image_id if record.result else None
+            passed = bool(results) and all(r.passed for r in results)
+            yield ExerciseFinished(
+                passed, tuple(results), round(time.monotonic() - started, 3), tuple(build_seconds), self.tag, image_id, False, record
+            )
+        finally:
+            self._remove_containers()
+            if scratch is not None:
+                scratch.cleanup()
+
+    def _evidence(self, record: BuildRecord, context: Path) -> Evidence:
+        dockerfile_path = context / self.exercise.dockerfile
+        try:
+            text = dockerfile_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            text = ""
+        prediction = self.prediction(record) if callable(self.prediction) else self.prediction
+        image = record.result.image_id if record.result else None
+        return Evidence(
+            record=record,
+            dockerfile=text,
+            context=context,
+            dockerfile_name=self.exercise.dockerfile,
+            prediction=prediction,
+            http=self._http_probe(image) if image and _needs_http(self.exercise.checks) else None,
+        )
+
+    # -- the http check --------------------------------------------------------------------------
+
+    def _http_probe(self, image: str) -> Callable[[int, str], HttpAnswer]:
+        running: dict[int, tuple[str, int]] = {}  # container port -> (container id, host port)
+
+        def ask(container_port: int, path: str) -> HttpAnswer:
+            from tutor.engine.client import EngineUnavailable
+
+            try:
+                if container_port not in running:
+                    running[container_port] = self._start_container(image, container_port)
+                container_id, host_port = running[container_port]
+                return self._ask(container_id, host_port, path)
+            except EngineUnavailable as exc:
+                return HttpAnswer(None, error=exc.problem.reason)
+            except Exception as exc:  # noqa: BLE001 - ContainerError and friends carry a message for the learner
+                message = getattr(exc, "message", None) or str(exc)
+                return HttpAnswer(None, error=f"the container could not run: {message}")
+
+        return ask
+
+    def _start_container(self, image: str, container_port: int) -> tuple[str, int]:
+        from tutor.engine import containers, ports
+        from tutor.engine.client import thread_client
+
+        api = thread_client(self.engine)
+        for attempt in range(3):
+            host_port = ports.find_free_port(18080 + attempt * 37)
+            try:
+                info = containers.run_container(
+                    api,
+                    image,
+                    ports={host_port: container_port},
+                    labels=labels.managed_labels(self.seat, self.lesson_id, kind="container"),
+                    seat=self.seat,
+                    lesson=self.lesson_id,
+                )
+            except containers.PortInUse:
+                continue  # another seat took it between the check and the start
+            with self._lock:
+                self._containers.append(info.id)
+            return info.id, host_port
+        raise RuntimeError("no free host port to publish the container on")
+
+    def _ask(self, container_id: str, host_port: int, path: str) -> HttpAnswer:
+        from tutor.engine import probe
+        from tutor.engine.client import thread_client
+
+        api = thread_client(self.engine)
+
+        def still_running() -> bool:
+            try:
+                return bool(api.inspect_container(container_id)["State"]["Running"])
+            except Exception:  # noqa: BLE001 - gone: not running
+                return False
+
+        if probe.wait_ready(host_port, timeout=READY_TIMEOUT, path=path, still_running=still_running):
+            answer = probe.probe(host_port, path, timeout=PROBE_TIMEOUT)
+            if answer.status is not None:
+                return HttpAnswer(answer.status, answer.body)
+        return HttpAnswer(None, error=self._why_silent(api, container_id, host_port))
+
+    def _why_silent(self, api, container_id: str, host_port: int) -> str:
+        try:
+            state = api.inspect_container(container_id)["State"]
+            tail = api.logs(container_id, tail=4).decode("utf-8", "replace").strip()
+        except Exception:  # noqa: BLE001
+            return f"nothing answered on port {host_port}"
+        said = f"; its last output: {' | '.join(tail.splitlines())}" if tail else "; it printed nothing"
+        if not state.get("Running"):
+            return f"the container exited with code {state.get('ExitCode')} before answering{said}"
+        return (
+            f"the container runs but nothing answered within {READY_TIMEOUT:.0f}s "
+            f"(does the server listen on 0.0.0.0 and that port?){said}"
+        )
+
+    def _remove_containers(self) -> None:
+        with self._lock:
+            ids, self._containers = self._containers, []
+        if not ids:
+            return
+        from tutor.engine import containers
+        from tutor.engine.client import thread_client
+
+        try:
+            api = thread_client(self.engine)
+        except Exception:  # noqa: BLE001 - the engine is gone, and its containers with it
+            return
+        for container_id in ids:
+            try:
+                containers.remove_container(api, container_id, force=True)
+            except Exception:  # noqa: BLE001 - already gone
+                pass
+
+
+def _needs_http(checks: tuple[Check, ...]) -> bool:
+    return any(c.kind == "http" for c in checks)
+
+
+def run_exercise(exercise: Exercise, workspace: Path, lesson_id: str, **kwargs) -> Iterator[RunEvent]:
+    """Convenience: the events of a new run."""
+    return ExerciseRun(exercise, workspace, lesson_id, **kwargs).events()

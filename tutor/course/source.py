@@ -1,0 +1,131 @@
+"""Reading one lesson.md: its front matter (python-frontmatter), its body, and where each key is.
+
+python-frontmatter gives the data and the markdown; composing the same YAML text
+gives nodes with marks, so every problem can name the line in lesson.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import frontmatter
+import yaml
+
+from tutor.course.model import LessonProblem
+
+Key = str | int  # a mapping key or a list index
+
+
+@dataclass(frozen=True)
+class LessonSource:
+    """A lesson.md whose front matter is well-formed YAML mapping."""
+
+    path: Path
+    meta: dict[str, Any]
+    body: str
+    root: yaml.MappingNode
+    first_line: int  # line of the opening `---` (1-based)
+    offset: int  # a node mark's 0-based line + offset = line in the file
+
+    def node(self, *keys: Key) -> yaml.Node | None:
+        """The YAML node of the value at ``keys`` (e.g. "exercises", 0, "checks"), or None."""
+        node: yaml.Node | None = self.root
+        for key in keys:
+            node = _child(node, key)
+            if node is None:
+                return None
+        return node
+
+    def line(self, *keys: Key) -> int:
+        """Line of the value at ``keys``; of the nearest existing parent when it is missing."""
+        for depth in range(len(keys), -1, -1):
+            node = self.node(*keys[:depth])
+            if node is not None:
+                return node.start_mark.line + self.offset
+        return self.first_line
+
+    def key_line(self, *keys: Key) -> int:
+        """Line of the key itself (for unknown keys), falling back to ``line``."""
+        if keys and isinstance(keys[-1], str):
+            parent = self.node(*keys[:-1])
+            if isinstance(parent, yaml.MappingNode):
+                for key_node, _ in parent.value:
+                    if isinstance(key_node, yaml.ScalarNode) and key_node.value == keys[-1]:
+                        return key_node.start_mark.line + self.offset
+        return self.line(*keys)
+
+
+def _child(node: yaml.Node | None, key: Key) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode) and isinstance(key, str):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
+                return value_node
+    if isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
+        return node.value[key]
+    return None
+
+
+def _duplicate_keys(node: yaml.Node, offset: int, path: Path) -> list[LessonProblem]:
+    """YAML keeps the last of two equal keys without a word; an author wants to know."""
+    problems: list[LessonProblem] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                if key_node.value in seen:
+                    line = key_node.start_mark.line + offset
+                    problems.append(LessonProblem(path, line, f"`{key_node.value}` is given twice"))
+                seen.add(key_node.value)
+            problems.extend(_duplicate_keys(value_node, offset, path))
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            problems.extend(_duplicate_keys(item, offset, path))
+    return problems
+
+
+def _yaml_problem(path: Path, offset: int, first_line: int, exc: yaml.YAMLError) -> LessonProblem:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = mark.line + offset if mark is not None else first_line
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    detail = f"{context}: {problem}" if context and context not in problem else problem
+    hint = ""
+    if "mapping values are not allowed" in problem or "found character '\\t'" in problem:
+        hint = " (quote text that contains `: `, and indent with spaces)"
+    return LessonProblem(path, line, f"the front matter is not valid YAML: {detail}{hint}")
+
+
+def read_lesson(path: Path) -> tuple[LessonSource | None, list[LessonProblem]]:
+    """The parsed lesson.md, or None and the problems that stop it from being read."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return None, [LessonProblem(path, 1, f"not UTF-8 text ({exc.reason} at byte {exc.start})")]
+    except OSError as exc:
+        return None, [LessonProblem(path, 1, f"cannot read the file: {exc.strerror or exc}")]
+    stripped = text.lstrip()  # python-frontmatter strips leading blank lines too
+    first_line = text[: len(text) - len(stripped)].count("\n") + 1
+    handler = frontmatter.YAMLHandler()
+    if not handler.detect(stripped):
+        return None, [LessonProblem(path, first_line, "no front matter: lesson.md must start with a `---` line")]
+    try:
+        fm_text, _ = handler.split(stripped)
+    except ValueError:
+        return None, [LessonProblem(path, first_line, "the front matter is not closed: end it with a `---` line")]
+    # fm_text starts right after the opening `---`, i.e. on its line.
+    offset = first_line
+    try:
+        root = yaml.compose(fm_text, Loader=yaml.SafeLoader)
+        meta, body = frontmatter.parse(text, handler=handler)
+    except yaml.YAMLError as exc:
+        return None, [_yaml_problem(path, offset, first_line, exc)]
+    if root is None:
+        return None, [LessonProblem(path, first_line, "the front matter is empty: it needs at least id, title and order")]
+    if not isinstance(root, yaml.MappingNode):
+        line = root.start_mark.line + offset
+        return None, [LessonProblem(path, line, "the front matter must be a mapping of `key: value` lines")]
+    problems = _duplicate_keys(root, offset, path)
+    source = LessonSource(path, dict(meta), body, root, first_line, offset)
+    return source, problems

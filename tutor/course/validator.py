@@ -1,0 +1,94 @@
+"""Everything wrong with a course folder, each problem at a file and line.
+
+The front matter rules live in ``schema`` (the loader applies them); this adds
+the course-wide rules of docs/authoring.md that concern the exercise files: the
+classic builder's syntax only, base images the course can provide offline, no
+network access at build time.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tutor.course import dockerfile as df
+from tutor.course.loader import LESSON_FILE, load_course
+from tutor.course.model import Course, Exercise, LessonProblem
+
+# The course's base images (tutor.engine.baseimages.COURSE_BASE_IMAGES) and the empty one.
+OFFLINE_IMAGES = ("golang:1.24-alpine", "alpine:latest", "scratch")
+_HEREDOC_RE = re.compile(r"<<-?\s*[\"']?[A-Za-z_][A-Za-z0-9_]*[\"']?(?:\s|$)")
+_NETWORK_RE = re.compile(r"\b(apk\s+(?:add|update)|apt-get\s+(?:install|update)|apt\s+install|pip\s+install|curl\s|wget\s)")
+
+
+def validate(root: Path | str) -> list[LessonProblem]:
+    """The course's problems, by file and line (empty: the course is fine)."""
+    course = load_course(root)
+    problems = list(course.problems)
+    problems.extend(_misnamed_lesson_files(course))
+    for lesson in course.lessons:
+        for exercise in lesson.exercises:
+            problems.extend(exercise_dockerfile_problems(exercise))
+    return sorted(set(problems), key=lambda p: (str(p.file), p.line, p.message))
+
+
+def _misnamed_lesson_files(course: Course) -> list[LessonProblem]:
+    problems: list[LessonProblem] = []
+    if not course.root.is_dir():
+        return problems
+    for folder in sorted(p for p in course.root.iterdir() if p.is_dir()):
+        if (folder / LESSON_FILE).is_file():
+            continue
+        for candidate in folder.iterdir():
+            if candidate.name.lower() == LESSON_FILE:
+                problems.append(LessonProblem(candidate, 0, f"rename it to {LESSON_FILE} (the name is case-sensitive)"))
+    return problems
+
+
+def exercise_dockerfile_problems(exercise: Exercise) -> list[LessonProblem]:
+    """Rules for the Dockerfiles an exercise builds: starter, solution, and a lesson's own base."""
+    files: list[Path] = []
+    for folder in (exercise.starter_dir, exercise.solution_dir):
+        if folder is not None and (folder / exercise.dockerfile).is_file():
+            files.append(folder / exercise.dockerfile)
+    if exercise.base != "go_app" and (exercise.base_dir / exercise.dockerfile).is_file():
+        files.append(exercise.base_dir / exercise.dockerfile)
+    problems: list[LessonProblem] = []
+    for path in files:
+        problems.extend(dockerfile_problems(path))
+    return problems
+
+
+def dockerfile_problems(path: Path) -> list[LessonProblem]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return [LessonProblem(path, 0, f"cannot read it: {exc}")]
+    problems: list[LessonProblem] = []
+    stage_names: set[str] = set()
+    for stage in df.stages(text):
+        image = stage.image
+        known = df.normalise_image(image) in OFFLINE_IMAGES or image.lower() in stage_names or "$" in image
+        if not known:
+            problems.append(
+                LessonProblem(
+                    path,
+                    stage.line,
+                    f"FROM {image}: the course can only provide {', '.join(OFFLINE_IMAGES)} offline",
+                )
+            )
+        if stage.name:
+            stage_names.add(stage.name.lower())
+    for ins in df.steps(text):
+        value = ins.instruction[len(ins.keyword) :].strip()
+        if ins.keyword == "RUN" and re.match(r"^--mount\b", value):
+            problems.append(LessonProblem(path, ins.line, "RUN --mount needs BuildKit; the classic builder cannot build it"))
+        if ins.keyword in ("RUN", "COPY") and _HEREDOC_RE.search(value):
+            problems.append(LessonProblem(path, ins.line, "heredocs (<<EOF) need BuildKit; the classic builder cannot build them"))
+        if ins.keyword == "RUN" and (match := _NETWORK_RE.search(value)):
+            problems.append(
+                LessonProblem(path, ins.line, f"`{match.group(1).strip()}` needs the network at build time; the course builds offline")
+            )
+        if ins.keyword == "ADD" and re.search(r"\bhttps?://", value):
+            problems.append(LessonProblem(path, ins.line, "ADD of a URL needs the network at build time; the course builds offline"))
+    return problems

@@ -1,0 +1,58 @@
+"""What a Dockerfile will do, before the engine runs it: its steps, stages and lines."""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+
+from dockerfile_parse import DockerfileParser
+
+_AS_RE = re.compile(r"\s+AS\s+(\S+)\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    step: int  # 1-based, as the classic builder numbers them
+    keyword: str  # "COPY"
+    instruction: str  # "COPY . ." (continuations joined)
+    stage: int  # 0-based; an ARG before the first FROM counts as stage 0
+    stage_name: str | None
+    line: int  # 1-based first line in the file
+    end_line: int
+
+
+def plan(text: str) -> list[PlannedStep]:
+    """Every instruction of ``text``, numbered like the engine's `Step n/m`.
+
+    Never raises: a line the parser cannot read is still a step (the engine
+    will reject it with a message that names the line).
+    """
+    parser = DockerfileParser(fileobj=io.BytesIO(text.encode("utf-8", "replace")))
+    try:
+        structure = parser.structure
+    except Exception:  # dockerfile-parse is lenient, but a learner's file can be anything
+        return []
+    steps: list[PlannedStep] = []
+    stage, name = -1, None
+    for item in structure:
+        keyword = str(item.get("instruction", "")).upper()
+        if keyword == "COMMENT" or not keyword:
+            continue
+        value = " ".join(str(item.get("value", "")).split())
+        if keyword == "FROM":
+            stage += 1
+            match = _AS_RE.search(value)
+            name = match.group(1) if match else None
+        steps.append(
+            PlannedStep(
+                step=len(steps) + 1,
+                keyword=keyword,
+                instruction=f"{keyword} {value}".strip(),
+                stage=max(stage, 0),
+                stage_name=name,
+                line=int(item.get("startline", 0)) + 1,
+                end_line=int(item.get("endline", 0)) + 1,
+            )
+        )
+    return steps

@@ -1,0 +1,392 @@
+"""Why did a build miss the cache?  No Docker tool says; the tutor does.
+
+The engine only tells *that* a step was rebuilt.  Comparing this build's
+snapshot (see :mod:`tutor.engine.buildlog`) with the previous build of the same
+workspace + Dockerfile names the first step that missed and its cause: the
+instruction's text changed, files it copies from the context changed, the base
+image changed, a stage it copies from changed, there was no earlier build, or
+the cache was disabled.  Every step rebuilt after it is the cascade: its parent
+layer changed, so its cache key did too.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from tutor import fmt
+from tutor.engine import buildlog
+from tutor.engine.buildlog import BuildSnapshot, StepInput
+from tutor.engine.record import BUILT, CACHED, FAILED, BuildRecord, StepState
+
+if TYPE_CHECKING:
+    import docker
+
+    from tutor.engine.build import BuildRequest
+
+FIRST_BUILD = "first-build"  # no earlier build of this Dockerfile to compare with
+NO_CACHE = "no-cache"  # --no-cache
+INSTRUCTION = "instruction"  # the instruction's text changed (or one was added/removed)
+FILES = "files"  # files a COPY/ADD takes from the context changed
+BASE_IMAGE = "base-image"  # FROM names the same image, which now is another image
+STAGE = "stage"  # COPY --from / FROM an earlier stage, and that stage changed
+NOT_BUILT_BEFORE = "not-built-before"  # the previous build never completed that step
+CACHE_GONE = "cache-gone"  # no input changed: the engine no longer had the layer
+NONE = "none"  # every step came from the cache
+NO_STEPS = "no-steps"  # the build stopped before any step
+UNKNOWN = "unknown"  # the Dockerfile read does not match the steps the engine ran
+
+_MISSED = (BUILT, FAILED)
+_MAX_NAMES = 3
+_MAX_DETAIL_FILES = 20
+
+
+@dataclass(frozen=True)
+class FileChange:
+    path: str
+    change: str  # added | changed | removed
+
+
+@dataclass(frozen=True)
+class CacheExplanation:
+    first_miss_step: int | None
+    cause_kind: str
+    summary: str  # one or two plain sentences
+    details: tuple[str, ...] = ()
+    changed_files: tuple[FileChange, ...] = ()
+    cascade: tuple[int, ...] = ()  # steps rebuilt only because an earlier step changed
+    cause_step: int | None = None  # the step whose input changed (may precede the first miss)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["changed_files"] = [asdict(c) for c in self.changed_files]
+        data["details"] = list(self.details)
+        data["cascade"] = list(self.cascade)
+        return data
+
+
+@dataclass(frozen=True)
+class _Cause:
+    kind: str
+    clause: str  # completes "Step 6/9 COPY . . <clause>"
+    step: int | None = None
+    details: tuple[str, ...] = ()
+    changes: tuple[FileChange, ...] = ()
+
+
+@dataclass
+class _Context:
+    previous: BuildSnapshot | None
+    current: BuildSnapshot
+    record: BuildRecord
+    total: int
+    changed_stages: set[int] = field(default_factory=set)
+
+    def head(self, step: int) -> str:
+        state = self.record.steps.get(step)
+        text = state.instruction if state is not None else self._text(step)
+        return f"step {step}/{self.total} {fmt.ellipsize(text, 60)}"
+
+    def _text(self, step: int) -> str:
+        for s in self.current.steps:
+            if s.step == step:
+                return s.text
+        return "?"
+
+
+# -- the public entry points --------------------------------------------------------------------
+
+
+def explain(previous: BuildSnapshot | None, current: BuildSnapshot, record: BuildRecord) -> CacheExplanation:
+    """Why ``record``'s build missed the cache where it did, compared with ``previous``."""
+    if not record.steps:
+        return CacheExplanation(None, NO_STEPS, "The build stopped before its first step: nothing was built.")
+    total = record.total or current.total
+    if not _aligned(current, record):
+        return CacheExplanation(
+            None,
+            UNKNOWN,
+            "The Dockerfile changed while it was being built, so this build cannot be compared; "
+            "build again to see why steps missed the cache.",
+        )
+    ctx = _Context(previous, current, record, total)
+    missed = [s for s in record.ordered if s.status in _MISSED and not s.is_from]
+    if not missed:
+        if previous is None and not current.nocache:
+            return CacheExplanation(
+                None,
+                FIRST_BUILD,
+                f"There is no earlier build of this Dockerfile to compare with; all {total} steps came from "
+                "the engine's cache (an earlier build with the same inputs left them there).",
+            )
+        return CacheExplanation(
+            None, NONE, f"All {total} steps came from the cache: nothing this build uses changed since the previous build."
+        )
+    first = missed[0]
+    if current.nocache or previous is None:
+        cause = (
+            _Cause(NO_CACHE, "was built afresh because the cache was disabled (--no-cache)", first.step)
+            if current.nocache
+            else _Cause(
+                FIRST_BUILD,
+                "was built, not taken from the cache; there is no earlier build of this Dockerfile to compare with",
+                first.step,
+            )
+        )
+        cascade = tuple(s.step for s in missed[1:])
+        summary = _sentence(ctx.head(first.step), cause.clause, cascade, "were built after it", record, total)
+        return CacheExplanation(first.step, cause.kind, summary, (), (), cascade, cause.step)
+
+    ctx.changed_stages = {s.stage for s in missed}
+    causes: list[tuple[StepState, _Cause]] = []
+    for stage in sorted({s.stage for s in missed}, key=lambda st: min(s.step for s in missed if s.stage == st)):
+        m = min((s for s in missed if s.stage == stage), key=lambda s: s.step)
+        causes.append((m, _cause_in_stage(ctx, _stage_of(current, m.step), m)))
+    main_step, main = causes[0]
+    independent = {m.step for m, c in causes[1:] if c.kind != STAGE}
+    cascade = tuple(s.step for s in missed if s.step > main_step.step and s.step not in independent)
+    details = list(main.details)
+    for m, c in causes[1:]:
+        head = ctx.head(m.step)
+        details.append(f"{head[0].upper()}{head[1:]} {c.clause}.")
+    summary = _sentence(ctx.head(main_step.step), main.clause, cascade, "were rebuilt as a consequence", record, total)
+    return CacheExplanation(main_step.step, main.kind, summary, tuple(details), main.changes, cascade, main.step)
+
+
+def snapshot_before(request: BuildRequest, api: docker.APIClient | None = None) -> BuildSnapshot | None:
+    """The inputs of ``request``, taken just before it is built; None when they cannot be read
+    (the build itself then reports what is wrong with the context or Dockerfile)."""
+    try:
+        return buildlog.take_snapshot(request.context, request.dockerfile, request.nocache, api)
+    except Exception:  # noqa: BLE001 - an unreadable context is the build's error to report
+        return None
+
+
+def explain_build(
+    request: BuildRequest,
+    record: BuildRecord,
+    before: BuildSnapshot | None = None,
+    save: bool = True,
+    seat: str | None = None,
+) -> CacheExplanation | None:
+    """Explain a finished build of ``request`` and remember it for the next one.
+
+    Take ``before`` with :func:`snapshot_before` before the build starts (files edited
+    during the build then do not blur the picture); without it the inputs are read now.
+    Returns None when nothing can be said (no step ran, or the context is unreadable).
+    """
+    if not record.steps:
+        return None
+    snapshot = before or snapshot_before(request)
+    if snapshot is None:
+        return None
+    current = snapshot.completed(record)
+    previous = buildlog.load(current.key, seat)
+    explanation = explain(previous, current, record)
+    if save:
+        try:
+            buildlog.save(current, seat)
+        except OSError:
+            pass  # the explanation stands; only the next build's comparison is lost
+    return explanation
+
+
+# -- causes -------------------------------------------------------------------------------------
+
+
+def _aligned(current: BuildSnapshot, record: BuildRecord) -> bool:
+    by_step = {s.step: s for s in current.steps}
+    for state in record.ordered:
+        mine = by_step.get(state.step)
+        if mine is None or mine.keyword != state.keyword:
+            return False
+    return True
+
+
+def _stage_of(snapshot: BuildSnapshot, step: int) -> int:
+    for s in snapshot.steps:
+        if s.step == step:
+            return s.stage
+    return -1
+
+
+def _cause_in_stage(ctx: _Context, stage: int, miss: StepState) -> _Cause:
+    """Walk the stage from its FROM to the missed step: the first input that differs is the cause."""
+    assert ctx.previous is not None
+    prev, cur = ctx.previous, ctx.current
+    cur_steps, prev_steps = cur.stage_steps(stage), prev.stage_steps(stage)
+    here_or_earlier = [s for s in cur_steps if s.step <= miss.step]
+    for j, c in enumerate(here_or_earlier):
+        p = prev_steps[j] if j < len(prev_steps) else None
+        here = c.step == miss.step
+        if p is None or p.text != c.text:
+            return _instruction_cause(ctx, c, j, prev_steps, cur_steps, here)
+        if c.keyword == "FROM":
+            cause = _base_cause(ctx, c, stage)
+        elif c.copy_from is not None:
+            cause = _copy_from_cause(ctx, c) if here else None
+        elif c.sources is not None and p.sources is not None and c.sources != p.sources:
+            cause = _files_cause(ctx, c, p, here)
+        else:
+            cause = None
+        if cause is not None:
+            return cause
+    prev_step = prev_steps[len(here_or_earlier) - 1] if len(prev_steps) >= len(here_or_earlier) else None
+    done = prev.result(prev_step.step) if prev_step is not None else None
+    if done is None or done.status not in (CACHED, BUILT):
+        if prev.failed_step is not None:
+            where = f"it stopped at step {prev.failed_step}/{prev.total}"
+        else:
+            where = "it did not get that far"
+        return _Cause(
+            NOT_BUILT_BEFORE, f"missed the cache because the previous build never completed it ({where})", miss.step
+        )
+    return _Cause(
+        CACHE_GONE,
+        "missed the cache although nothing it depends on changed since the previous build: the engine no "
+        "longer had that layer (its build cache was pruned or the image was removed)",
+        miss.step,
+    )
+
+
+def _instruction_cause(
+    ctx: _Context, c: StepInput, j: int, prev_steps: list[StepInput], cur_steps: list[StepInput], here: bool
+) -> _Cause:
+    old_texts, new_texts = [s.text for s in prev_steps], [s.text for s in cur_steps]
+    tag, old = "replace", (old_texts[j] if j < len(old_texts) else None)
+    for op, i1, i2, j1, _j2 in difflib.SequenceMatcher(None, old_texts, new_texts, autojunk=False).get_opcodes():
+        if op != "equal":
+            tag, old = op, (old_texts[i1] if i1 < len(old_texts) else None)
+            break
+    where = "" if here else f"step {c.step}/{ctx.total} "
+    subject = "its instruction" if here else f"the instruction of step {c.step}/{ctx.total}"
+    if tag == "insert" or old is None:
+        clause = f"missed the cache because {'it' if here else where + fmt.ellipsize(c.text, 40)} is new since the previous build"
+        details = (f"new: {c.text}",)
+    elif tag == "delete":
+        clause = f"missed the cache because the instruction before it, `{fmt.ellipsize(old, 50)}`, was removed"
+        details = (f"removed: {old}",)
+    else:
+        clause = f"missed the cache because {subject} changed (it was `{fmt.ellipsize(old, 50)}`)"
+        details = (f"before: {old}", f"now: {c.text}")
+    return _Cause(INSTRUCTION, clause, c.step, details)
+
+
+def _base_cause(ctx: _Context, c: StepInput, stage: int) -> _Cause | None:
+    assert ctx.previous is not None
+    source = ctx.current.stage_index(c.base or "")
+    if source is not None and source < stage:
+        if source in ctx.changed_stages:
+            return _Cause(STAGE, f"missed the cache because stage {_stage_label(ctx.current, source)}, "
+                          "which this stage starts from, changed", c.step)
+        return None
+    old, new = ctx.previous.base_id(stage), ctx.current.base_id(stage)
+    if old and new and old[:12] != new[:12]:
+        return _Cause(
+            BASE_IMAGE,
+            f"missed the cache because the base image {c.base} (step {c.step}/{ctx.total}) now is a different "
+            f"image ({new[:12]} instead of {old[:12]})",
+            c.step,
+            (f"{c.base}: was {old[:12]}, now {new[:12]}",),
+        )
+    return None
+
+
+def _copy_from_cause(ctx: _Context, c: StepInput) -> _Cause | None:
+    source = ctx.current.stage_index(c.copy_from or "")
+    if source is not None and source in ctx.changed_stages:
+        label = _stage_label(ctx.current, source)
+        return _Cause(STAGE, f"missed the cache because it copies from stage {label}, which changed", c.step)
+    if source is None:
+        return _Cause(
+            STAGE,
+            f"missed the cache because it copies from the image {c.copy_from}, which may have changed "
+            "since the previous build",
+            c.step,
+        )
+    return None
+
+
+def _files_cause(ctx: _Context, c: StepInput, p: StepInput, here: bool) -> _Cause:
+    changes = file_changes(dict(p.sources or ()), dict(c.sources or ()))
+    phrase = files_phrase(changes)
+    if here:
+        clause = f"missed the cache because {phrase}"
+    else:
+        clause = (
+            f"missed the cache because step {c.step}/{ctx.total} {fmt.ellipsize(c.text, 40)} takes files "
+            f"that changed ({phrase})"
+        )
+    details = tuple(f"{ch.path}: {ch.change}" for ch in changes[:_MAX_DETAIL_FILES])
+    if len(changes) > _MAX_DETAIL_FILES:
+        details += (f"... and {len(changes) - _MAX_DETAIL_FILES} more",)
+    return _Cause(FILES, clause, c.step, details, tuple(changes))
+
+
+def _stage_label(snapshot: BuildSnapshot, stage: int) -> str:
+    for s in snapshot.steps:
+        if s.stage == stage and s.keyword == "FROM":
+            return s.stage_name or str(stage)
+    return str(stage)
+
+
+# -- wording ------------------------------------------------------------------------------------
+
+
+def file_changes(old: dict[str, str], new: dict[str, str]) -> list[FileChange]:
+    """Added, changed and removed context paths; a folder is named only when nothing inside it is."""
+    changes = []
+    for path in sorted(set(old) | set(new)):
+        if path not in old:
+            changes.append(FileChange(path, "added"))
+        elif path not in new:
+            changes.append(FileChange(path, "removed"))
+        elif old[path] != new[path]:
+            changes.append(FileChange(path, "changed"))
+    named = [c.path for c in changes if not c.path.endswith("/")]
+    return [c for c in changes if not c.path.endswith("/") or not any(n.startswith(c.path) for n in named)]
+
+
+def files_phrase(changes: list[FileChange]) -> str:
+    """'main.go changed', 'a.go and b.go changed and notes.txt was added', ..."""
+    parts = []
+    for kind, one, many in (("changed", "changed", "changed"), ("added", "was added", "were added"),
+                            ("removed", "was removed", "were removed")):
+        names = [c.path for c in changes if c.change == kind]
+        if not names:
+            continue
+        shown = names[:_MAX_NAMES]
+        listed = _join(shown + ([f"{len(names) - len(shown)} more"] if len(names) > len(shown) else []))
+        parts.append(f"{listed} {one if len(names) == 1 else many}")
+    return _join(parts) if parts else "files it copies changed"
+
+
+def _join(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def step_ranges(steps: tuple[int, ...] | list[int]) -> str:
+    """(7, 8, 9, 12) -> '7-9 and 12'."""
+    runs: list[list[int]] = []
+    for n in sorted(steps):
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return _join([f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs])
+
+
+def _sentence(head: str, clause: str, cascade: tuple[int, ...], cascade_verb: str, record: BuildRecord, total: int) -> str:
+    text = f"{head[0].upper()}{head[1:]} {clause}"
+    if len(cascade) == 1:
+        text += f"; step {cascade[0]} {cascade_verb.replace('were', 'was', 1)}"
+    elif cascade:
+        text += f"; steps {step_ranges(cascade)} {cascade_verb}"
+    text += "."
+    failure = record.failure
+    if failure is not None and failure.step is not None and not failure.cancelled:
+        text += f" The build failed at step {failure.step}/{total}."
+    return text

@@ -1,0 +1,77 @@
+"""The cache pane: hits and misses, the first miss, and the cascade it caused."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from tutor.engine.record import BUILT, CACHED, FAILED, BuildRecord
+
+BAR_WIDTH = 24
+
+
+def cache_bar(hits: int, misses: int, width: int = BAR_WIDTH) -> Text:
+    total = hits + misses
+    if total == 0:
+        return Text("░" * width, style="dim")
+    filled = round(width * hits / total)
+    bar = Text()
+    bar.append("█" * filled, style="green")
+    bar.append("█" * (width - filled), style="yellow")
+    return bar
+
+
+def describe(record: BuildRecord, why: str | None = None) -> Text:
+    """Numbers, a bar, and one or two plain sentences about what the cache did."""
+    steps = record.ordered
+    hits = sum(1 for s in steps if s.status == CACHED)
+    misses = sum(1 for s in steps if s.status in (BUILT, FAILED))
+    text = Text()
+    text.append("Cache  ", style="bold")
+    text.append(f"{hits} from cache", style="green")
+    text.append(" · ")
+    text.append(f"{misses} rebuilt", style="yellow")
+    text.append("  ")
+    text.append_text(cache_bar(hits, misses))
+    total = record.total or len(steps)
+    if total:
+        text.append(f"  {hits}/{total}", style="dim")
+    text.append("\n")
+    if not steps:
+        text.append("No build yet: press b to build.", style="dim")
+        return text
+    first = record.first_miss
+    if first is None:
+        if record.result is not None:
+            text.append("Every step came from the cache: nothing changed, so nothing was rebuilt.")
+        else:
+            text.append("So far every step came from the cache.", style="dim")
+        return text
+    text.append(f"First miss: step {first.step}/{first.total} ", style="bold")
+    text.append(first.instruction, style="bold yellow")
+    if why:
+        text.append(f" — {why}")
+    text.append(".\n")
+    later = [s for s in steps if s.step > first.step and s.status in (BUILT, FAILED)]
+    if later:
+        span = f"{later[0].step}" if len(later) == 1 else f"{later[0].step}-{later[-1].step}"
+        text.append(
+            f"Then step{'s' if len(later) > 1 else ''} {span} rebuilt as a consequence: "
+            "each layer sits on the one before it, so a new parent means a new layer."
+        )
+    elif record.result is not None or record.failure is not None:
+        text.append("No later step needed rebuilding.")
+    return text
+
+
+class CachePane(Static):
+    DEFAULT_CSS = """
+    CachePane { height: auto; min-height: 3; padding: 0 1; }
+    """
+
+    def on_mount(self) -> None:
+        self.border_title = "Cache"
+        self.update(describe(BuildRecord()))
+
+    def show(self, record: BuildRecord, why: str | None = None) -> None:
+        self.update(describe(record, why))

@@ -1,0 +1,149 @@
+"""The layer pane: one row per Dockerfile step, lit up as the engine reaches it."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from tutor import fmt
+from tutor.engine.dockerfile import PlannedStep
+from tutor.engine.record import BUILT, CACHED, FAILED, RUNNING, WAITING, StepState
+
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+# Status stands out by word AND by colour (colour-blind learners, monochrome terminals).
+STATUS_STYLE = {
+    WAITING: ("waiting", "dim"),
+    RUNNING: ("RUNNING", "bold cyan"),
+    CACHED: ("CACHED", "bold green"),
+    BUILT: ("BUILT", "bold yellow"),
+    FAILED: ("FAILED", "bold white on red"),
+}
+
+
+def status_text(status: str, frame: int = 0) -> Text:
+    word, style = STATUS_STYLE.get(status, (status.upper(), ""))
+    if status == RUNNING:
+        return Text(f"{SPINNER[frame % len(SPINNER)]} {word}", style=style)
+    return Text(f"  {word}", style=style)
+
+
+class LayerPane(DataTable):
+    """Rows keyed by step number; stage header rows in multi-stage builds."""
+
+    DEFAULT_CSS = """
+    LayerPane { height: auto; max-height: 16; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
+        self._frame = 0
+        self._running: set[int] = set()
+        self._states: dict[int, StepState] = {}
+        self._stages: dict[int, str | None] = {}
+        self._final_stage: int | None = None
+
+    def on_mount(self) -> None:
+        self.add_column("step", key="step", width=5)
+        self.add_column("instruction", key="instruction")
+        self.add_column("status", key="status", width=10)
+        self.add_column("time", key="time", width=6)
+        self.add_column("size", key="size", width=9)
+        self.set_interval(0.1, self._spin)
+        self.border_title = "Layers"
+
+    # -- attributes down: the screen calls these ---------------------------------------------
+
+    def show_plan(self, planned: list[PlannedStep]) -> None:
+        """Before a build: the steps the Dockerfile will run, all waiting."""
+        self.clear()
+        self._running.clear()
+        self._states.clear()
+        self._stages = {p.stage: p.stage_name for p in planned}
+        self._final_stage = max(self._stages) if self._stages else None
+        total = len(planned)
+        last_stage = None
+        for p in planned:
+            if len(self._stages) > 1 and p.stage != last_stage:
+                self._add_stage_row(p.stage, p.stage_name)
+                last_stage = p.stage
+            self.add_row(
+                Text(f"{p.step}/{total}", style="dim"),
+                Text(p.instruction, style="dim"),
+                status_text(WAITING),
+                "",
+                "",
+                key=str(p.step),
+            )
+        self._update_title()
+
+    def show_step(self, state: StepState) -> None:
+        """A step started, ran, finished or failed: (re)draw its row."""
+        self._states[state.step] = state
+        key = str(state.step)
+        if state.status == RUNNING:
+            self._running.add(state.step)
+        else:
+            self._running.discard(state.step)
+        cells = (
+            Text(f"{state.step}/{state.total}"),
+            Text(state.instruction),
+            status_text(state.status, self._frame),
+            fmt.seconds(state.seconds),
+            fmt.size(state.size) if state.status in (CACHED, BUILT) and state.size is not None else "",
+        )
+        if key in self.rows:
+            for column, value in zip(("step", "instruction", "status", "time", "size"), cells):
+                self.update_cell(key, column, value)
+        else:
+            if state.stage not in self._stages or (len(self._stages) > 1 and not self._has_stage_row(state.stage)):
+                self._stages.setdefault(state.stage, state.stage_name)
+                if len(self._stages) > 1:
+                    self._add_stage_row(state.stage, state.stage_name)
+            self.add_row(*cells, key=key)
+        if state.status == RUNNING and key in self.rows:
+            self.move_cursor(row=self.get_row_index(key), animate=False, scroll=True)
+        self._update_title()
+
+    def mark_final_stage(self, stage: int | None) -> None:
+        self._final_stage = stage
+        for index, name in self._stages.items():
+            key = f"stage-{index}"
+            if key in self.rows:
+                self.update_cell(key, "instruction", self._stage_label(index, name))
+
+    def state(self, step: int) -> StepState | None:
+        return self._states.get(step)
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _has_stage_row(self, stage: int) -> bool:
+        return f"stage-{stage}" in self.rows
+
+    def _stage_label(self, stage: int, name: str | None) -> Text:
+        title = f"stage {stage}" + (f" '{name}'" if name else "")
+        if self._final_stage is not None and stage == self._final_stage:
+            return Text(f"━━ {title}: becomes the image", style="bold")
+        return Text(f"━━ {title}: builder, not in the final image", style="italic")
+
+    def _add_stage_row(self, stage: int, name: str | None) -> None:
+        key = f"stage-{stage}"
+        if key not in self.rows:
+            self.add_row("", self._stage_label(stage, name), "", "", "", key=key)
+
+    def _update_title(self) -> None:
+        states = list(self._states.values())
+        if not states:
+            self.border_subtitle = ""
+            return
+        final = self._final_stage if self._final_stage is not None else max(s.stage for s in states)
+        total = sum(s.size or 0 for s in states if s.stage == final and s.status in (CACHED, BUILT))
+        self.border_subtitle = f"final stage layers {fmt.size(total)}"
+
+    def _spin(self) -> None:
+        if not self._running:
+            return
+        self._frame += 1
+        for step in list(self._running):
+            key = str(step)
+            if key in self.rows:
+                self.update_cell(key, "status", status_text(RUNNING, self._frame))
