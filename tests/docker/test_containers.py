@@ -116,7 +116,7 @@ def busy_port() -> Iterator[int]:
 
 def _tutor(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(
-        [*TUTOR, *args], capture_output=True, text=True, cwd=ROOT, timeout=timeout, env={**os.environ, **(env or {})}
+        [*TUTOR, *args], check=False, capture_output=True, text=True, cwd=ROOT, timeout=timeout, env={**os.environ, **(env or {})}
     )
     assert "Traceback" not in done.stdout + done.stderr
     return done
@@ -261,7 +261,7 @@ def test_rm_of_a_running_container_needs_force(engine_api, go_image, started) ->
         remove_container(engine_api, info.id)
     assert "force" in refused.value.fix
     assert remove_container(engine_api, info.id, force=True).cli == f"docker rm -f {info.name}"
-    assert _ours(engine_api, go_image) == [] or info.id not in {c["Id"] for c in _ours(engine_api, go_image)}
+    assert info.id not in {c["Id"] for c in _ours(engine_api, go_image)}
 
 
 def test_rmi_removes_a_tutor_image_and_refuses_anything_else(engine_api, go_image, tmp_path) -> None:
@@ -311,7 +311,7 @@ def test_tutor_run_probes_prints_the_cli_and_removes_the_container(engine_api, g
     name = re.search(r"--name (tutor-pytest-[0-9a-f]+)", out).group(1)
     assert f"$ docker run -d -p 127.0.0.1:{port}:8080 --name {name} {go_image}" in out
     assert f"$ curl http://localhost:{port}/" in out
-    assert re.search(r"^200 OK in \d+ ms: Hello, Docker with Go!$", out, re.M), out
+    assert re.search(r"^200 OK in \d+ ms: Hello, Docker with Go!$", out, re.MULTILINE), out
     assert "  | Server running on port 8080..." in out
     assert f"$ docker stop {name}" in out and f"$ docker rm {name}" in out
     assert not engine_api.containers(all=True, filters={"name": name})

@@ -16,7 +16,7 @@ from tutor.engine.probe import explain_unpublished, probe, wait_ready
 
 
 class _Hello(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+    def do_GET(self) -> None:  # the stdlib's name for it
         if self.path == "/":
             body, status = b"Hello, Docker with Go!\n", 200
         else:

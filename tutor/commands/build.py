@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TextIO
 
 from tutor import fmt, paths
+from tutor.engine import explain as cache_explain
 from tutor.engine import labels
 from tutor.engine.build import Build, BuildRequest
 from tutor.engine.events import (
@@ -87,8 +88,12 @@ def build(
     request = request_from_args(path, dockerfile, tag, no_cache, engine)
     record = BuildRecord()
     colour = out.isatty() and not as_json
+    before = cache_explain.snapshot_before(request)  # the inputs, to explain cache misses after
     for event in Build(request).events():
         state = record.apply(event)
+        why = None
+        if isinstance(event, (BuildSucceeded, BuildFailed)) and not getattr(event, "cancelled", False):
+            why = cache_explain.explain_build(request, record, before=before)
         if as_json:
             extra = {}
             if isinstance(event, STEP_EVENTS) and state is not None:
@@ -98,9 +103,13 @@ def build(
                     "instruction": state.instruction,
                     "cached": state.status == "cached",
                 }
+            if why is not None:
+                extra["why"] = why.to_dict()
             print(json.dumps(to_dict(event, **extra)), file=out, flush=True)
             continue
         _print_human(event, state, record, out, colour, verbose)
+        if why is not None:
+            print(f"why: {why.summary}", file=out, flush=True)
     if record.result is not None:
         return EXIT_OK
     failure = record.failure

@@ -114,8 +114,11 @@ class ExerciseRun:
         engine: str | None = None,
         prediction: Prediction = None,
         tag: str | None = None,
+        build_factory: Callable[[BuildRequest], Build] | None = None,
     ) -> None:
         self.exercise = exercise
+        # Where builds come from: the real engine, or (UI tests) a replay of recorded real streams.
+        self._new_build = build_factory or Build
         self.workspace = Path(workspace)
         self.lesson_id = lesson_id
         self.seat = seat or paths.seat_name()
@@ -151,7 +154,7 @@ class ExerciseRun:
             labels=self._labels(),
             engine=self.engine,
         )
-        build = Build(request)
+        build = self._new_build(request)
         with self._lock:
             self._build = build
         if self.cancelled:

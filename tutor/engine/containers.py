@@ -188,9 +188,15 @@ def _api_text(exc: Exception) -> str:
 
 @contextmanager
 def _engine_errors() -> Iterator[None]:
-    """A dropped connection becomes EngineUnavailable, with its reason and fix."""
+    """A dropped connection becomes EngineUnavailable, with its reason and fix.
+
+    An error answer the caller did not handle becomes a ContainerError; the
+    order matters: the SDK's APIError is itself a RequestException.
+    """
     try:
         yield
+    except APIError as exc:
+        raise ContainerError(f"the Docker engine refused: {_api_text(exc)}") from exc
     except RequestException as exc:
         raise EngineUnavailable(diagnose(engine_url(), exc)) from exc
 
@@ -528,7 +534,7 @@ class LogStream(Iterator[str]):
                 *lines, pending = pending.split("\n")
                 for line in lines:
                     yield line.rstrip("\r")
-        except Exception:  # noqa: BLE001 - reading a closed connection raises; anything else is the engine gone
+        except Exception:  # reading a closed connection raises; anything else is the engine gone
             if not self._closed.is_set():
                 raise
             return

@@ -98,3 +98,14 @@ def check(engine: str | None = None) -> DoctorReport:
             )
         )
     return DoctorReport(engine_info, images, free, path, tuple(problems))
+
+
+def report_from_dict(data: dict) -> DoctorReport:
+    """The inverse of ``dataclasses.asdict`` (``tutor doctor --json``), e.g. for recorded reports."""
+    return DoctorReport(
+        engine=EngineInfo(**data["engine"]),
+        images=tuple(baseimages.BaseImageStatus(**i) for i in data.get("images", ())),
+        disk_free=data.get("disk_free"),
+        disk_path=data.get("disk_path"),
+        problems=tuple(Problem(**p) for p in data.get("problems", ())),
+    )

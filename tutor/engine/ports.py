@@ -116,7 +116,7 @@ def engine_published_ports(api) -> set[int]:
     taken: set[int] = set()
     try:
         summaries = api.containers()
-    except Exception:  # the listing only sharpens the free-port check; its failure must not stop a run
+    except Exception:  # noqa: BLE001 - the listing only sharpens the free-port check; its failure must not stop a run
         return taken
     for summary in summaries:
         for port in summary.get("Ports") or ():

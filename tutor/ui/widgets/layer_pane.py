@@ -41,6 +41,7 @@ class LayerPane(DataTable):
         self._states: dict[int, StepState] = {}
         self._stages: dict[int, str | None] = {}
         self._final_stage: int | None = None
+        self._planned_total: int | None = None
 
     def on_mount(self) -> None:
         self.add_column("step", key="step", width=5)
@@ -61,6 +62,7 @@ class LayerPane(DataTable):
         self._stages = {p.stage: p.stage_name for p in planned}
         self._final_stage = max(self._stages) if self._stages else None
         total = len(planned)
+        self._planned_total = total or None
         last_stage = None
         for p in planned:
             if len(self._stages) > 1 and p.stage != last_stage:
@@ -78,6 +80,15 @@ class LayerPane(DataTable):
 
     def show_step(self, state: StepState) -> None:
         """A step started, ran, finished or failed: (re)draw its row."""
+        if self._planned_total is not None and state.total != self._planned_total:
+            # The engine runs another Dockerfile than the one planned (edited meanwhile): follow it.
+            known = dict(self._states)
+            self.clear()
+            self._stages, self._final_stage, self._planned_total = {}, None, None
+            self._states.clear()
+            for earlier in sorted(known.values(), key=lambda s: s.step):
+                if earlier.step != state.step:
+                    self.show_step(earlier)
         self._states[state.step] = state
         key = str(state.step)
         if state.status == RUNNING:

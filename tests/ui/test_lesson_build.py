@@ -1,0 +1,132 @@
+"""The lesson screen during real (replayed) builds."""
+
+from __future__ import annotations
+
+from tests.ui.conftest import no_engine_report, wait_for
+from tutor.ui.screens.course_map import CourseMapScreen
+from tutor.ui.screens.lesson import LessonScreen
+from tutor.ui.widgets.build_log import BuildLog
+from tutor.ui.widgets.cache_pane import CachePane
+from tutor.ui.widgets.layer_pane import LayerPane
+
+
+def cells(table: LayerPane, step: int) -> list[str]:
+    return [str(c) for c in table.get_row(str(step))]
+
+
+async def open_first_lesson(pilot) -> LessonScreen:
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, CourseMapScreen))
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, LessonScreen))
+    return pilot.app.screen
+
+
+async def build(pilot, screen: LessonScreen) -> None:
+    await pilot.press("b")
+    await wait_for(pilot, lambda: screen.building)
+    await wait_for(pilot, lambda: not screen.building)
+
+
+async def test_cold_build_rows_appear_in_order_with_statuses(make_app):
+    app = make_app("cold")
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_first_lesson(pilot)
+        await build(pilot, screen)
+        table = screen.query_one(LayerPane)
+        rows = [cells(table, n) for n in range(1, 10)]
+        assert [r[0] for r in rows] == [f"{n}/9" for n in range(1, 10)]
+        assert rows[0][1] == "FROM golang:1.24-alpine" and rows[6][1] == "RUN go build -o main"
+        statuses = [r[2].split()[-1] for r in rows]
+        assert statuses == ["CACHED"] + ["BUILT"] * 8
+        assert rows[7][4] == "0 B" and rows[6][4].endswith("MB")  # EXPOSE adds no layer; go build does
+        cache_text = str(screen.query_one(CachePane).render())
+        assert "1 from cache" in cache_text and "8 rebuilt" in cache_text
+        assert "First miss: step 2/9" in cache_text
+        assert "Then steps 3-9 rebuilt as a consequence" in cache_text
+        # the check `all_cached` fails on a cold build, and says what it found
+        assert [r.passed for r in screen.results] == [True, False]
+        assert screen.results[1].found
+
+
+async def test_second_build_is_all_cached_and_passes(make_app):
+    app = make_app("cold", "cached")
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_first_lesson(pilot)
+        await build(pilot, screen)
+        await build(pilot, screen)
+        table = screen.query_one(LayerPane)
+        assert all(cells(table, n)[2].split()[-1] == "CACHED" for n in range(1, 10))
+        assert "Every step came from the cache" in str(screen.query_one(CachePane).render())
+        assert all(r.passed for r in screen.results)
+        progress = app.progress_store.load()[0]
+        assert progress.exercises["first-build/build-it"].state == "passed"
+
+
+async def test_edit_cascade_from_copy(make_app):
+    app = make_app("edit_main_go")
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_first_lesson(pilot)
+        await build(pilot, screen)
+        table = screen.query_one(LayerPane)
+        statuses = [cells(table, n)[2].split()[-1] for n in range(1, 10)]
+        assert statuses == ["CACHED"] * 5 + ["BUILT"] * 4
+        text = str(screen.query_one(CachePane).render())
+        assert "First miss: step 6/9 COPY . ." in text and "steps 7-9 rebuilt" in text
+
+
+async def test_failed_build_marks_the_step_and_the_app_stays_usable(make_app):
+    app = make_app("run_fails", "cached")
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_first_lesson(pilot)
+        await build(pilot, screen)
+        table = screen.query_one(LayerPane)
+        assert cells(table, 7)[2].split()[-1] == "FAILED"
+        log_text = "\n".join(screen.query_one(BuildLog).lines)
+        assert "build failed: step 7" in log_text and "returned a non-zero code" in log_text
+        # still usable: the next build runs and succeeds
+        await build(pilot, screen)
+        assert cells(table, 7)[2].split()[-1] == "CACHED"
+
+
+async def test_log_is_bounded_under_heavy_output(make_app):
+    app = make_app("heavy_output")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_first_lesson(pilot)
+        await build(pilot, screen)
+        log = screen.query_one(BuildLog)
+        assert screen.record.steps[2].output_lines >= 100_000
+        assert log.line_count <= log.max_lines
+        assert log.lines[-2].endswith("line 100000") or any("line 100000" in line for line in log.lines[-5:])
+
+
+async def test_second_build_while_running_is_refused(make_app):
+    app = make_app("cold", speed=2.0)  # replay at twice the recorded pace: the build is still running
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_first_lesson(pilot)
+        await pilot.press("b")
+        await wait_for(pilot, lambda: screen.building)
+        await pilot.press("b")
+        await pilot.pause(0.05)
+        assert any("already running" in n.message for n in app._notifications)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: not screen.building, timeout=10)
+        assert screen.record.failure is not None and screen.record.failure.cancelled
+
+
+async def test_no_engine_build_shows_reason_and_fix(make_app):
+    from tutor.engine.build import BuildRequest
+    from tutor.ui.backend import EngineBackend
+
+    app = make_app(report=no_engine_report())
+    app.backend = EngineBackend("unix:///nonexistent/docker.sock")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_first_lesson(pilot)
+        assert "Press" in screen.query_one("#lesson-markdown").source  # the lesson is readable
+        await pilot.press("b")
+        from tutor.ui.screens.engine_problem import EngineProblemScreen
+
+        await wait_for(pilot, lambda: isinstance(app.screen, EngineProblemScreen))
+        assert "No Docker engine socket" in app.screen.reason and "Start the Docker engine" in app.screen.fix
+        await pilot.press("escape")
+        assert isinstance(app.screen, LessonScreen)
+        del BuildRequest

@@ -1,0 +1,19 @@
+"""`tutor` with no command: the course in a terminal UI."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def run(args) -> int:
+    lessons = Path(args.lessons).expanduser() if getattr(args, "lessons", None) else None
+    if lessons is not None and not lessons.is_dir():
+        print(f"error: no course folder at {lessons}", file=sys.stderr)
+        return 2
+    from tutor.ui.app import TutorApp
+    from tutor.ui.backend import EngineBackend
+
+    app = TutorApp(lessons_dir=lessons, backend=EngineBackend(getattr(args, "engine", None)))
+    app.run()
+    return int(app.return_code or 0)

@@ -1,0 +1,179 @@
+"""The tutor app: owns the course, the progress store and the backend; screens ask it for them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+from pathlib import Path
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from tutor import paths
+from tutor.course.loader import load_course
+from tutor.course.model import Course, Exercise, Lesson
+from tutor.course.progress import ProgressStore, lesson_state, resume_point
+from tutor.course.runner import ExerciseRun
+from tutor.engine.doctor import DoctorReport
+from tutor.ui.backend import Backend, EngineBackend
+from tutor.ui.messages import EngineStatusChanged, LessonChosen
+from tutor.ui.screens.course_map import CourseMapScreen
+from tutor.ui.screens.engine_problem import EngineProblemScreen
+from tutor.ui.screens.help import HelpScreen
+from tutor.ui.screens.lesson import LessonScreen
+from tutor.ui.widgets.engine_status import EngineStatus
+
+ENGINE_CHECK_SECONDS = 10.0
+
+
+class TutorApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "tutor"
+    SUB_TITLE = "how Docker images are made"
+    BINDINGS = [
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        lessons_dir: Path | None = None,
+        backend: Backend | None = None,
+        engine_check_seconds: float = ENGINE_CHECK_SECONDS,
+    ) -> None:
+        super().__init__()
+        self.lessons_dir = Path(lessons_dir) if lessons_dir else paths.shipped_lessons()
+        self.backend: Backend = backend or EngineBackend()
+        self.engine_report: DoctorReport | None = None
+        self.engine_check_seconds = engine_check_seconds
+        self.course: Course = load_course(self.lessons_dir)
+        self.progress_store = ProgressStore()
+        self.progress, notice = self.progress_store.load()
+        self._startup_notice = notice
+
+    # -- start -----------------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.push_screen(CourseMapScreen(self.course, self._states(), self._current_lesson()))
+        if self._startup_notice:
+            self.notify(self._startup_notice, title="Progress", severity="warning", timeout=12)
+        for problem in self.course.problems[:3]:
+            self.notify(str(problem), title="Lesson skipped", severity="warning", timeout=10)
+        self.check_engine()
+        if self.engine_check_seconds > 0:
+            self.set_interval(self.engine_check_seconds, self.check_engine)
+        self.watch_lessons()
+
+    def _states(self) -> dict[str, str]:
+        return {lesson.id: lesson_state(lesson, self.progress) for lesson in self.course.lessons}
+
+    def _current_lesson(self) -> str | None:
+        point = resume_point(self.course, self.progress)
+        return point[0] if point else None
+
+    # -- the engine ------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="engine")
+    def check_engine(self) -> None:
+        self.post_message(EngineStatusChanged(self.backend.check_engine()))
+
+    def on_engine_status_changed(self, message: EngineStatusChanged) -> None:
+        self.engine_report = message.report
+        for screen in self.screen_stack:
+            for widget in screen.query(EngineStatus):
+                widget.report = message.report
+
+    def show_engine_problem(self, reason: str, fix: str) -> None:
+        self.push_screen(EngineProblemScreen(reason, fix))
+        self.check_engine()
+
+    def new_exercise_run(self, lesson: Lesson, exercise: Exercise, workspace: Path) -> ExerciseRun:
+        return ExerciseRun(exercise, workspace, lesson.id, engine=self.backend.engine, build_factory=self.backend.new_build)
+
+    # -- course and progress ---------------------------------------------------------------------
+
+    @work(exclusive=True, group="lessons-watch", exit_on_error=False)
+    async def watch_lessons(self) -> None:
+        """Lessons edited on disk show up without a restart."""
+        from watchfiles import awatch
+
+        async for _changes in awatch(self.lessons_dir, debounce=400, recursive=True):
+            self.reload_course()
+
+    def reload_course(self) -> None:
+        self.course = load_course(self.lessons_dir)
+        for screen in self.screen_stack:
+            if isinstance(screen, CourseMapScreen):
+                screen.refresh_course(self.course, self._states(), self._current_lesson())
+            elif isinstance(screen, LessonScreen):
+                fresh = self.course.lesson(screen.lesson.id)
+                if fresh is not None and fresh.body != screen.lesson.body:
+                    screen.lesson = fresh
+                    screen.query_one("#lesson-markdown").update(fresh.body)
+        self.notify("The course changed on disk and was reloaded.", title="Lessons", timeout=4)
+
+    def record_attempt(self, lesson: Lesson, exercise: Exercise | None, passed: bool, seconds: float) -> None:
+        if exercise is None:
+            return
+        self.progress = self.progress_store.record_attempt(lesson.id, exercise.id, passed, seconds)
+
+    def set_current(self, lesson_id: str, exercise_id: str | None) -> None:
+        self.progress = self.progress_store.set_current(lesson_id, exercise_id)
+
+    # -- navigation ------------------------------------------------------------------------------
+
+    def on_lesson_chosen(self, message: LessonChosen) -> None:
+        self.open_lesson(message.lesson_id)
+
+    def open_lesson(self, lesson_id: str, exercise_id: str | None = None) -> None:
+        lesson = self.course.lesson(lesson_id)
+        if lesson is None:
+            self.notify(f"No lesson '{lesson_id}' in this course.", severity="error")
+            return
+        if exercise_id is None:
+            point = resume_point(self.course, self.progress)
+            if point and point[0] == lesson_id:
+                exercise_id = point[1]
+        self.set_current(lesson_id, exercise_id or (lesson.exercises[0].id if lesson.exercises else None))
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        if isinstance(self.screen, LessonScreen):
+            self.switch_screen(LessonScreen(self.course, lesson, exercise_id))
+        else:
+            self.push_screen(LessonScreen(self.course, lesson, exercise_id))
+
+    def show_course_map(self) -> None:
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        if isinstance(self.screen, CourseMapScreen):
+            return
+        self.pop_screen()
+        if isinstance(self.screen, CourseMapScreen):
+            self.screen.refresh_course(self.course, self._states(), self._current_lesson())
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(self.screen))
+
+    # -- command palette: every action of the current screen ---------------------------------------
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        seen: set[str] = set()
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if not binding.description or binding.description in seen or binding.action in ("command_palette",):
+                continue
+            seen.add(binding.description)
+            key = binding.key_display or self.get_key_display(binding)
+            yield SystemCommand(
+                binding.description,
+                f"key: {key}",
+                partial(self._run_binding, active.node, binding.action),
+            )
+
+    def _run_binding(self, node, action: str) -> None:
+        self.call_later(self.run_action, action, node)

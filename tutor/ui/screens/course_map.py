@@ -1,0 +1,108 @@
+"""The course map: every lesson in order with its progress mark, and the engine status."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tutor.course.model import Course
+from tutor.ui.messages import LessonChosen
+from tutor.ui.widgets.engine_status import EngineStatus
+
+MARKS = {"passed": ("✓", "green"), "attempted": ("◐", "yellow"), "new": ("·", "dim")}
+
+
+def lesson_label(number: int, title: str, summary: str, state: str, current: bool) -> Text:
+    mark, style = MARKS.get(state, MARKS["new"])
+    text = Text()
+    text.append(f" {mark} ", style=f"bold {style}")
+    text.append(f"{number}. {title}", style="bold" if current else "")
+    if current:
+        text.append("  ← you are here", style="italic cyan")
+    if summary:
+        text.append(f"\n     {summary}", style="dim")
+    return text
+
+
+class CourseMapScreen(Screen):
+    CSS_PATH = "course_map.tcss"
+    BINDINGS = [
+        Binding("enter", "open", "Open lesson", show=True),
+        Binding("c", "continue", "Continue"),
+    ]
+
+    def __init__(self, course: Course, states: dict[str, str], current: str | None) -> None:
+        super().__init__()
+        self.course = course
+        self.states = states
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="map"):
+            yield Static(self._intro(), id="intro")
+            yield OptionList(id="lessons")
+            yield Static(id="course-problems")
+        yield EngineStatus(id="engine-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_course(self.course, self.states, self.current)
+        self.query_one("#lessons", OptionList).focus()
+
+    # -- attributes down -------------------------------------------------------------------
+
+    def refresh_course(self, course: Course, states: dict[str, str], current: str | None) -> None:
+        self.course, self.states, self.current = course, states, current
+        options = self.query_one("#lessons", OptionList)
+        highlighted = options.highlighted
+        options.clear_options()
+        for number, lesson in enumerate(course.lessons, start=1):
+            label = lesson_label(number, lesson.title, lesson.summary, states.get(lesson.id, "new"), lesson.id == current)
+            options.add_option(Option(label, id=lesson.id))
+        ids = [lesson.id for lesson in course.lessons]
+        if current in ids:
+            options.highlighted = ids.index(current)
+        elif highlighted is not None and ids:
+            options.highlighted = min(highlighted, len(ids) - 1)
+        elif ids:
+            options.highlighted = 0
+        problems = self.query_one("#course-problems", Static)
+        if course.problems:
+            text = Text("Some lessons could not be loaded and are skipped:\n", style="bold yellow")
+            for problem in course.problems[:6]:
+                text.append(f"  ⚠ {problem}\n", style="yellow")
+            problems.update(text)
+            problems.display = True
+        else:
+            problems.display = False
+
+    def _intro(self) -> Text:
+        done = sum(1 for s in self.states.values() if s == "passed")
+        text = Text()
+        text.append("How Docker images are made", style="bold")
+        text.append(f"  ·  {len(self.course.lessons)} lessons, {done} done\n", style="dim")
+        text.append("Every build here is a real build on your Docker engine. Pick a lesson and press Enter.", style="")
+        return text
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.post_message(LessonChosen(event.option.id))
+
+    def action_open(self) -> None:
+        options = self.query_one("#lessons", OptionList)
+        if options.highlighted is not None:
+            option = options.get_option_at_index(options.highlighted)
+            if option.id:
+                self.post_message(LessonChosen(option.id))
+
+    def action_continue(self) -> None:
+        if self.current:
+            self.post_message(LessonChosen(self.current))

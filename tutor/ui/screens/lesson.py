@@ -1,0 +1,390 @@
+"""The lesson screen: the text, the Dockerfile, and the live build panes.
+
+A build runs in a thread worker that only iterates the exercise run's
+generator and drops each event into a channel; the handlers here, on the UI
+thread, fold the events into a BuildRecord and update the widgets.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Markdown, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState
+
+from tutor import fmt
+from tutor.course.checks import CheckResult
+from tutor.course.model import Course, Exercise, Lesson
+from tutor.course.runner import BuildStarted, CheckStarted, ExerciseFinished, ExerciseRun, WorkspaceEdited
+from tutor.course.workspace import WorkspaceError, prepare_workspace
+from tutor.engine.dockerfile import plan
+from tutor.engine.events import BuildFailed, BuildSucceeded, ContextSent, StepOutput, StepStarted
+from tutor.engine.record import BuildRecord
+from tutor.ui.channel import EventChannel
+from tutor.ui.messages import BuildEnded, BuildEventsReady
+from tutor.ui.widgets.build_log import BuildLog
+from tutor.ui.widgets.cache_pane import CachePane
+from tutor.ui.widgets.dockerfile_view import DockerfileView
+from tutor.ui.widgets.engine_status import EngineStatus
+from tutor.ui.widgets.exercise_panel import ExercisePanel, exercise_text
+from tutor.ui.widgets.layer_pane import LayerPane
+
+NARROW_WIDTH = 110  # below this, one column: the learner switches views with `v`
+
+
+class LessonScreen(Screen):
+    CSS_PATH = "lesson.tcss"
+    BINDINGS = [
+        Binding("b", "build", "Build"),
+        Binding("c", "cancel_build", "Cancel build"),
+        Binding("h", "hint", "Hint"),
+        Binding("v", "toggle_view", "Switch view"),
+        Binding("right_square_bracket", "next_lesson", "Next lesson", key_display="]"),
+        Binding("left_square_bracket", "previous_lesson", "Previous lesson", key_display="["),
+        Binding("greater_than_sign", "next_exercise", "Next exercise", key_display=">", show=False),
+        Binding("less_than_sign", "previous_exercise", "Previous exercise", key_display="<", show=False),
+        Binding("escape,m", "back", "Course map"),
+        Binding("1", "show_tab('lesson-text')", "Lesson text", show=False),
+        Binding("2", "show_tab('dockerfile')", "Dockerfile", show=False),
+        Binding("3", "show_tab('exercise')", "Exercise", show=False),
+    ]
+
+    def __init__(self, course: Course, lesson: Lesson, exercise_id: str | None = None) -> None:
+        super().__init__()
+        self.course = course
+        self.lesson = lesson
+        self.exercise: Exercise | None = (lesson.exercise(exercise_id) if exercise_id else None) or (
+            lesson.exercises[0] if lesson.exercises else None
+        )
+        self.channel: EventChannel[tuple[int, object]] = EventChannel()
+        self.record = BuildRecord()
+        self.results: list[CheckResult] = []
+        self.hints_shown = 0
+        self._run: ExerciseRun | None = None
+        self._build_id = 0
+        self._build_started = 0.0
+        self._workspace: Path | None = None
+        self._steps_lines: dict[int, set[int]] = {}
+        self._status_note: str | None = None
+        self._show_build_view = False
+
+    # -- layout ----------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="lesson-body"):
+            with TabbedContent(id="left", initial="lesson-text"):
+                with TabPane("Lesson", id="lesson-text"):
+                    yield Markdown(self.lesson.body, id="lesson-markdown")
+                with TabPane("Dockerfile", id="dockerfile"):
+                    yield DockerfileView(id="dockerfile-view")
+                with TabPane("Exercise", id="exercise"):
+                    yield ExercisePanel(id="exercise-panel")
+            with Vertical(id="build-panes"):
+                yield LayerPane(id="layers")
+                yield CachePane(id="cache")
+                yield BuildLog(id="log")
+        yield EngineStatus(id="engine-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = f"{self.lesson.order}. {self.lesson.title}"
+        self.sub_title = self.exercise.title if self.exercise else ""
+        self._load_workspace()
+        self._refresh_exercise()
+        self._apply_width(self.app.size.width)
+
+    def on_resize(self, event) -> None:
+        self._apply_width(event.size.width)
+
+    def _apply_width(self, width: int) -> None:
+        narrow = width < NARROW_WIDTH
+        self.set_class(narrow, "narrow")
+        self.set_class(narrow and self._show_build_view, "build-view")
+
+    # -- the exercise's files ----------------------------------------------------------------------
+
+    def _load_workspace(self) -> None:
+        view = self.query_one(DockerfileView)
+        if self.exercise is None:
+            view.show("", "No exercise in this lesson")
+            self.query_one(LayerPane).show_plan([])
+            return
+        try:
+            self._workspace = prepare_workspace(self.lesson, self.exercise)
+        except WorkspaceError as exc:
+            self._workspace = None
+            self.notify(str(exc), title="Exercise files", severity="error", timeout=10)
+            view.show("", "Dockerfile unavailable")
+            return
+        text = self._dockerfile_text()
+        view.show(text, f"{self.exercise.dockerfile}  ({self._workspace})")
+        planned = plan(text)
+        self._steps_lines = {p.step: set(range(p.line, p.end_line + 1)) for p in planned}
+        if not self.record.steps:
+            self.query_one(LayerPane).show_plan(planned)
+
+    def _dockerfile_text(self) -> str:
+        if self._workspace is None or self.exercise is None:
+            return ""
+        try:
+            return (self._workspace / self.exercise.dockerfile).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+
+    def _refresh_exercise(self) -> None:
+        hints = list(self.exercise.hints[: self.hints_shown]) if self.exercise else []
+        self.query_one(ExercisePanel).show(
+            exercise_text(
+                self.lesson,
+                self.exercise,
+                self.results,
+                hints,
+                running=self._status_note,
+                workspace=str(self._workspace) if self._workspace else None,
+            )
+        )
+
+    # -- building ----------------------------------------------------------------------------------
+
+    @property
+    def building(self) -> bool:
+        return self._run is not None
+
+    def action_build(self) -> None:
+        if self.building:
+            self.notify("A build is already running: wait for it, or press c to cancel it.", title="Build", severity="warning")
+            return
+        if self.exercise is None:
+            self.notify("This lesson has no exercise to build.", title="Build")
+            return
+        self._load_workspace()
+        if self._workspace is None:
+            return
+        self._build_id += 1
+        self.record = BuildRecord()
+        self.results = []
+        self._status_note = "building…"
+        self._build_started = time.monotonic()
+        self.query_one(LayerPane).show_plan(plan(self._dockerfile_text()))
+        self.query_one(BuildLog).clear()
+        self.query_one(CachePane).show(self.record)
+        self._refresh_exercise()
+        self._show_build_view = True
+        self._apply_width(self.app.size.width)
+        self._run = self.app.new_exercise_run(self.lesson, self.exercise, self._workspace)
+        self._run_worker(self._run, self._build_id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="build")
+    def _run_worker(self, run: ExerciseRun, build_id: int) -> None:
+        """Only iterates the generator: every event goes to the channel, the UI thread does the rest."""
+        try:
+            for event in run.events():
+                if self.channel.put((build_id, event)):
+                    self.post_message(BuildEventsReady(build_id))
+        finally:
+            self.post_message(BuildEnded(build_id))
+
+    def action_cancel_build(self) -> None:
+        if self._run is None:
+            self.notify("No build is running.", title="Cancel")
+            return
+        self._run.cancel()
+        self.notify("Cancelling the build…", title="Cancel")
+
+    @on(BuildEventsReady)
+    def _drain(self, message: BuildEventsReady | None = None) -> None:
+        lines: list[str] = []
+        layers = self.query_one(LayerPane)
+        log = self.query_one(BuildLog)
+        touched = False
+        for build_id, event in self.channel.drain():
+            if build_id != self._build_id:
+                continue  # a cancelled build's stragglers
+            if isinstance(event, StepOutput):
+                lines.append(event.text)
+                self.record.apply(event)
+                continue
+            if lines:
+                log.write_lines(lines)
+                lines = []
+            self._handle(event, layers, log)
+            touched = True
+        if lines:
+            log.write_lines(lines)
+        if touched:
+            self.query_one(CachePane).show(self.record)
+
+    def _handle(self, event: object, layers: LayerPane, log: BuildLog) -> None:
+        if isinstance(event, BuildStarted):
+            self.record = BuildRecord()
+            self._status_note = f"{event.label} ({event.index}/{event.total})…"
+            layers.show_plan(plan(self._dockerfile_text()))
+            log.write_line(f"── {event.label} ({event.index}/{event.total}) → {event.tag}")
+            self._refresh_exercise()
+            return
+        if isinstance(event, WorkspaceEdited):
+            log.write_line(f"── scenario: {event.description}")
+            return
+        if isinstance(event, CheckStarted):
+            self._status_note = f"checking: {event.name}…"
+            self._refresh_exercise()
+            return
+        if isinstance(event, CheckResult):
+            self.results.append(event)
+            self._refresh_exercise()
+            return
+        if isinstance(event, ExerciseFinished):
+            self._finished(event)
+            return
+        state = self.record.apply(event)  # type: ignore[arg-type]
+        if isinstance(event, ContextSent):
+            log.write_line(f"context: {event.files} files, {fmt.size(event.bytes)} sent to the engine")
+        elif isinstance(event, StepStarted) and state is not None:
+            self.query_one(DockerfileView).mark(self._steps_lines.get(event.step, set()))
+        if state is not None:
+            layers.show_step(state)
+        if isinstance(event, BuildFailed):
+            self._failed(event, log)
+        elif isinstance(event, BuildSucceeded):
+            layers.mark_final_stage(self.record.final_stage)
+            self.query_one(DockerfileView).mark(set())
+            tags = ", ".join(event.tags) or event.image_id
+            log.write_line(
+                f"── built {tags}: {fmt.size(event.image_size)}, {self.record.cache_hits}/{self.record.total} "
+                f"steps from cache, {fmt.seconds(event.seconds)}"
+            )
+
+    def _failed(self, event: BuildFailed, log: BuildLog) -> None:
+        self.query_one(DockerfileView).mark(self._steps_lines.get(event.step or 0, set()))
+        if event.cancelled:
+            log.write_line("── build cancelled")
+            return
+        where = f"step {event.step}: " if event.step else (f"line {event.line}: " if event.line else "")
+        log.write_line(f"\x1b[31;1m── build failed: {where}{event.message}\x1b[0m")
+        if event.fix:
+            log.write_line(f"── fix: {event.fix}")
+        if event.engine_lost and not self.record.steps:
+            self.app.show_engine_problem(event.message, event.fix or "")
+            return
+        self.notify(f"{where}{event.message}", title="Build failed", severity="error", timeout=8)
+
+    def _finished(self, event: ExerciseFinished) -> None:
+        self._status_note = None
+        self.results = list(event.results)
+        self._refresh_exercise()
+        if event.cancelled or not event.results:
+            return
+        self.app.record_attempt(self.lesson, self.exercise, event.passed, event.seconds)
+        if event.passed:
+            nxt = self._next_exercise_title()
+            self.notify(f"All {len(event.results)} checks pass. {nxt}", title="Exercise passed ✓", timeout=8)
+        else:
+            failed = [r for r in event.results if not r.passed]
+            self.notify(
+                f"{len(failed)} of {len(event.results)} checks failed: {failed[0].name}. See the Exercise tab (3).",
+                title="Not yet",
+                severity="warning",
+                timeout=8,
+            )
+            if failed[0].line:
+                self.query_one(DockerfileView).mark({failed[0].line})
+
+    def _next_exercise_title(self) -> str:
+        if self.exercise is None:
+            return ""
+        index = self.lesson.exercises.index(self.exercise)
+        if index + 1 < len(self.lesson.exercises):
+            return f"Next: {self.lesson.exercises[index + 1].title} (press >)."
+        nxt = self.course.next_lesson(self.lesson.id)
+        return f"Next lesson: {nxt.title} (press ])." if nxt else "That was the last exercise of the course!"
+
+    @on(BuildEnded)
+    def _ended(self, message: BuildEnded) -> None:
+        self._drain()
+        if message.build_id == self._build_id:
+            self._run = None
+            self._status_note = None
+            self._refresh_exercise()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "build" and event.state == WorkerState.ERROR:
+            self._run = None
+            self._status_note = None
+            error = event.worker.error
+            self.query_one(BuildLog).write_line(f"── the build stopped on an unexpected error: {error}")
+            self.notify(f"The build stopped on an unexpected error: {error}", title="Build", severity="error")
+            self._refresh_exercise()
+
+    # -- other actions --------------------------------------------------------------------------------
+
+    def action_hint(self) -> None:
+        if self.exercise is None or not self.exercise.hints:
+            self.notify("No hints for this exercise.", title="Hint")
+            return
+        if self.hints_shown >= len(self.exercise.hints):
+            self.notify("That was the last hint.", title="Hint")
+        else:
+            self.hints_shown += 1
+        self.query_one(TabbedContent).active = "exercise"
+        self._refresh_exercise()
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        if self.has_class("narrow"):
+            self._show_build_view = False
+            self._apply_width(self.app.size.width)
+
+    def action_toggle_view(self) -> None:
+        self._show_build_view = not self._show_build_view
+        self._apply_width(self.app.size.width)
+
+    def action_back(self) -> None:
+        self.app.show_course_map()
+
+    def action_next_lesson(self) -> None:
+        self._go_lesson(+1)
+
+    def action_previous_lesson(self) -> None:
+        self._go_lesson(-1)
+
+    def _go_lesson(self, delta: int) -> None:
+        ids = [lesson.id for lesson in self.course.lessons]
+        if self.lesson.id not in ids:
+            return
+        index = ids.index(self.lesson.id) + delta
+        if not 0 <= index < len(ids):
+            self.notify("This is the " + ("last" if delta > 0 else "first") + " lesson.", title="Lessons")
+            return
+        if self.building:
+            self.notify("A build is running: cancel it (c) or wait before leaving the lesson.", severity="warning")
+            return
+        self.app.open_lesson(ids[index])
+
+    def action_next_exercise(self) -> None:
+        self._go_exercise(+1)
+
+    def action_previous_exercise(self) -> None:
+        self._go_exercise(-1)
+
+    def _go_exercise(self, delta: int) -> None:
+        if self.exercise is None or self.building:
+            return
+        index = self.lesson.exercises.index(self.exercise) + delta
+        if 0 <= index < len(self.lesson.exercises):
+            self.exercise = self.lesson.exercises[index]
+            self.sub_title = self.exercise.title
+            self.results, self.hints_shown, self.record = [], 0, BuildRecord()
+            self._load_workspace()
+            self.query_one(LayerPane).show_plan(plan(self._dockerfile_text()))
+            self.query_one(CachePane).show(self.record)
+            self._refresh_exercise()
+            self.app.set_current(self.lesson.id, self.exercise.id)
+        elif delta > 0:
+            self.action_next_lesson()
