@@ -37,7 +37,8 @@ def _course_dir(args) -> Path:
     return Path(chosen).expanduser() if chosen else paths.shipped_lessons()
 
 
-def run(args, out: TextIO = sys.stdout) -> int:
+def run(args, out: TextIO | None = None) -> int:
+    out = out or sys.stdout  # looked up per call: tests and pagers swap sys.stdout
     root = _course_dir(args)
     if args.lessons_command == "list":
         return list_lessons(root, out)
@@ -55,9 +56,10 @@ def run(args, out: TextIO = sys.stdout) -> int:
 # -- list --------------------------------------------------------------------------------------
 
 
-def list_lessons(root: Path, out: TextIO = sys.stdout) -> int:
+def list_lessons(root: Path, out: TextIO | None = None) -> int:
     from tutor.course.loader import load_course
 
+    out = out or sys.stdout
     course = load_course(root)
     for lesson in course.lessons:
         count = len(lesson.exercises)
@@ -84,11 +86,12 @@ def check(
     keep_images: bool = False,
     verbose: bool = False,
     engine: str | None = None,
-    out: TextIO = sys.stdout,
+    out: TextIO | None = None,
 ) -> int:
     from tutor.course.loader import load_course
     from tutor.course.validator import validate
 
+    out = out or sys.stdout
     problems = validate(root)
     for problem in problems:
         print(problem, file=out, flush=True)
@@ -130,10 +133,11 @@ class VariantOutcome:
     details: tuple[str, ...]
 
 
-def run_all(lessons, keep_images: bool = False, verbose: bool = False, engine: str | None = None, out: TextIO = sys.stdout) -> int:
+def run_all(lessons, keep_images: bool = False, verbose: bool = False, engine: str | None = None, out: TextIO | None = None) -> int:
     from tutor.engine import baseimages
     from tutor.engine.client import EngineUnavailable, connect
 
+    out = out or sys.stdout
     try:
         api = connect(engine)
     except EngineUnavailable as exc:

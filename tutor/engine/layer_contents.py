@@ -118,7 +118,8 @@ class ImageContents:
             for f in layer.added + layer.changed:
                 if f.path == path:
                     return f
-            if any(r.path == path or path.startswith(r.path + "/") for r in layer.removed):
+            hidden = [r.path for r in layer.removed] + list(layer.opaque_dirs)
+            if any(path == h or path.startswith(h + "/") for h in hidden):
                 return None
         return None
 

@@ -57,6 +57,11 @@ class TutorApp(App):
 
     def on_mount(self) -> None:
         self.push_screen(CourseMapScreen(self.course, self._states(), self._current_lesson()))
+        if self.progress.current is not None:
+            # Reopen where the learner left off: the current exercise, or the next one to do.
+            lesson_id, exercise_id = resume_point(self.course, self.progress)
+            if lesson_id is not None:
+                self.open_lesson(lesson_id, exercise_id)
         if self._startup_notice:
             self.notify(self._startup_notice, title="Progress", severity="warning", timeout=12)
         for problem in self.course.problems[:3]:
@@ -70,8 +75,7 @@ class TutorApp(App):
         return {lesson.id: lesson_state(lesson, self.progress) for lesson in self.course.lessons}
 
     def _current_lesson(self) -> str | None:
-        point = resume_point(self.course, self.progress)
-        return point[0] if point else None
+        return resume_point(self.course, self.progress)[0]
 
     # -- the engine ------------------------------------------------------------------------------
 
@@ -117,10 +121,12 @@ class TutorApp(App):
     def record_attempt(self, lesson: Lesson, exercise: Exercise | None, passed: bool, seconds: float) -> None:
         if exercise is None:
             return
-        self.progress = self.progress_store.record_attempt(lesson.id, exercise.id, passed, seconds)
+        self.progress_store.record_attempt(lesson.id, exercise.id, passed, seconds)
+        self.progress = self.progress_store.load()[0]
 
     def set_current(self, lesson_id: str, exercise_id: str | None) -> None:
-        self.progress = self.progress_store.set_current(lesson_id, exercise_id)
+        self.progress_store.set_current(lesson_id, exercise_id)
+        self.progress = self.progress_store.load()[0]
 
     # -- navigation ------------------------------------------------------------------------------
 
@@ -134,7 +140,7 @@ class TutorApp(App):
             return
         if exercise_id is None:
             point = resume_point(self.course, self.progress)
-            if point and point[0] == lesson_id:
+            if point[0] == lesson_id:
                 exercise_id = point[1]
         self.set_current(lesson_id, exercise_id or (lesson.exercises[0].id if lesson.exercises else None))
         while len(self.screen_stack) > 2:

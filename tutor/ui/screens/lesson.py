@@ -157,6 +157,10 @@ class LessonScreen(Screen):
     def building(self) -> bool:
         return self._run is not None
 
+    @property
+    def builds_started(self) -> int:
+        return self._build_id
+
     def action_build(self) -> None:
         if self.building:
             self.notify("A build is already running: wait for it, or press c to cancel it.", title="Build", severity="warning")

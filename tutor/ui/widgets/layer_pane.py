@@ -36,10 +36,10 @@ class LayerPane(DataTable):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
-        self._frame = 0
-        self._running: set[int] = set()
-        self._states: dict[int, StepState] = {}
-        self._stages: dict[int, str | None] = {}
+        self._spin_frame = 0
+        self._spinning: set[int] = set()
+        self._step_states: dict[int, StepState] = {}
+        self._stage_names: dict[int, str | None] = {}
         self._final_stage: int | None = None
         self._planned_total: int | None = None
 
@@ -57,15 +57,15 @@ class LayerPane(DataTable):
     def show_plan(self, planned: list[PlannedStep]) -> None:
         """Before a build: the steps the Dockerfile will run, all waiting."""
         self.clear()
-        self._running.clear()
-        self._states.clear()
-        self._stages = {p.stage: p.stage_name for p in planned}
-        self._final_stage = max(self._stages) if self._stages else None
+        self._spinning.clear()
+        self._step_states.clear()
+        self._stage_names = {p.stage: p.stage_name for p in planned}
+        self._final_stage = max(self._stage_names) if self._stage_names else None
         total = len(planned)
         self._planned_total = total or None
         last_stage = None
         for p in planned:
-            if len(self._stages) > 1 and p.stage != last_stage:
+            if len(self._stage_names) > 1 and p.stage != last_stage:
                 self._add_stage_row(p.stage, p.stage_name)
                 last_stage = p.stage
             self.add_row(
@@ -82,23 +82,23 @@ class LayerPane(DataTable):
         """A step started, ran, finished or failed: (re)draw its row."""
         if self._planned_total is not None and state.total != self._planned_total:
             # The engine runs another Dockerfile than the one planned (edited meanwhile): follow it.
-            known = dict(self._states)
+            known = dict(self._step_states)
             self.clear()
-            self._stages, self._final_stage, self._planned_total = {}, None, None
-            self._states.clear()
+            self._stage_names, self._final_stage, self._planned_total = {}, None, None
+            self._step_states.clear()
             for earlier in sorted(known.values(), key=lambda s: s.step):
                 if earlier.step != state.step:
                     self.show_step(earlier)
-        self._states[state.step] = state
+        self._step_states[state.step] = state
         key = str(state.step)
         if state.status == RUNNING:
-            self._running.add(state.step)
+            self._spinning.add(state.step)
         else:
-            self._running.discard(state.step)
+            self._spinning.discard(state.step)
         cells = (
             Text(f"{state.step}/{state.total}"),
             Text(state.instruction),
-            status_text(state.status, self._frame),
+            status_text(state.status, self._spin_frame),
             fmt.seconds(state.seconds),
             fmt.size(state.size) if state.status in (CACHED, BUILT) and state.size is not None else "",
         )
@@ -106,9 +106,9 @@ class LayerPane(DataTable):
             for column, value in zip(("step", "instruction", "status", "time", "size"), cells):
                 self.update_cell(key, column, value)
         else:
-            if state.stage not in self._stages or (len(self._stages) > 1 and not self._has_stage_row(state.stage)):
-                self._stages.setdefault(state.stage, state.stage_name)
-                if len(self._stages) > 1:
+            if state.stage not in self._stage_names or (len(self._stage_names) > 1 and not self._has_stage_row(state.stage)):
+                self._stage_names.setdefault(state.stage, state.stage_name)
+                if len(self._stage_names) > 1:
                     self._add_stage_row(state.stage, state.stage_name)
             self.add_row(*cells, key=key)
         if state.status == RUNNING and key in self.rows:
@@ -117,13 +117,13 @@ class LayerPane(DataTable):
 
     def mark_final_stage(self, stage: int | None) -> None:
         self._final_stage = stage
-        for index, name in self._stages.items():
+        for index, name in self._stage_names.items():
             key = f"stage-{index}"
             if key in self.rows:
                 self.update_cell(key, "instruction", self._stage_label(index, name))
 
     def state(self, step: int) -> StepState | None:
-        return self._states.get(step)
+        return self._step_states.get(step)
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -142,7 +142,7 @@ class LayerPane(DataTable):
             self.add_row("", self._stage_label(stage, name), "", "", "", key=key)
 
     def _update_title(self) -> None:
-        states = list(self._states.values())
+        states = list(self._step_states.values())
         if not states:
             self.border_subtitle = ""
             return
@@ -151,10 +151,10 @@ class LayerPane(DataTable):
         self.border_subtitle = f"final stage layers {fmt.size(total)}"
 
     def _spin(self) -> None:
-        if not self._running:
+        if not self._spinning:
             return
-        self._frame += 1
-        for step in list(self._running):
+        self._spin_frame += 1
+        for step in list(self._spinning):
             key = str(step)
             if key in self.rows:
-                self.update_cell(key, "status", status_text(RUNNING, self._frame))
+                self.update_cell(key, "status", status_text(RUNNING, self._spin_frame))

@@ -1,0 +1,196 @@
+"""Cache explanations from snapshots, fed by build streams recorded from a real engine."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tutor.engine import buildlog
+from tutor.engine.build import BuildRequest
+from tutor.engine.buildlog import BuildSnapshot, copied_paths, parse_steps, take_snapshot
+from tutor.engine.explain import (
+    FILES,
+    FIRST_BUILD,
+    NO_CACHE,
+    NO_STEPS,
+    NONE,
+    UNKNOWN,
+    FileChange,
+    explain,
+    explain_build,
+    file_changes,
+    files_phrase,
+    step_ranges,
+)
+from tutor.engine.record import BuildRecord
+from tutor.engine.replay import Recording, ReplayBuild
+
+
+def _record(path: Path) -> BuildRecord:
+    record = BuildRecord()
+    for event in ReplayBuild(path).events():
+        record.apply(event)
+    return record
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Path:
+    dest = tmp_path / "go_app"
+    shutil.copytree(ROOT / "go_app", dest)
+    return dest
+
+
+def _edit_main_go(app: Path) -> None:
+    # The same edit the recorded stream was made with (tests/fixtures/record_streams.py).
+    main = app / "main.go"
+    main.write_text(main.read_text().replace("Hello, Docker with Go!", "Hello again, Docker with Go!"))
+
+
+def test_recorded_streams_were_built_from_this_dockerfile(stream_path) -> None:
+    for name in ("cold", "cached", "edit_main_go"):
+        assert Recording.load(stream_path(name)).meta["dockerfile"] == (ROOT / "go_app" / "Dockerfile").read_text()
+
+
+def test_cold_cached_then_edit_main_go(app: Path, stream_path) -> None:
+    cold = _record(stream_path("cold"))
+    first = take_snapshot(app, nocache=True).completed(cold)
+    why = explain(None, first, cold)
+    assert why.cause_kind == NO_CACHE
+    assert why.first_miss_step == 2  # FROM takes the base from the store; ENV is the first step built
+    assert why.cascade == tuple(range(3, 10))
+    assert "--no-cache" in why.summary
+
+    cached = _record(stream_path("cached"))
+    second = take_snapshot(app).completed(cached)
+    why = explain(first, second, cached)
+    assert why.cause_kind == NONE
+    assert why.first_miss_step is None
+    assert why.summary == "All 9 steps came from the cache: nothing this build uses changed since the previous build."
+
+    _edit_main_go(app)
+    edited = _record(stream_path("edit_main_go"))
+    third = take_snapshot(app).completed(edited)
+    why = explain(second, third, edited)
+    assert why.cause_kind == FILES
+    assert why.first_miss_step == 6
+    assert why.cause_step == 6
+    assert why.changed_files == (FileChange("main.go", "changed"),)
+    assert why.cascade == (7, 8, 9)
+    assert why.summary == (
+        "Step 6/9 COPY . . missed the cache because main.go changed; steps 7-9 were rebuilt as a consequence."
+    )
+
+
+def test_without_an_earlier_build_it_says_so(app: Path, stream_path) -> None:
+    edited = _record(stream_path("edit_main_go"))
+    why = explain(None, take_snapshot(app).completed(edited), edited)
+    assert why.cause_kind == FIRST_BUILD
+    assert why.first_miss_step == 6
+    assert "no earlier build" in why.summary
+
+
+def test_a_build_that_never_reached_a_step_has_nothing_to_explain(app: Path, stream_path) -> None:
+    broken = _record(stream_path("syntax_error"))
+    (app / "Dockerfile.syntax").write_text(Recording.load(stream_path("syntax_error")).meta["dockerfile"])
+    snapshot = take_snapshot(app, "Dockerfile.syntax").completed(broken)
+    why = explain(None, snapshot, broken)
+    assert why.cause_kind == NO_STEPS and why.first_miss_step is None
+    assert explain_build(BuildRequest(context=app, dockerfile="Dockerfile.syntax"), broken) is None
+
+
+def test_a_dockerfile_edited_during_the_build_is_not_misread(app: Path, stream_path) -> None:
+    edited = _record(stream_path("edit_main_go"))
+    (app / "Dockerfile").write_text("FROM golang:1.24-alpine\nCOPY . .\nRUN go build -o main\n")
+    why = explain(None, take_snapshot(app).completed(edited), edited)
+    assert why.cause_kind == UNKNOWN and "changed while it was being built" in why.summary
+
+
+def test_completed_snapshot_keeps_statuses_and_base_ids(app: Path, stream_path) -> None:
+    edited = _record(stream_path("edit_main_go"))
+    snap = take_snapshot(app).completed(edited)
+    assert [r.status for r in snap.results] == ["cached"] * 5 + ["built"] * 4
+    assert snap.base_id(0) == edited.steps[1].image_id  # the id FROM resolved to, from the stream
+    assert snap.image_id == edited.result.image_id
+
+
+def test_explain_build_persists_and_compares_across_restarts(app: Path, stream_path, tutor_home: Path) -> None:
+    request = BuildRequest(context=app)
+    cached = _record(stream_path("cached"))
+    assert explain_build(request, cached).cause_kind == FIRST_BUILD
+    files = list(buildlog.record_path(buildlog.record_key(app, app / "Dockerfile")).parent.iterdir())
+    assert [f.suffix for f in files] == [".json"]  # the temp file was renamed, none left behind
+    assert str(tutor_home) in str(files[0])
+
+    _edit_main_go(app)
+    why = explain_build(request, _record(stream_path("edit_main_go")))
+    assert why is not None and why.first_miss_step == 6 and why.changed_files == (FileChange("main.go", "changed"),)
+
+
+def test_a_damaged_record_counts_as_no_earlier_build(app: Path) -> None:
+    snap = take_snapshot(app)
+    path = buildlog.save(snap)
+    assert buildlog.load(snap.key) == snap
+    path.write_text("{ not json")
+    assert buildlog.load(snap.key) is None
+    path.write_text(json.dumps({"version": 999}))
+    assert buildlog.load(snap.key) is None
+
+
+def test_snapshot_json_round_trip(app: Path) -> None:
+    snap = take_snapshot(app, "Dockerfile.multistage", nocache=True)
+    again = BuildSnapshot.from_json(json.loads(json.dumps(snap.to_json())))
+    assert again == snap
+
+
+def test_steps_are_numbered_like_the_classic_builder() -> None:
+    steps = parse_steps((ROOT / "go_app" / "Dockerfile.multistage").read_text())
+    assert [s.step for s in steps] == list(range(1, 13))
+    assert steps[1].text == "ENV GO111MODULE=on     CGO_ENABLED=0     GOOS=linux     GOARCH=amd64"  # continuation lines
+    assert [(s.stage, s.stage_name) for s in steps if s.keyword == "FROM"] == [(0, "builder"), (1, None)]
+    copy_from = steps[9]
+    assert copy_from.text == "COPY --from=builder /app/main ." and copy_from.copy_from == "builder"
+
+
+def test_copy_sources_are_resolved_with_variables_and_json_form() -> None:
+    steps = parse_steps(
+        "ARG VERSION=1\nFROM alpine:latest\nENV SRC=cmd\nCOPY $SRC/*.go /src/\n"
+        'COPY ["${SRC}/main.go", "README.md", "/dst/"]\nCOPY --chown=1:1 a b /x/\n'
+    )
+    assert steps[0].stage == -1 and steps[0].keyword == "ARG"  # meta ARG: numbered, before any stage
+    assert [s.source_words for s in steps if s.keyword == "COPY"] == [
+        ("cmd/*.go",),
+        ("cmd/main.go", "README.md"),
+        ("a", "b"),
+    ]
+
+
+def test_copied_paths_follow_globs_folders_and_the_whole_context() -> None:
+    available = {"a.go": False, "b.txt": False, "cmd": True, "cmd/x.go": False, "cmd/sub": True,
+                 "cmd/sub/y.go": False}
+    assert copied_paths(available, ["*.go"]) == ["a.go"]  # "*" never crosses a "/"
+    assert copied_paths(available, ["cmd"]) == ["cmd/", "cmd/sub/", "cmd/sub/y.go", "cmd/x.go"]
+    assert copied_paths(available, ["cmd/*.go", "./b.txt"]) == ["b.txt", "cmd/x.go"]
+    assert copied_paths(available, ["."]) == ["a.go", "b.txt", "cmd/", "cmd/sub/", "cmd/sub/y.go", "cmd/x.go"]
+    assert copied_paths(available, ["../outside", "https://example.org/f", "missing"]) == []
+
+
+def test_ignored_files_are_not_copied_and_an_ignored_dockerfile_is_dropped(app: Path) -> None:
+    (app / "debug.log").write_text("noise\n")
+    (app / ".dockerignore").write_text("*.log\nDockerfile.multistage\n")
+    copy_all = next(s for s in take_snapshot(app).steps if s.text == "COPY . .")
+    names = [p for p, _ in copy_all.sources or ()]
+    assert "debug.log" not in names and "Dockerfile.multistage" not in names
+    assert {"main.go", "go.mod", "Dockerfile", ".dockerignore"} <= set(names)
+
+
+def test_file_changes_and_their_wording() -> None:
+    changes = file_changes({"a.go": "1", "b.go": "2", "gone.txt": "3"}, {"a.go": "9", "b.go": "2", "new/": "dir", "new/n.go": "4"})
+    assert changes == [FileChange("a.go", "changed"), FileChange("gone.txt", "removed"), FileChange("new/n.go", "added")]
+    assert files_phrase(changes) == "a.go changed, new/n.go was added and gone.txt was removed"
+    many = [FileChange(f"f{i}.go", "changed") for i in range(5)]
+    assert files_phrase(many) == "f0.go, f1.go, f2.go and 2 more changed"
+    assert step_ranges((7, 8, 9, 12, 14, 15)) == "7-9, 12 and 14-15"
