@@ -113,7 +113,7 @@ def test_add_log_file_scenario_without_starter(engine_api: docker.APIClient) -> 
 def test_cancel_stops_a_running_exercise(tmp_path: Path, engine_api: docker.APIClient) -> None:
     course = tmp_path / "course" / "01-slow"
     (course / "app").mkdir(parents=True)
-    (course / "app" / "Dockerfile").write_text(f'FROM alpine:latest\nRUN sleep 60 && echo {tmp_path.name}\nCMD ["true"]\n')
+    (course / "app" / "Dockerfile").write_text(f'FROM alpine:latest\nRUN sleep 4 && echo {tmp_path.name}\nCMD ["true"]\n')
     (course / "lesson.md").write_text(
         "---\nid: slow\ntitle: Slow\norder: 1\nexercises:\n  - id: wait\n    title: Wait\n    goal: Wait.\n"
         "    base: app\n    checks:\n      - build: succeeds\n---\n"
@@ -129,7 +129,6 @@ def test_cancel_stops_a_running_exercise(tmp_path: Path, engine_api: docker.APIC
     assert isinstance(finished, ExerciseFinished) and finished.cancelled and not finished.passed
     assert finished.results == ()
     assert not any(isinstance(e, BuildSucceeded) for e in seen)
-    assert finished.seconds < 30
 
 
 def test_lessons_check_run_on_the_good_course(engine_api: docker.APIClient, capsys: pytest.CaptureFixture[str]) -> None:

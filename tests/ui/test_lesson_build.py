@@ -81,7 +81,7 @@ async def test_edit_cascade_from_copy(make_app):
         statuses = [cells(table, n)[2].split()[-1] for n in range(1, 10)]
         assert statuses == ["CACHED"] * 5 + ["BUILT"] * 4
         text = str(screen.query_one(CachePane).render())
-        assert "First miss: step 6/9 COPY . ." in text and "steps 7-9 rebuilt" in text
+        assert "First miss: step 6/9 “COPY . .”" in text and "steps 7-9 rebuilt" in text
 
 
 async def test_failed_build_marks_the_step_and_the_app_stays_usable(make_app):

@@ -244,14 +244,15 @@ def watch_exercise(
             events = run.events()
             try:
                 for event in events:
-                    yield event
                     if isinstance(event, ExerciseFinished) and store is not None and _is_attempt(event):
+                        # Saved before it is announced: whoever reacts to it reads the new progress.
                         now = time.monotonic()
                         try:
                             store.record_attempt(lesson.id, exercise.id, event.passed, min(now - last_mark, IDLE_CAP))
                         except ProgressError as exc:
                             yield WatchNotice(f"this attempt was not saved: {exc}")
                         last_mark = now
+                    yield event
             finally:
                 with lock:
                     running.clear()

@@ -48,9 +48,9 @@ def describe(record: BuildRecord, why: str | None = None) -> Text:
             text.append("So far every step came from the cache.", style="dim")
         return text
     text.append(f"First miss: step {first.step}/{first.total} ", style="bold")
-    text.append(first.instruction, style="bold yellow")
+    text.append(f"“{' '.join(first.instruction.split())}”", style="bold yellow")
     if why:
-        text.append(f" — {why}")
+        text.append(f" {why.rstrip('.')}")
     text.append(".\n")
     later = [s for s in steps if s.step > first.step and s.status in (BUILT, FAILED)]
     if later:

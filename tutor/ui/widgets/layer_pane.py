@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
 from textual.widgets import DataTable
 
 from tutor import fmt
+from tutor.fmt import ellipsize
 from tutor.engine.dockerfile import PlannedStep
 from tutor.engine.record import BUILT, CACHED, FAILED, RUNNING, WAITING, StepState
 
@@ -42,10 +45,13 @@ class LayerPane(DataTable):
         self._stage_names: dict[int, str | None] = {}
         self._final_stage: int | None = None
         self._planned_total: int | None = None
+        self._plan: list[PlannedStep] = []
+        self._run_started: dict[int, float] = {}  # step -> when the pane saw it start
+        self._width = 0
 
     def on_mount(self) -> None:
         self.add_column("step", key="step", width=5)
-        self.add_column("instruction", key="instruction")
+        self.add_column("instruction", key="instruction", width=self._instruction_width())
         self.add_column("status", key="status", width=10)
         self.add_column("time", key="time", width=6)
         self.add_column("size", key="size", width=9)
@@ -54,10 +60,33 @@ class LayerPane(DataTable):
 
     # -- attributes down: the screen calls these ---------------------------------------------
 
+    def _instruction_width(self) -> int:
+        # step 5 + status 10 + time 6 + size 9, two cells of padding per column, the scrollbar
+        return max(16, (self.size.width or 80) - (5 + 10 + 6 + 9) - 2 * 5 - 3)
+
+    def on_resize(self) -> None:
+        width = self._instruction_width()
+        if width == self._width:
+            return
+        self._width = width
+        column = self.columns.get("instruction")  # type: ignore[call-overload]
+        if column is not None:
+            column.width = width
+            column.auto_width = False
+        states = sorted(self._step_states.values(), key=lambda s: s.step)
+        self.show_plan(self._plan)
+        for state in states:
+            self.show_step(state)
+
+    def _cut(self, text: str) -> str:
+        return ellipsize(text, self._instruction_width())
+
     def show_plan(self, planned: list[PlannedStep]) -> None:
         """Before a build: the steps the Dockerfile will run, all waiting."""
+        self._plan = list(planned)
         self.clear()
         self._spinning.clear()
+        self._run_started.clear()
         self._step_states.clear()
         self._stage_names = {p.stage: p.stage_name for p in planned}
         self._final_stage = max(self._stage_names) if self._stage_names else None
@@ -70,7 +99,7 @@ class LayerPane(DataTable):
                 last_stage = p.stage
             self.add_row(
                 Text(f"{p.step}/{total}", style="dim"),
-                Text(p.instruction, style="dim"),
+                Text(self._cut(p.instruction), style="dim"),
                 status_text(WAITING),
                 "",
                 "",
@@ -93,11 +122,13 @@ class LayerPane(DataTable):
         key = str(state.step)
         if state.status == RUNNING:
             self._spinning.add(state.step)
+            self._run_started.setdefault(state.step, time.monotonic())
         else:
             self._spinning.discard(state.step)
+            self._run_started.pop(state.step, None)
         cells = (
             Text(f"{state.step}/{state.total}"),
-            Text(state.instruction),
+            Text(self._cut(state.instruction)),
             status_text(state.status, self._spin_frame),
             fmt.seconds(state.seconds),
             fmt.size(state.size) if state.status in (CACHED, BUILT) and state.size is not None else "",
@@ -133,8 +164,8 @@ class LayerPane(DataTable):
     def _stage_label(self, stage: int, name: str | None) -> Text:
         title = f"stage {stage}" + (f" '{name}'" if name else "")
         if self._final_stage is not None and stage == self._final_stage:
-            return Text(f"━━ {title}: becomes the image", style="bold")
-        return Text(f"━━ {title}: builder, not in the final image", style="italic")
+            return Text(self._cut(f"━━ {title}: becomes the image"), style="bold")
+        return Text(self._cut(f"━━ {title}: builder, not in the final image"), style="italic")
 
     def _add_stage_row(self, stage: int, name: str | None) -> None:
         key = f"stage-{stage}"
@@ -158,3 +189,6 @@ class LayerPane(DataTable):
             key = str(step)
             if key in self.rows:
                 self.update_cell(key, "status", status_text(RUNNING, self._spin_frame))
+                started = self._run_started.get(step)
+                if started is not None and self._spin_frame % 5 == 0:  # the clock ticks twice a second
+                    self.update_cell(key, "time", Text(fmt.seconds(time.monotonic() - started), style="cyan"))
