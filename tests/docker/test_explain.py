@@ -38,6 +38,14 @@ COPY go.mod ./
 COPY . .
 CMD ["./main"]
 """
+CHEAP_MULTISTAGE = """FROM golang:1.24-alpine AS builder
+WORKDIR /src
+COPY . .
+RUN cat main.go > /src/out.txt
+FROM alpine:latest
+COPY --from=builder /src/out.txt /out.txt
+CMD ["cat", "/out.txt"]
+"""
 BASE_TAG = labels.seat_tag(TEST_SEAT, "explain-base")  # a test-only name, never a course image
 
 
@@ -126,6 +134,28 @@ def test_a_changed_instruction_is_named_with_old_and_new_text(go_app: Path) -> N
     assert why.cascade == (4, 5, 6)
 
 
+def test_multi_stage_copy_from_is_rebuilt_because_its_stage_changed(go_app: Path) -> None:
+    (go_app / "Dockerfile.stages").write_text(CHEAP_MULTISTAGE)
+    _build(go_app, "Dockerfile.stages")
+    main = go_app / "main.go"
+    original = main.read_text()
+    main.write_text(original.replace("Hello, Docker with Go!", "Hello, stages!"))
+    record, why = _build(go_app, "Dockerfile.stages")
+    assert why.cause_kind == FILES and why.first_miss_step == 3
+    assert why.changed_files == (FileChange("main.go", "changed"),)
+    assert why.cascade == (4, 6, 7)  # step 6 copies from the changed builder stage
+    assert record.steps[6].status == "built"
+    assert why.details[-1] == (
+        "Step 6/7 COPY --from=builder /src/out.txt /out.txt missed the cache because it copies from "
+        "stage builder, which changed (main.go changed)."
+    )
+    main.write_text(original)  # back to what the first build saw: the engine still has its layers
+    record, why = _build(go_app, "Dockerfile.stages")
+    assert record.rebuilt == 0
+    assert why.cause_kind == NONE and why.changed_files == (FileChange("main.go", "changed"),)
+    assert why.summary.startswith("All 7 steps came from the cache: main.go changed since the previous build")
+
+
 def _derived_base(api: docker.APIClient, mark: str) -> str:
     """A tiny image derived from golang:1.24-alpine (one LABEL), labelled for cleanup."""
     dockerfile = f"FROM golang:1.24-alpine\nLABEL io.tutor.test.base={mark}\n".encode()
@@ -172,8 +202,9 @@ def test_tutor_build_prints_why_and_json_carries_it(go_app: Path) -> None:
     out = io.StringIO()
     assert build_command(str(go_app), dockerfile=str(go_app / df), out=out) == 0
     why_lines = [line for line in out.getvalue().splitlines() if line.startswith("why: ")]
-    assert why_lines == ["why: Step 4/6 COPY go.mod ./ missed the cache because go.mod changed; "
-                         "steps 5-6 were rebuilt as a consequence."]
+    assert why_lines == [
+        "why: Step 4/6 COPY go.mod ./ missed the cache because go.mod changed; steps 5-6 were rebuilt as a consequence."
+    ]
     out = io.StringIO()
     assert build_command(str(go_app), dockerfile=str(go_app / df), as_json=True, out=out) == 0
     last = json.loads(out.getvalue().splitlines()[-1])

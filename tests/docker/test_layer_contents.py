@@ -21,9 +21,21 @@ import pytest
 from tests.conftest import ROOT, TEST_SEAT
 from tutor.engine import labels
 from tutor.engine.build import Build, BuildRequest
-from tutor.engine.layer_contents import DOCKER_SAVE, OCI, LayerFile, image_contents, read_export, stage_groups
+from tutor.engine.layer_contents import (
+    DOCKER_SAVE,
+    OCI,
+    LayerFile,
+    image_contents,
+    read_export,
+    stage_groups,
+)
 from tutor.engine.record import BuildRecord
-from tutor.engine.sizerace import binary_size, binary_size_from_layers, race, render_bars
+from tutor.engine.sizerace import (
+    binary_size,
+    binary_size_from_layers,
+    race,
+    render_bars,
+)
 
 MB5 = 5 * 1024 * 1024
 WASTE = """FROM alpine:latest
@@ -165,8 +177,7 @@ def test_docker_save_and_oci_layouts_agree(builds, engine_api: docker.APIClient,
     image = builds["waste"].result.image_id
     save_path, oci_path = tmp_path / "save.tar", tmp_path / "oci.tar"
     with open(save_path, "wb") as fh:
-        for chunk in engine_api.get_image(image):
-            fh.write(chunk)
+        fh.writelines(engine_api.get_image(image))
     _to_oci(save_path, oci_path)
     with open(save_path, "rb") as fh:
         from_save = read_export(fh, image)

@@ -24,7 +24,7 @@ from tutor.course.progress import PASSED, ProgressStore
 from tutor.course.runner import BuildStarted, ExerciseFinished
 from tutor.course.watch import FileChanged, WatchStarted, watch_exercise
 from tutor.course.workspace import prepare_workspace
-from tutor.engine.events import BuildSucceeded, StepFinished, StepStarted
+from tutor.engine.events import BuildSucceeded, StepFinished, StepOutput, StepStarted
 
 APP = FIXTURES / "courses" / "good" / "02-cache" / "app"
 LESSON = """---
@@ -188,23 +188,30 @@ def test_a_save_during_a_build_restarts_it_and_stop_cancels_it(course_dir: Path,
     watching = Watching(lesson, exercise)
     try:
         watching.wait_for(_is(WatchStarted), 15, "WatchStarted")
-        dockerfile.write_text(original + f"RUN sleep 30 && echo {token}-one\n")
+        # A slow step that prints as it goes (the engine's stream moves, so a cancel is seen at once).
+        slow = "RUN for i in $(seq 60); do echo {token}-{n} $i; sleep 1; done\n"
+        dockerfile.write_text(original + slow.format(token=token, n="one"))
 
         def sleeping(event: object) -> bool:
-            return isinstance(event, StepStarted) and "sleep 30" in event.instruction
+            return isinstance(event, StepStarted) and "seq 60" in event.instruction
 
         watching.wait_for(sleeping, 30, "the slow step")
         time.sleep(0.5)
         saved_at = time.monotonic()
-        dockerfile.write_text(original + f"RUN sleep 30 && echo {token}-two\n")
+        dockerfile.write_text(original + slow.format(token=token, n="two"))
         cancelled_at, first = watching.wait_for(_finished, 10, "the cancelled run")
         assert first.cancelled and not first.passed
         print(f"\nsave during a build -> that build cancelled in {cancelled_at - saved_at:.3f}s")
         _, changed = watching.wait_for(_is(FileChanged), 5, "FileChanged")
         assert changed.paths == ("Dockerfile",)
         watching.wait_for(sleeping, 30, "the slow step of the new build")
-        time.sleep(0.5)
-        assert _running_with(engine_api, f"{token}-two"), "the second build runs its slow step"
+
+        def ticking(event: object) -> bool:
+            return isinstance(event, StepOutput) and f"{token}-two" in event.plain
+
+        watching.wait_for(ticking, 10, "output of the new build's slow step")
+        assert _running_with(engine_api, f"{token}-two"), ([(c.get("Command"), c.get("Status")) for c in engine_api.containers(all=True) if token in c.get("Command", "")], [type(e).__name__ for _, e in watching.seen[-8:]], watching.quiet_for(1))
+        assert not _running_with(engine_api, f"{token}-one"), "the first build was stopped"
     finally:
         stopped_in = watching.close()
     print(f"stop during a build -> watch ended in {stopped_in:.3f}s")
@@ -228,6 +235,8 @@ def test_tutor_watch_headless_then_ctrl_c(course_dir: Path, tmp_path: Path) -> N
         stderr=subprocess.PIPE,
         text=True,
         encoding="utf-8",
+        # As in a terminal: Ctrl-C interrupts (a runner started in the background may ignore SIGINT).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     lines: queue.Queue[str] = queue.Queue()
     seen: list[str] = []
@@ -246,12 +255,13 @@ def test_tutor_watch_headless_then_ctrl_c(course_dir: Path, tmp_path: Path) -> N
             seen.append(line)
             if part in line:
                 return line
-        raise AssertionError(f"no line with {part!r}; output so far:\n" + "\n".join(seen) + proc.stderr.read() if proc.poll() is not None else "")
+        errors = proc.stderr.read() if proc.poll() is not None else "(still running)"
+        raise AssertionError(f"no line with {part!r}; output so far:\n" + "\n".join(seen) + "\nstderr: " + errors)
 
     try:
         wait_line("watching watch-me / label-it")
         # The first run shows where the learner stands: the label is missing.
-        wait_line('✗ dockerfile_contains "LABEL watched=yes": expected')
+        wait_line("✗ dockerfile_contains LABEL watched=yes: expected the Dockerfile contains")
         wait_line("1 of 2 checks failed")
         workspace = home / "data" / "seats" / TEST_SEAT / "workspace" / "watch-me" / "label-it"
         dockerfile = workspace / "Dockerfile"

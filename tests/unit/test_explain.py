@@ -11,7 +11,12 @@ import pytest
 from tests.conftest import ROOT
 from tutor.engine import buildlog
 from tutor.engine.build import BuildRequest
-from tutor.engine.buildlog import BuildSnapshot, copied_paths, parse_steps, take_snapshot
+from tutor.engine.buildlog import (
+    BuildSnapshot,
+    copied_paths,
+    parse_steps,
+    take_snapshot,
+)
 from tutor.engine.explain import (
     FILES,
     FIRST_BUILD,

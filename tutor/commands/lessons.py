@@ -101,7 +101,7 @@ def check(
         files = len({p.file for p in problems})
         print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {files} file{'s' if files != 1 else ''}", file=out)
     else:
-        print(f"{root}: {len(course.lessons)} lessons, {exercises} exercises, no problems", file=out)
+        print(f"{root}: {_count(len(course.lessons), 'lesson')}, {_count(exercises, 'exercise')}, no problems", file=out)
     if not run_exercises:
         return EXIT_PROBLEMS if problems else EXIT_OK
     lessons = list(course.lessons)
@@ -114,6 +114,10 @@ def check(
         lessons = [lesson for lesson in lessons if lesson.id in only]
     code = run_all(lessons, keep_images=keep_images, verbose=verbose, engine=engine, out=out)
     return code if code == EXIT_NO_ENGINE else (EXIT_PROBLEMS if problems or code else EXIT_OK)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 @dataclass

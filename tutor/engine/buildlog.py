@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from docker.api.build import process_dockerfile
+from docker.errors import DockerException
 from docker.utils.build import PatternMatcher, exclude_paths
 from dockerfile_parse import DockerfileParser
 from dockerfile_parse.util import WordSplitter
@@ -250,10 +251,7 @@ def _split_words(value: str, args: Mapping[str, str], envs: Mapping[str, str]) -
         except (ValueError, TypeError):
             words = rest.split()
     else:
-        try:
-            words = list(WordSplitter(rest, args=dict(args), envs=dict(envs)).split())
-        except Exception:  # an unbalanced quote: the builder will say so; compare raw words
-            words = rest.split()
+        words = list(WordSplitter(rest, args=dict(args), envs=dict(envs)).split())
     return tuple(words[:-1])  # the last word is the destination
 
 
@@ -351,7 +349,7 @@ def _resolve_bases(api: docker.APIClient, snapshot: BuildSnapshot) -> tuple[tupl
             continue
         try:
             found.append((s.stage, api.inspect_image(s.base)["Id"].split(":", 1)[-1][:12]))
-        except Exception:  # not here yet (the build will pull it) or no engine: the build tells
+        except (DockerException, OSError):  # not here yet (the build pulls it) or no engine: the build tells
             continue
     return tuple(found)
 

@@ -73,6 +73,7 @@ class _Cause:
     step: int | None = None
     details: tuple[str, ...] = ()
     changes: tuple[FileChange, ...] = ()
+    reason: str = ""  # the change alone, e.g. "main.go changed": used when a later stage cites it
 
 
 @dataclass
@@ -120,6 +121,18 @@ def explain(previous: BuildSnapshot | None, current: BuildSnapshot, record: Buil
                 f"There is no earlier build of this Dockerfile to compare with; all {total} steps came from "
                 "the engine's cache (an earlier build with the same inputs left them there).",
             )
+        change = _any_change(ctx) if previous is not None else None
+        if change is not None:
+            return CacheExplanation(
+                None,
+                NONE,
+                f"All {total} steps came from the cache: {change.reason} since the previous build, but the engine "
+                "still had the layers of an earlier build with exactly these inputs.",
+                change.details,
+                change.changes,
+                (),
+                change.step,
+            )
         return CacheExplanation(
             None, NONE, f"All {total} steps came from the cache: nothing this build uses changed since the previous build."
         )
@@ -138,11 +151,13 @@ def explain(previous: BuildSnapshot | None, current: BuildSnapshot, record: Buil
         summary = _sentence(ctx.head(first.step), cause.clause, cascade, "were built after it", record, total)
         return CacheExplanation(first.step, cause.kind, summary, (), (), cascade, cause.step)
 
-    ctx.changed_stages = {s.stage for s in missed}
+    # Stages as the Dockerfile numbers them (the stream counts ARGs before FROM as a stage).
+    stage_of = {s.step: _stage_of(current, s.step) for s in missed}
+    ctx.changed_stages = set(stage_of.values())
     causes: list[tuple[StepState, _Cause]] = []
-    for stage in sorted({s.stage for s in missed}, key=lambda st: min(s.step for s in missed if s.stage == st)):
-        m = min((s for s in missed if s.stage == stage), key=lambda s: s.step)
-        causes.append((m, _cause_in_stage(ctx, _stage_of(current, m.step), m)))
+    for stage in sorted(ctx.changed_stages, key=lambda st: min(n for n, x in stage_of.items() if x == st)):
+        m = min((s for s in missed if stage_of[s.step] == stage), key=lambda s: s.step)
+        causes.append((m, _cause_in_stage(ctx, stage, m)))
     main_step, main = causes[0]
     independent = {m.step for m, c in causes[1:] if c.kind != STAGE}
     cascade = tuple(s.step for s in missed if s.step > main_step.step and s.step not in independent)
@@ -212,31 +227,18 @@ def _stage_of(snapshot: BuildSnapshot, step: int) -> int:
 
 
 def _cause_in_stage(ctx: _Context, stage: int, miss: StepState) -> _Cause:
-    """Walk the stage from its FROM to the missed step: the first input that differs is the cause."""
+    """The first input of the stage, from its FROM to the missed step, that differs is the cause."""
     assert ctx.previous is not None
-    prev, cur = ctx.previous, ctx.current
-    cur_steps, prev_steps = cur.stage_steps(stage), prev.stage_steps(stage)
-    here_or_earlier = [s for s in cur_steps if s.step <= miss.step]
-    for j, c in enumerate(here_or_earlier):
-        p = prev_steps[j] if j < len(prev_steps) else None
-        here = c.step == miss.step
-        if p is None or p.text != c.text:
-            return _instruction_cause(ctx, c, j, prev_steps, cur_steps, here)
-        if c.keyword == "FROM":
-            cause = _base_cause(ctx, c, stage)
-        elif c.copy_from is not None:
-            cause = _copy_from_cause(ctx, c) if here else None
-        elif c.sources is not None and p.sources is not None and c.sources != p.sources:
-            cause = _files_cause(ctx, c, p, here)
-        else:
-            cause = None
-        if cause is not None:
-            return cause
-    prev_step = prev_steps[len(here_or_earlier) - 1] if len(prev_steps) >= len(here_or_earlier) else None
-    done = prev.result(prev_step.step) if prev_step is not None else None
+    found = _first_change(ctx, stage, miss.step)
+    if found is not None:
+        return found
+    prev_steps = ctx.previous.stage_steps(stage)
+    position = len([s for s in ctx.current.stage_steps(stage) if s.step <= miss.step]) - 1
+    prev_step = prev_steps[position] if 0 <= position < len(prev_steps) else None
+    done = ctx.previous.result(prev_step.step) if prev_step is not None else None
     if done is None or done.status not in (CACHED, BUILT):
-        if prev.failed_step is not None:
-            where = f"it stopped at step {prev.failed_step}/{prev.total}"
+        if ctx.previous.failed_step is not None:
+            where = f"it stopped at step {ctx.previous.failed_step}/{ctx.previous.total}"
         else:
             where = "it did not get that far"
         return _Cause(
@@ -250,37 +252,74 @@ def _cause_in_stage(ctx: _Context, stage: int, miss: StepState) -> _Cause:
     )
 
 
-def _instruction_cause(
-    ctx: _Context, c: StepInput, j: int, prev_steps: list[StepInput], cur_steps: list[StepInput], here: bool
-) -> _Cause:
-    old_texts, new_texts = [s.text for s in prev_steps], [s.text for s in cur_steps]
-    tag, old = "replace", (old_texts[j] if j < len(old_texts) else None)
-    for op, i1, i2, j1, _j2 in difflib.SequenceMatcher(None, old_texts, new_texts, autojunk=False).get_opcodes():
-        if op != "equal":
-            tag, old = op, (old_texts[i1] if i1 < len(old_texts) else None)
-            break
-    where = "" if here else f"step {c.step}/{ctx.total} "
-    subject = "its instruction" if here else f"the instruction of step {c.step}/{ctx.total}"
-    if tag == "insert" or old is None:
-        clause = f"missed the cache because {'it' if here else where + fmt.ellipsize(c.text, 40)} is new since the previous build"
-        details = (f"new: {c.text}",)
-    elif tag == "delete":
-        clause = f"missed the cache because the instruction before it, `{fmt.ellipsize(old, 50)}`, was removed"
-        details = (f"removed: {old}",)
-    else:
-        clause = f"missed the cache because {subject} changed (it was `{fmt.ellipsize(old, 50)}`)"
-        details = (f"before: {old}", f"now: {c.text}")
-    return _Cause(INSTRUCTION, clause, c.step, details)
+def _any_change(ctx: _Context) -> _Cause | None:
+    """The first input that differs from the previous build anywhere, even if the cache hid it."""
+    for stage in ctx.current.stage_indexes:
+        steps = ctx.current.stage_steps(stage)
+        found = _first_change(ctx, stage, steps[-1].step) if steps else None
+        if found is not None:
+            return found
+    return None
 
 
-def _base_cause(ctx: _Context, c: StepInput, stage: int) -> _Cause | None:
+def _first_change(ctx: _Context, stage: int, upto: int, depth: int = 0) -> _Cause | None:
+    """Walk the stage's steps up to step ``upto``, comparing each input with the previous build."""
+    assert ctx.previous is not None
+    cur_steps, prev_steps = ctx.current.stage_steps(stage), ctx.previous.stage_steps(stage)
+    for j, c in enumerate(s for s in cur_steps if s.step <= upto):
+        p = prev_steps[j] if j < len(prev_steps) else None
+        here = c.step == upto
+        if p is None or p.text != c.text:
+            return _instruction_cause(ctx, c, j, prev_steps, cur_steps, here)
+        if c.keyword == "FROM":
+            cause = _base_cause(ctx, c, stage, depth)
+        elif c.copy_from is not None:
+            cause = _copy_from_cause(ctx, c, depth)
+        elif c.sources is not None and p.sources is not None and c.sources != p.sources:
+            cause = _files_cause(ctx, c, p, here)
+        else:
+            cause = None
+        if cause is not None:
+            return cause
+    return None
+
+
+def _stage_change(ctx: _Context, source: int, depth: int) -> _Cause | None:
+    """Why an earlier stage's result differs from the previous build's, or None if it does not.
+
+    Judged by the stage's last image: a stage can change without missing the cache at all
+    (its steps came from an older build with the same inputs)."""
+    assert ctx.previous is not None
+    cur_steps, prev_steps = ctx.current.stage_steps(source), ctx.previous.stage_steps(source)
+    if not cur_steps or depth > 8:
+        return None
+    cur_last = ctx.current.result(cur_steps[-1].step)
+    prev_last = ctx.previous.result(prev_steps[-1].step) if prev_steps else None
+    same = cur_last is not None and prev_last is not None and cur_last.image_id == prev_last.image_id
+    if same and source not in ctx.changed_stages:
+        return None
+    inner = _first_change(ctx, source, cur_steps[-1].step, depth + 1)
+    if inner is not None:
+        return inner
+    return _Cause(CACHE_GONE, "", None, reason="it was rebuilt")
+
+
+def _base_cause(ctx: _Context, c: StepInput, stage: int, depth: int) -> _Cause | None:
     assert ctx.previous is not None
     source = ctx.current.stage_index(c.base or "")
     if source is not None and source < stage:
-        if source in ctx.changed_stages:
-            return _Cause(STAGE, f"missed the cache because stage {_stage_label(ctx.current, source)}, "
-                          "which this stage starts from, changed", c.step)
-        return None
+        inner = _stage_change(ctx, source, depth)
+        if inner is None:
+            return None
+        label = _stage_label(ctx.current, source)
+        return _Cause(
+            STAGE,
+            f"missed the cache because stage {label}, which this stage starts from, changed ({inner.reason})",
+            c.step,
+            inner.details,
+            inner.changes,
+            reason=f"stage {label} changed ({inner.reason})",
+        )
     old, new = ctx.previous.base_id(stage), ctx.current.base_id(stage)
     if old and new and old[:12] != new[:12]:
         return _Cause(
@@ -289,23 +328,36 @@ def _base_cause(ctx: _Context, c: StepInput, stage: int) -> _Cause | None:
             f"image ({new[:12]} instead of {old[:12]})",
             c.step,
             (f"{c.base}: was {old[:12]}, now {new[:12]}",),
+            reason=f"its base image {c.base} now is a different image",
         )
     return None
 
 
-def _copy_from_cause(ctx: _Context, c: StepInput) -> _Cause | None:
+def _copy_from_cause(ctx: _Context, c: StepInput, depth: int) -> _Cause | None:
+    state = ctx.record.steps.get(c.step)
+    if state is not None and state.status == CACHED:
+        return None  # what it copies came out the same: not a cause
     source = ctx.current.stage_index(c.copy_from or "")
-    if source is not None and source in ctx.changed_stages:
-        label = _stage_label(ctx.current, source)
-        return _Cause(STAGE, f"missed the cache because it copies from stage {label}, which changed", c.step)
     if source is None:
         return _Cause(
             STAGE,
             f"missed the cache because it copies from the image {c.copy_from}, which may have changed "
             "since the previous build",
             c.step,
+            reason=f"the image {c.copy_from} may have changed",
         )
-    return None
+    inner = _stage_change(ctx, source, depth)
+    if inner is None:
+        return None
+    label = _stage_label(ctx.current, source)
+    return _Cause(
+        STAGE,
+        f"missed the cache because it copies from stage {label}, which changed ({inner.reason})",
+        c.step,
+        inner.details,
+        inner.changes,
+        reason=f"stage {label} changed ({inner.reason})",
+    )
 
 
 def _files_cause(ctx: _Context, c: StepInput, p: StepInput, here: bool) -> _Cause:
@@ -321,7 +373,35 @@ def _files_cause(ctx: _Context, c: StepInput, p: StepInput, here: bool) -> _Caus
     details = tuple(f"{ch.path}: {ch.change}" for ch in changes[:_MAX_DETAIL_FILES])
     if len(changes) > _MAX_DETAIL_FILES:
         details += (f"... and {len(changes) - _MAX_DETAIL_FILES} more",)
-    return _Cause(FILES, clause, c.step, details, tuple(changes))
+    return _Cause(FILES, clause, c.step, details, tuple(changes), reason=phrase)
+
+
+def _instruction_cause(
+    ctx: _Context, c: StepInput, j: int, prev_steps: list[StepInput], cur_steps: list[StepInput], here: bool
+) -> _Cause:
+    old_texts, new_texts = [s.text for s in prev_steps], [s.text for s in cur_steps]
+    tag, old = "replace", (old_texts[j] if j < len(old_texts) else None)
+    for op, i1, i2, j1, _j2 in difflib.SequenceMatcher(None, old_texts, new_texts, autojunk=False).get_opcodes():
+        if op != "equal":
+            tag, old = op, (old_texts[i1] if i1 < len(old_texts) else None)
+            break
+    step = f"step {c.step}/{ctx.total}"
+    if tag == "insert" or old is None:
+        what = "it" if here else f"{step} {fmt.ellipsize(c.text, 40)}"
+        clause = f"missed the cache because {what} is new since the previous build"
+        reason = f"{step} is new"
+        details = (f"new: {c.text}",)
+    elif tag == "delete":
+        where = "the instruction before it" if here else f"the instruction before {step}"
+        clause = f"missed the cache because {where}, `{fmt.ellipsize(old, 50)}`, was removed"
+        reason = f"`{fmt.ellipsize(old, 50)}` was removed"
+        details = (f"removed: {old}",)
+    else:
+        subject = "its instruction" if here else f"the instruction of {step}"
+        clause = f"missed the cache because {subject} changed (it was `{fmt.ellipsize(old, 50)}`)"
+        reason = f"the instruction of {step} changed"
+        details = (f"before: {old}", f"now: {c.text}")
+    return _Cause(INSTRUCTION, clause, c.step, details, reason=reason)
 
 
 def _stage_label(snapshot: BuildSnapshot, stage: int) -> str:

@@ -399,7 +399,7 @@ def image_contents(api: docker.APIClient, image: str) -> ImageContents:
     Image ids are content addresses, so a result is kept per id (a few images)."""
     try:
         image_id = api.inspect_image(image)["Id"]
-    except Exception as exc:  # noqa: BLE001 - not found, or no engine: say which image
+    except Exception as exc:
         raise ExportError(f"No image {image} on the engine: {exc}") from exc
     with _cache_lock:
         if image_id in _cache:
@@ -409,7 +409,7 @@ def image_contents(api: docker.APIClient, image: str) -> ImageContents:
         history = api.history(image_id)
     except ExportError:
         raise
-    except Exception as exc:  # noqa: BLE001 - the engine went away mid-export
+    except Exception as exc:
         raise ExportError(f"The engine could not export {image}: {exc}") from exc
     contents = _with_step_ids(contents, history)
     with _cache_lock:

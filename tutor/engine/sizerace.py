@@ -8,9 +8,12 @@ both use it).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from docker.errors import DockerException
 
 from tutor import fmt, paths
 from tutor.engine import labels
@@ -41,7 +44,7 @@ class RaceRow:
 def image_bytes(api: docker.APIClient, ref: str) -> int:
     try:
         return int(api.inspect_image(ref).get("Size") or 0)
-    except Exception as exc:  # noqa: BLE001 - not found, or no engine: name the image
+    except Exception as exc:
         raise MeasureError(f"No image {ref} on the engine: {exc}") from exc
 
 
@@ -51,7 +54,7 @@ def binary_size(api: docker.APIClient, image: str, path: str = DEFAULT_BINARY, s
         created = api.create_container(
             image, command=["true"], labels=labels.managed_labels(seat or paths.seat_name(), kind="measure")
         )
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise MeasureError(f"Cannot open the image {image} to measure {path}: {exc}") from exc
     container = created["Id"]
     try:
@@ -63,13 +66,11 @@ def binary_size(api: docker.APIClient, image: str, path: str = DEFAULT_BINARY, s
         return int(info["size"])
     except MeasureError:
         raise
-    except Exception as exc:  # noqa: BLE001 - no such file in the image
+    except Exception as exc:
         raise MeasureError(f"No {path} in the image {image}: {exc}") from exc
     finally:
-        try:
+        with contextlib.suppress(DockerException, OSError):  # already gone
             api.remove_container(container, force=True)
-        except Exception:  # noqa: BLE001 - already gone
-            pass
 
 
 def binary_size_from_layers(contents: ImageContents, path: str = DEFAULT_BINARY) -> int:

@@ -176,7 +176,7 @@ class TutorApp(App):
             seen.add(binding.description)
             key = binding.key_display or self.get_key_display(binding)
             yield SystemCommand(
-                binding.description,
+                binding.tooltip or binding.description,
                 f"key: {key}",
                 partial(self._run_binding, active.node, binding.action),
             )

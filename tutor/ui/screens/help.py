@@ -22,7 +22,7 @@ def key_table(screen: Screen) -> Table:
             continue
         seen.add(binding.description)
         shown = binding.key_display or screen.app.get_key_display(binding)
-        table.add_row(Text(shown, style="bold cyan"), binding.description)
+        table.add_row(Text(shown, style="bold cyan"), binding.tooltip or binding.description)
     return table
 
 

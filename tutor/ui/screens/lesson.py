@@ -41,18 +41,18 @@ NARROW_WIDTH = 110  # below this, one column: the learner switches views with `v
 class LessonScreen(Screen):
     CSS_PATH = "lesson.tcss"
     BINDINGS = [
-        Binding("b", "build", "Build"),
-        Binding("c", "cancel_build", "Cancel build"),
-        Binding("h", "hint", "Hint"),
-        Binding("v", "toggle_view", "Switch view"),
-        Binding("right_square_bracket", "next_lesson", "Next lesson", key_display="]"),
-        Binding("left_square_bracket", "previous_lesson", "Previous lesson", key_display="["),
+        Binding("b", "build", "Build", tooltip="Build the exercise's Dockerfile on the engine, then run its checks"),
+        Binding("c", "cancel_build", "Cancel", tooltip="Cancel the running build"),
+        Binding("h", "hint", "Hint", tooltip="Show the next hint of the exercise"),
+        Binding("v", "toggle_view", "View", tooltip="Switch between the lesson and the build panes (narrow terminals)"),
+        Binding("right_square_bracket", "next_lesson", "Next", key_display="]", tooltip="Next lesson"),
+        Binding("left_square_bracket", "previous_lesson", "Previous", key_display="[", show=False, tooltip="Previous lesson"),
         Binding("greater_than_sign", "next_exercise", "Next exercise", key_display=">", show=False),
         Binding("less_than_sign", "previous_exercise", "Previous exercise", key_display="<", show=False),
-        Binding("escape,m", "back", "Course map"),
+        Binding("escape,m", "back", "Map", tooltip="Back to the course map"),
         Binding("1", "show_tab('lesson-text')", "Lesson text", show=False),
         Binding("2", "show_tab('dockerfile')", "Dockerfile", show=False),
-        Binding("3", "show_tab('exercise')", "Exercise", show=False),
+        Binding("3", "show_tab('exercise')", "Exercise and checks", show=False),
     ]
 
     def __init__(self, course: Course, lesson: Lesson, exercise_id: str | None = None) -> None:

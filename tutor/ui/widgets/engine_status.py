@@ -42,5 +42,9 @@ class EngineStatus(Static):
 
     report: reactive[DoctorReport | None] = reactive(None, always_update=True)
 
+    def on_mount(self) -> None:
+        # A screen opened later starts from the app's latest report, not from "checking".
+        self.report = getattr(self.app, "engine_report", None)
+
     def render(self) -> Text:
         return describe(self.report)

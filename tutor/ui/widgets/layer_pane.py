@@ -53,7 +53,7 @@ class LayerPane(DataTable):
         self.add_column("step", key="step", width=5)
         self.add_column("instruction", key="instruction", width=self._instruction_width())
         self.add_column("status", key="status", width=10)
-        self.add_column("time", key="time", width=6)
+        self.add_column("time", key="time", width=7)
         self.add_column("size", key="size", width=9)
         self.set_interval(0.1, self._spin)
         self.border_title = "Layers"
@@ -62,7 +62,7 @@ class LayerPane(DataTable):
 
     def _instruction_width(self) -> int:
         # step 5 + status 10 + time 6 + size 9, two cells of padding per column, the scrollbar
-        return max(16, (self.size.width or 80) - (5 + 10 + 6 + 9) - 2 * 5 - 3)
+        return max(16, (self.size.width or 80) - (5 + 10 + 7 + 9) - 2 * 5 - 3)
 
     def on_resize(self) -> None:
         width = self._instruction_width()

@@ -1,0 +1,80 @@
+"""SVG snapshots of the main screens at the sizes learners use (pytest-textual-snapshot).
+
+Regenerate after a deliberate change with `pytest tests/ui/test_snapshots.py --snapshot-update`
+and look at the SVGs before committing them.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.ui.conftest import no_engine_report, wait_for
+from tutor.ui.screens.course_map import CourseMapScreen
+from tutor.ui.screens.lesson import LessonScreen
+
+SIZES = [(100, 30), (80, 24)]
+
+
+@pytest.fixture(autouse=True)
+def fixed_home(monkeypatch, tmp_path_factory):
+    # Paths show on screen: keep them the same on every run.
+    import shutil
+    from pathlib import Path
+
+    home = Path("/tmp/tutor-snapshot-home")
+    shutil.rmtree(home, ignore_errors=True)
+    monkeypatch.setenv("TUTOR_HOME", str(home))
+    yield home
+    shutil.rmtree(home, ignore_errors=True)
+
+
+async def _map(pilot) -> None:
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, CourseMapScreen))
+    await wait_for(pilot, lambda: pilot.app.engine_report is not None)
+    await pilot.pause()
+
+
+async def _lesson(pilot) -> None:
+    await _map(pilot)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, LessonScreen))
+    await pilot.pause()
+
+
+def _after_builds(count: int):
+    async def run(pilot) -> None:
+        await _lesson(pilot)
+        screen = pilot.app.screen
+        for _ in range(count):
+            before = screen.builds_started
+            await pilot.press("b")
+            await wait_for(pilot, lambda: screen.builds_started > before and not screen.building)
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    return run
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_course_map(snap_compare, make_app, size):
+    assert snap_compare(make_app("cold"), terminal_size=size, run_before=_map)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_lesson_before_build(snap_compare, make_app, size):
+    assert snap_compare(make_app("cold"), terminal_size=size, run_before=_lesson)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_lesson_after_cold_build(snap_compare, make_app, size):
+    assert snap_compare(make_app("cold"), terminal_size=size, run_before=_after_builds(1))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_lesson_after_cached_rebuild(snap_compare, make_app, size):
+    assert snap_compare(make_app("cold", "cached"), terminal_size=size, run_before=_after_builds(2))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_course_map_without_engine(snap_compare, make_app, size):
+    assert snap_compare(make_app(report=no_engine_report()), terminal_size=size, run_before=_map)
