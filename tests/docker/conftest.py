@@ -23,7 +23,10 @@ from tutor.engine.client import EngineUnavailable, connect
 
 def _remove_seat_objects(api: docker.APIClient, seat: str) -> None:
     for c in api.containers(all=True, filters=labels.seat_filter(seat)):
-        api.remove_container(c["Id"], force=True, v=True)
+        try:
+            api.remove_container(c["Id"], force=True, v=True)
+        except docker.errors.APIError:  # already being removed (or gone)
+            pass
     # Children before parents: retry until nothing more can go.
     for _ in range(3):
         remaining = api.images(filters=labels.seat_filter(seat))

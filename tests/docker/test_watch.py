@@ -173,8 +173,9 @@ def test_a_save_rebuilds_and_checks_within_two_seconds(course_dir: Path) -> None
     assert stopped_in < 2.0
 
 
-def _running_with(api: docker.APIClient, token: str) -> list[dict]:
-    return [c for c in api.containers() if token in (c.get("Command") or "")]
+def _containers_with(api: docker.APIClient, token: str) -> list[dict]:
+    """The build containers whose command carries ``token`` (any state: the list may lag behind)."""
+    return [c for c in api.containers(all=True) if token in (c.get("Command") or "")]
 
 
 def test_a_save_during_a_build_restarts_it_and_stop_cancels_it(course_dir: Path, engine_api: docker.APIClient) -> None:
@@ -210,8 +211,8 @@ def test_a_save_during_a_build_restarts_it_and_stop_cancels_it(course_dir: Path,
             return isinstance(event, StepOutput) and f"{token}-two" in event.plain
 
         watching.wait_for(ticking, 10, "output of the new build's slow step")
-        assert _running_with(engine_api, f"{token}-two"), ([(c.get("Command"), c.get("Status")) for c in engine_api.containers(all=True) if token in c.get("Command", "")], [type(e).__name__ for _, e in watching.seen[-8:]], watching.quiet_for(1))
-        assert not _running_with(engine_api, f"{token}-one"), "the first build was stopped"
+        assert _containers_with(engine_api, f"{token}-two"), "the second build runs its slow step in a container"
+        assert not _containers_with(engine_api, f"{token}-one"), "the first build was stopped and its container removed"
     finally:
         stopped_in = watching.close()
     print(f"stop during a build -> watch ended in {stopped_in:.3f}s")
@@ -219,9 +220,9 @@ def test_a_save_during_a_build_restarts_it_and_stop_cancels_it(course_dir: Path,
     last = [e for _, e in watching.seen] + watching.quiet_for(0.2)
     assert isinstance(last[-1], ExerciseFinished) and last[-1].cancelled
     deadline = time.monotonic() + 15
-    while _running_with(engine_api, token) and time.monotonic() < deadline:
+    while _containers_with(engine_api, token) and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert not _running_with(engine_api, token), "a cancelled build left its container running"
+    assert not _containers_with(engine_api, token), "a cancelled build left its container behind"
 
 
 def test_tutor_watch_headless_then_ctrl_c(course_dir: Path, tmp_path: Path) -> None:
