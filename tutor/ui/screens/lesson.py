@@ -96,6 +96,7 @@ class LessonScreen(Screen):
     def on_mount(self) -> None:
         self.title = f"{self.lesson.order}. {self.lesson.title}"
         self.sub_title = self.exercise.title if self.exercise else ""
+        self.hints_shown = self._saved_hints()
         self._load_workspace()
         self._refresh_exercise()
         self._apply_width(self.app.size.width)
@@ -328,6 +329,11 @@ class LessonScreen(Screen):
 
     # -- other actions --------------------------------------------------------------------------------
 
+    def _saved_hints(self) -> int:
+        if self.exercise is None:
+            return 0
+        return self.app.progress_store.load()[0].exercise(self.lesson.id, self.exercise.id).hints_revealed
+
     def action_hint(self) -> None:
         if self.exercise is None or not self.exercise.hints:
             self.notify("No hints for this exercise.", title="Hint")
@@ -335,7 +341,10 @@ class LessonScreen(Screen):
         if self.hints_shown >= len(self.exercise.hints):
             self.notify("That was the last hint.", title="Hint")
         else:
-            self.hints_shown += 1
+            # Saved, so a restart shows the same hints.
+            self.hints_shown = self.app.progress_store.reveal_hint(
+                self.lesson.id, self.exercise.id, available=len(self.exercise.hints)
+            )
         self.query_one(TabbedContent).active = "exercise"
         self._refresh_exercise()
 
@@ -384,7 +393,8 @@ class LessonScreen(Screen):
         if 0 <= index < len(self.lesson.exercises):
             self.exercise = self.lesson.exercises[index]
             self.sub_title = self.exercise.title
-            self.results, self.hints_shown, self.record = [], 0, BuildRecord()
+            self.results, self.record = [], BuildRecord()
+            self.hints_shown = self._saved_hints()
             self._load_workspace()
             self.query_one(LayerPane).show_plan(plan(self._dockerfile_text()))
             self.query_one(CachePane).show(self.record)
