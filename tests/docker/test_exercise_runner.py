@@ -77,16 +77,23 @@ def test_edit_main_go_scenario_with_a_prediction(engine_api: docker.APIClient) -
     exercise = lesson.exercise("reorder")
     ws = prepare_workspace(lesson, exercise)  # the learner's own workspace (the starter)
     before = (ws / "main.go").read_text()
-    events, starter = _run(exercise, ws, lesson.id, prediction={2: "cached", 3: "cached", 4: "cached", 5: "cached", 6: "cached"})
+    events, starter = _run(
+        exercise, ws, lesson.id, prediction={2: "cached", 3: "cached", 4: "cached", 5: "cached", 6: "cached"}
+    )
     assert (ws / "main.go").read_text() == before  # the edit happened in a scratch copy
     builds = [e for e in events if isinstance(e, BuildStarted)]
-    assert [(b.index, b.total, b.label) for b in builds] == [(1, 2, "first build"), (2, 2, "build after editing main.go")]
+    assert [(b.index, b.total, b.label) for b in builds] == [
+        (1, 2, "first build"),
+        (2, 2, "build after editing main.go"),
+    ]
     edits = [e for e in events if isinstance(e, WorkspaceEdited)]
     assert [e.file for e in edits] == ["main.go"]
     assert events.index(edits[0]) > events.index(builds[0]) and events.index(edits[0]) < events.index(builds[1])
     results = _by_kind(starter)
     assert not starter.passed
-    assert not results["cached"].passed and "step 4 (RUN wc -l go.mod > deps.txt) was rebuilt" in results["cached"].found
+    assert (
+        not results["cached"].passed and "step 4 (RUN wc -l go.mod > deps.txt) was rebuilt" in results["cached"].found
+    )
     assert not results["prediction"].passed and results["prediction"].found.startswith("1 of 5 right")
     assert len(starter.build_seconds) == 2
 
@@ -113,7 +120,9 @@ def test_add_log_file_scenario_without_starter(engine_api: docker.APIClient) -> 
 def test_cancel_stops_a_running_exercise(tmp_path: Path, engine_api: docker.APIClient) -> None:
     course = tmp_path / "course" / "01-slow"
     (course / "app").mkdir(parents=True)
-    (course / "app" / "Dockerfile").write_text(f'FROM alpine:latest\nRUN sleep 4 && echo {tmp_path.name}\nCMD ["true"]\n')
+    (course / "app" / "Dockerfile").write_text(
+        f'FROM alpine:latest\nRUN sleep 4 && echo {tmp_path.name}\nCMD ["true"]\n'
+    )
     (course / "lesson.md").write_text(
         "---\nid: slow\ntitle: Slow\norder: 1\nexercises:\n  - id: wait\n    title: Wait\n    goal: Wait.\n"
         "    base: app\n    checks:\n      - build: succeeds\n---\n"
@@ -136,15 +145,24 @@ def test_lessons_check_run_on_the_good_course(engine_api: docker.APIClient, caps
     out = capsys.readouterr().out.splitlines()
     assert code == 0, "\n".join(out)
     lines = [line for line in out if line.startswith(("ok", "FAIL"))]
-    assert [line.split()[1].rstrip(":") for line in lines] == ["serve/answer-http", "cache-order/reorder", "cache-order/ignore-logs"]
+    assert [line.split()[1].rstrip(":") for line in lines] == [
+        "serve/answer-http",
+        "cache-order/reorder",
+        "cache-order/ignore-logs",
+    ]
     assert all(line.startswith("ok") for line in lines)
-    assert "starter fails [dockerfile_contains CMD [\"./main\"], http /]" in lines[0]
+    assert 'starter fails [dockerfile_contains CMD ["./main"], http /]' in lines[0]
     assert lines[2].endswith("no starter")
     assert out[-1] == "3/3 exercises behave: starters fail, solutions pass"
     # What the check built under its own tags is gone again.
-    tags = [t for image in engine_api.images(filters=labels.seat_filter(TEST_SEAT)) for t in image.get("RepoTags") or []]
+    tags = [
+        t for image in engine_api.images(filters=labels.seat_filter(TEST_SEAT)) for t in image.get("RepoTags") or []
+    ]
     assert not [t for t in tags if "-check-" in t]
-    assert engine_api.containers(all=True, filters={"label": [f"{labels.SEAT}={TEST_SEAT}", f"{labels.KIND}=container"]}) == []
+    assert (
+        engine_api.containers(all=True, filters={"label": [f"{labels.SEAT}={TEST_SEAT}", f"{labels.KIND}=container"]})
+        == []
+    )
 
 
 def test_lessons_check_run_reports_a_starter_that_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

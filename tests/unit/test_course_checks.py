@@ -174,7 +174,7 @@ def test_stages_and_base_image(context: Path) -> None:
 
 
 def test_base_image_follows_a_stage_name(context: Path) -> None:
-    text = "FROM alpine:latest AS base\nRUN true\nFROM base\nCMD [\"true\"]\n"
+    text = 'FROM alpine:latest AS base\nRUN true\nFROM base\nCMD ["true"]\n'
     assert run("base_image", "alpine:latest", "multistage", context, dockerfile=text).passed
 
 
@@ -217,7 +217,13 @@ def test_http_failures_say_what_answered(context: Path) -> None:
     spec = {"path": "/health", "contains": "ok"}
     wrong = run("http", spec, "cold", context, http=lambda port, path: HttpAnswer(404, "404 page not found\n"))
     assert not wrong.passed and wrong.found == "HTTP 404: 404 page not found"
-    silent = run("http", spec, "cold", context, http=lambda port, path: HttpAnswer(None, error="the container exited with code 2"))
+    silent = run(
+        "http",
+        spec,
+        "cold",
+        context,
+        http=lambda port, path: HttpAnswer(None, error="the container exited with code 2"),
+    )
     assert not silent.passed and silent.found == "no answer: the container exited with code 2"
     unbuilt = run("http", spec, "run_fails", context, http=lambda port, path: HttpAnswer(200, "ok"))
     assert not unbuilt.passed and unbuilt.found.startswith("no image: the build failed at step 7")

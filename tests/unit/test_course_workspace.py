@@ -102,3 +102,15 @@ def test_scenario_edits_are_unique_each_time(tmp_path: Path) -> None:
     assert text2 != text1 and text2.count("// edited at") == 2
     log = apply_edit(tmp_path, "add-log-file")
     assert log.file == "debug.log" and (tmp_path / "debug.log").read_text().startswith("debug output")
+
+
+def test_a_run_on_a_missing_workspace_reports_it_through_the_checks(tmp_path: Path) -> None:
+    from tutor.course.runner import ExerciseFinished, ExerciseRun
+
+    lesson = load_course(GOOD).lesson("cache-order")
+    for exercise in (lesson.exercise("reorder"), lesson.exercise("ignore-logs")):
+        events = list(ExerciseRun(exercise, tmp_path / "gone", lesson.id).events())
+        finished = events[-1]
+        assert isinstance(finished, ExerciseFinished) and not finished.passed and not finished.cancelled
+        build = next(r for r in finished.results if r.kind in ("build", "all_cached"))
+        assert not build.passed and "gone" in build.found

@@ -99,9 +99,14 @@ def check(
     exercises = sum(len(lesson.exercises) for lesson in course.lessons)
     if problems:
         files = len({p.file for p in problems})
-        print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {files} file{'s' if files != 1 else ''}", file=out)
+        print(
+            f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {files} file{'s' if files != 1 else ''}",
+            file=out,
+        )
     else:
-        print(f"{root}: {_count(len(course.lessons), 'lesson')}, {_count(exercises, 'exercise')}, no problems", file=out)
+        print(
+            f"{root}: {_count(len(course.lessons), 'lesson')}, {_count(exercises, 'exercise')}, no problems", file=out
+        )
     if not run_exercises:
         return EXIT_PROBLEMS if problems else EXIT_OK
     lessons = list(course.lessons)
@@ -137,7 +142,9 @@ class VariantOutcome:
     details: tuple[str, ...]
 
 
-def run_all(lessons, keep_images: bool = False, verbose: bool = False, engine: str | None = None, out: TextIO | None = None) -> int:
+def run_all(
+    lessons, keep_images: bool = False, verbose: bool = False, engine: str | None = None, out: TextIO | None = None
+) -> int:
     from tutor.engine import baseimages
     from tutor.engine.client import EngineUnavailable, connect
 
@@ -150,7 +157,10 @@ def run_all(lessons, keep_images: bool = False, verbose: bool = False, engine: s
     missing = baseimages.missing(baseimages.status(api))
     if missing:
         names = ", ".join(s.name for s in missing)
-        print(f"error: the base images {names} are missing\nfix: `tutor images pull`, or `tutor images stand-in` offline", file=out)
+        print(
+            f"error: the base images {names} are missing\nfix: `tutor images pull`, or `tutor images stand-in` offline",
+            file=out,
+        )
         return EXIT_NO_ENGINE
     cleanup = _Cleanup()
     bad = 0
@@ -171,14 +181,18 @@ def run_all(lessons, keep_images: bool = False, verbose: bool = False, engine: s
     return EXIT_PROBLEMS if bad else EXIT_OK
 
 
-def check_exercise(lesson, exercise, cleanup: _Cleanup, engine: str | None, verbose: bool) -> tuple[bool, str, list[str]]:
+def check_exercise(
+    lesson, exercise, cleanup: _Cleanup, engine: str | None, verbose: bool
+) -> tuple[bool, str, list[str]]:
     """One exercise: its solution must pass every check, its starter fail at least one."""
     solution = _run_variant(lesson, exercise, "solution", cleanup, engine)
     starter = _run_variant(lesson, exercise, "starter", cleanup, engine) if exercise.starter else None
     solution_ok = not solution.failed
     starter_ok = starter is None or bool(starter.failed)
     ok = solution_ok and starter_ok
-    parts = [f"solution {'passes' if solution_ok else 'FAILS'} " + _names(solution) + f" ({fmt.seconds(solution.seconds)})"]
+    parts = [
+        f"solution {'passes' if solution_ok else 'FAILS'} " + _names(solution) + f" ({fmt.seconds(solution.seconds)})"
+    ]
     if starter is not None:
         verdict = "fails" if starter_ok else "PASSES every check"
         parts.append(f"starter {verdict} " + _names(starter, failing=True) + f" ({fmt.seconds(starter.seconds)})")
@@ -199,7 +213,11 @@ def _names(outcome: VariantOutcome, failing: bool = False) -> str:
     if failing and outcome.failed:
         return "[" + ", ".join(outcome.failed) + "]"
     if outcome.failed:
-        return f"{len(outcome.passed)}/{len(outcome.passed) + len(outcome.failed)}: fails [" + ", ".join(outcome.failed) + "]"
+        return (
+            f"{len(outcome.passed)}/{len(outcome.passed) + len(outcome.failed)}: fails ["
+            + ", ".join(outcome.failed)
+            + "]"
+        )
     return f"{len(outcome.passed)}/{len(outcome.passed)} [" + ", ".join(outcome.passed) + "]"
 
 

@@ -161,6 +161,9 @@ class _Printer:
             self.line(f"  goal: {fmt.ellipsize(self.exercise.goal, 200)}")
             self.line(f"  edit the files in {event.workspace}")
             self.line("  every save rebuilds and checks; Ctrl-C stops watching")
+            if any(check.kind == "prediction" for check in self.exercise.checks):
+                self.line("  note: this exercise grades a prediction made before the build; make it in the app (`tutor`),")
+                self.line("        here its prediction check cannot pass")
         elif isinstance(event, FileChanged):
             shown = ", ".join(event.paths[:5]) + (f" and {len(event.paths) - 5} more" if len(event.paths) > 5 else "")
             self.line(f"\nsaved: {shown}")

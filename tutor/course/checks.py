@@ -148,11 +148,11 @@ def _resolve(ref: str | int, evidence: Evidence) -> tuple[list[int], str | None]
     numbers = [p.step for p in planned if df.matches(p.instruction, ref)]
     if numbers:
         return numbers, None
-    return [], f"no step starts with \"{ref}\" in the Dockerfile"
+    return [], f'no step starts with "{ref}" in the Dockerfile'
 
 
 def _ref_text(ref: str | int) -> str:
-    return f"step {ref}" if isinstance(ref, int) else f"\"{ref}\""
+    return f"step {ref}" if isinstance(ref, int) else f'"{ref}"'
 
 
 def _no_build(record: BuildRecord) -> str:
@@ -298,14 +298,16 @@ def _stages(count: int, ev: Evidence) -> Verdict:
     found_stages = df.stages(ev.dockerfile)
     expected = f"{count} stage{'s' if count != 1 else ''} (FROM lines)"
     lines = ", ".join(str(s.line) for s in found_stages)
-    found = f"{len(found_stages)} stage{'s' if len(found_stages) != 1 else ''}" + (f" (FROM at line {lines})" if lines else "")
+    found = f"{len(found_stages)} stage{'s' if len(found_stages) != 1 else ''}" + (
+        f" (FROM at line {lines})" if lines else ""
+    )
     ok = len(found_stages) == count
     line = None if ok or not found_stages else found_stages[-1].line
     return ok, expected, found, line
 
 
 def _http(spec: HttpSpec, ev: Evidence) -> Verdict:
-    want = f" with a body containing \"{spec.contains}\"" if spec.contains is not None else ""
+    want = f' with a body containing "{spec.contains}"' if spec.contains is not None else ""
     expected = f"GET {spec.path} on container port {spec.port} answers {spec.status}{want}"
     if ev.record.result is None:
         return False, expected, _no_build(ev.record), None
@@ -325,23 +327,23 @@ def _instruction_lines(ev: Evidence) -> list[tuple[str, int]]:
 
 
 def _contains(texts: tuple[str, ...], ev: Evidence) -> Verdict:
-    expected = "the Dockerfile contains " + " and ".join(f"\"{t}\"" for t in texts)
+    expected = "the Dockerfile contains " + " and ".join(f'"{t}"' for t in texts)
     lines = _instruction_lines(ev)
     missing, present = [], []
     for text in texts:
         needle = df.collapse(text)
         where = next((line for instruction, line in lines if needle in instruction), None)
         if where is None:
-            missing.append(f"no \"{text}\"")
+            missing.append(f'no "{text}"')
         else:
-            present.append(f"\"{text}\" at line {where}")
+            present.append(f'"{text}" at line {where}')
     if missing:
         return False, expected, "; ".join(missing), None
     return True, expected, "; ".join(present), None
 
 
 def _lacks(texts: tuple[str, ...], ev: Evidence) -> Verdict:
-    expected = "the Dockerfile has no " + " nor ".join(f"\"{t}\"" for t in texts)
+    expected = "the Dockerfile has no " + " nor ".join(f'"{t}"' for t in texts)
     lines = _instruction_lines(ev)
     hits = []
     first_line = None
@@ -349,7 +351,7 @@ def _lacks(texts: tuple[str, ...], ev: Evidence) -> Verdict:
         needle = df.collapse(text)
         where = next((line for instruction, line in lines if needle in instruction), None)
         if where is not None:
-            hits.append(f"\"{text}\" at line {where}")
+            hits.append(f'"{text}" at line {where}')
             first_line = first_line or where
     if hits:
         return False, expected, "; ".join(hits), first_line
@@ -366,8 +368,13 @@ def _order(prefixes: tuple[str, ...], ev: Evidence) -> Verdict:
         if later is None:
             earlier = next((p for p in planned if df.matches(p.instruction, prefix)), None)
             if earlier is None:
-                return False, expected, f"no \"{prefix}\" in the Dockerfile", None
-            return False, expected, f"\"{prefix}\" (line {earlier.line}) comes too early: " + ", ".join(found_at), earlier.line
+                return False, expected, f'no "{prefix}" in the Dockerfile', None
+            return (
+                False,
+                expected,
+                f'"{prefix}" (line {earlier.line}) comes too early: ' + ", ".join(found_at),
+                earlier.line,
+            )
         found_at.append(f"{prefix} at line {later.line}")
         position = later.step
     return True, expected, ", ".join(found_at), None

@@ -50,7 +50,9 @@ def load_course(root: Path | str) -> Course:
         if lesson.id in by_id:
             other = by_id[lesson.id]
             problems.append(
-                LessonProblem(path, _line(lesson, "id"), f"lesson id {lesson.id!r} is also used by {_where(other, root, 'id')}")
+                LessonProblem(
+                    path, _line(lesson, "id"), f"lesson id {lesson.id!r} is also used by {_where(other, root, 'id')}"
+                )
             )
             continue
         if lesson.order in by_order:

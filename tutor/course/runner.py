@@ -10,11 +10,12 @@ the image stays (it is the learner's), under a seat-scoped tag.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Union
@@ -169,54 +170,71 @@ class ExerciseRun:
 
     def events(self) -> Iterator[RunEvent]:
         started = time.monotonic()
-        scenario = self.exercise.scenario
-        scratch: tempfile.TemporaryDirectory[str] | None = None
-        context = self.workspace
         build_seconds: list[float] = []
-        record = BuildRecord()
-        try:
-            if scenario is not None:
-                # The scenario edits files: do it in a copy, never in the learner's workspace.
-                scratch = tempfile.TemporaryDirectory(prefix="tutor-scenario-")
-                context = Path(scratch.name) / self.workspace.name
-                shutil.copytree(self.workspace, context)
-            labels_ = ["first build", f"build after {_EDITS[scenario][1]}" if scenario in _EDITS else "second build"]
-            total = 1 if scenario is None else 2
-            for index in range(1, total + 1):
-                if index == 2:
-                    if scenario in _EDITS:
-                        yield apply_edit(context, scenario)
-                    record = BuildRecord()
-                label = "build" if total == 1 else labels_[index - 1]
-                yield BuildStarted(index, total, label, self.tag)
-                build_started = time.monotonic()
-                yield from self._build_once(context, record)
-                build_seconds.append(round(time.monotonic() - build_started, 3))
-                if record.failure is not None:
-                    break  # a failed first build: the checks look at it
-            failure = record.failure
-            if self.cancelled or (isinstance(failure, BuildFailed) and failure.cancelled):
-                yield ExerciseFinished(False, (), round(time.monotonic() - started, 3), tuple(build_seconds), self.tag, None, True, record)
+        with contextlib.ExitStack() as stack:
+            stack.callback(self._remove_containers)
+            try:
+                context = self._build_context(stack)
+            except OSError as exc:
+                context = self.workspace
+                record = BuildRecord()
+                failed = BuildFailed(f"Cannot copy the workspace {self.workspace}: {exc.strerror or exc}")
+                record.apply(failed)
+                yield failed
+            else:
+                record = yield from self._builds(context, build_seconds)
+
+            def finished(results: list[CheckResult], cancelled: bool = False) -> ExerciseFinished:
+                passed = not cancelled and bool(results) and all(r.passed for r in results)
+                image_id = record.result.image_id if record.result and not cancelled else None
+                seconds = round(time.monotonic() - started, 3)
+                return ExerciseFinished(
+                    passed, tuple(results), seconds, tuple(build_seconds), self.tag, image_id, cancelled, record
+                )
+
+            if self.cancelled or (record.failure is not None and record.failure.cancelled):
+                yield finished([], cancelled=True)
                 return
             evidence = self._evidence(record, context)
             results: list[CheckResult] = []
             for check in self.exercise.checks:
                 if self.cancelled:
-                    yield ExerciseFinished(False, tuple(results), round(time.monotonic() - started, 3), tuple(build_seconds), self.tag, None, True, record)
+                    yield finished(results, cancelled=True)
                     return
                 yield CheckStarted(check.kind, check.name)
                 result = evaluate(check, evidence)
                 results.append(result)
                 yield result
-            image_id = record.result.image_id if record.result else None
-            passed = bool(results) and all(r.passed for r in results)
-            yield ExerciseFinished(
-                passed, tuple(results), round(time.monotonic() - started, 3), tuple(build_seconds), self.tag, image_id, False, record
-            )
-        finally:
-            self._remove_containers()
-            if scratch is not None:
-                scratch.cleanup()
+            yield finished(results)
+
+    def _build_context(self, stack: contextlib.ExitStack) -> Path:
+        """The folder to build: the workspace, or a scratch copy of it when a scenario edits files."""
+        if self.exercise.scenario is None:
+            return self.workspace
+        scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="tutor-scenario-"))
+        context = Path(scratch) / self.workspace.name
+        shutil.copytree(self.workspace, context)
+        return context
+
+    def _builds(self, context: Path, seconds: list[float]) -> Generator[RunEvent, None, BuildRecord]:
+        """The scenario's builds (one, or two with the edit between); returns the last one's record."""
+        scenario = self.exercise.scenario
+        total = 1 if scenario is None else 2
+        edit = _EDITS.get(scenario or "")
+        labels_ = ["build"] if total == 1 else ["first build", f"build after {edit[1]}" if edit else "second build"]
+        record = BuildRecord()
+        for index in range(1, total + 1):
+            if index == 2:
+                if scenario in _EDITS:
+                    yield apply_edit(context, scenario)
+                record = BuildRecord()
+            yield BuildStarted(index, total, labels_[index - 1], self.tag)
+            build_started = time.monotonic()
+            yield from self._build_once(context, record)
+            seconds.append(round(time.monotonic() - build_started, 3))
+            if record.failure is not None:
+                break  # a failed first build: the checks look at it
+        return record
 
     def _evidence(self, record: BuildRecord, context: Path) -> Evidence:
         dockerfile_path = context / self.exercise.dockerfile

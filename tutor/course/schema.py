@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from tutor.course.model import GO_APP, Check, base_path, Exercise, HadolintSpec, HttpSpec, Lesson, LessonProblem
+from tutor.course.model import GO_APP, Check, Exercise, HadolintSpec, HttpSpec, Lesson, LessonProblem, base_path
 from tutor.course.sizes import parse_size
 from tutor.course.source import Key, LessonSource
 
@@ -78,7 +78,9 @@ def _texts(value: Any, minimum: int = 1) -> tuple[str, ...]:
 
 def _step_ref(value: Any) -> str | int:
     if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise ValueError(f"expected an instruction (e.g. \"RUN go mod download\") or a step number, found {_shown(value)}")
+        raise ValueError(
+            f'expected an instruction (e.g. "RUN go mod download") or a step number, found {_shown(value)}'
+        )
     if isinstance(value, int):
         if value < 1:
             raise ValueError(f"step numbers start at 1, found {value}")
@@ -250,7 +252,9 @@ class _Rules:
     def ident(self, data: dict[str, Any], where: tuple[Key, ...]) -> str | None:
         value = self.text(data, where, "id")
         if value is not None and not ID_RE.match(value):
-            self.add((*where, "id"), f"`id` must be lowercase letters, digits and dashes (e.g. layer-cache), found {value!r}")
+            self.add(
+                (*where, "id"), f"`id` must be lowercase letters, digits and dashes (e.g. layer-cache), found {value!r}"
+            )
             return None
         return value
 
@@ -296,7 +300,10 @@ def build_lesson(source: LessonSource) -> tuple[Lesson | None, list[LessonProble
         if exercise is None:
             continue
         if exercise.id in seen:
-            rules.add(("exercises", index, "id"), f"exercise id {exercise.id!r} is used twice in this lesson (also line {seen[exercise.id]})")
+            rules.add(
+                ("exercises", index, "id"),
+                f"exercise id {exercise.id!r} is used twice in this lesson (also line {seen[exercise.id]})",
+            )
             continue
         seen[exercise.id] = exercise.line
         exercises.append(exercise)
@@ -357,7 +364,10 @@ def _exercise(rules: _Rules, raw: Any, where: tuple[Key, ...]) -> Exercise | Non
     if "reveal_solution_after" in raw:
         value = raw["reveal_solution_after"]
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            rules.add((*where, "reveal_solution_after"), f"`reveal_solution_after` must be a whole number of attempts, found {_shown(value)}")
+            rules.add(
+                (*where, "reveal_solution_after"),
+                f"`reveal_solution_after` must be a whole number of attempts, found {_shown(value)}",
+            )
         else:
             reveal = value
 
@@ -395,7 +405,12 @@ def _exercise(rules: _Rules, raw: Any, where: tuple[Key, ...]) -> Exercise | Non
 
 
 def _checks(
-    rules: _Rules, raw: dict[str, Any], where: tuple[Key, ...], predict: bool, scenario: str | None, has_scenario_key: bool
+    rules: _Rules,
+    raw: dict[str, Any],
+    where: tuple[Key, ...],
+    predict: bool,
+    scenario: str | None,
+    has_scenario_key: bool,
 ) -> tuple[Check, ...]:
     if "checks" not in raw:
         rules.add(where, "missing `checks`: an exercise needs at least one check")
@@ -451,11 +466,16 @@ def _dockerfile_exists(
     solution: str | None,
     dockerfile: str,
 ) -> None:
-    overlays = [("starter", lesson_dir / starter if starter else None), ("solution", lesson_dir / solution if solution else None)]
+    overlays = [
+        ("starter", lesson_dir / starter if starter else None),
+        ("solution", lesson_dir / solution if solution else None),
+    ]
     for name, folders in _variants(base_path(lesson_dir, base), overlays):
         if not any((folder / dockerfile).is_file() for folder in folders):
             at = (*where, "dockerfile") if "dockerfile" in raw else where
-            rules.add(at, f"no {dockerfile} in the {name} workspace ({' + '.join(_rel(f, lesson_dir) for f in folders)})")
+            rules.add(
+                at, f"no {dockerfile} in the {name} workspace ({' + '.join(_rel(f, lesson_dir) for f in folders)})"
+            )
             return
 
 
@@ -469,7 +489,10 @@ def _scenario_file_exists(
     scenario: str,
 ) -> None:
     wanted = SCENARIO_FILES[scenario]
-    overlays = [("starter", lesson_dir / starter if starter else None), ("solution", lesson_dir / solution if solution else None)]
+    overlays = [
+        ("starter", lesson_dir / starter if starter else None),
+        ("solution", lesson_dir / solution if solution else None),
+    ]
     for name, folders in _variants(base_path(lesson_dir, base), overlays):
         if not any((folder / wanted).is_file() for folder in folders):
             rules.add((*where, "scenario"), f"scenario {scenario} edits {wanted}, but the {name} workspace has none")

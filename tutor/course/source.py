@@ -122,7 +122,9 @@ def read_lesson(path: Path) -> tuple[LessonSource | None, list[LessonProblem]]:
     except yaml.YAMLError as exc:
         return None, [_yaml_problem(path, offset, first_line, exc)]
     if root is None:
-        return None, [LessonProblem(path, first_line, "the front matter is empty: it needs at least id, title and order")]
+        return None, [
+            LessonProblem(path, first_line, "the front matter is empty: it needs at least id, title and order")
+        ]
     if not isinstance(root, yaml.MappingNode):
         line = root.start_mark.line + offset
         return None, [LessonProblem(path, line, "the front matter must be a mapping of `key: value` lines")]

@@ -18,7 +18,9 @@ from tutor.course.model import Course, Exercise, LessonProblem
 # The course's base images (tutor.engine.baseimages.COURSE_BASE_IMAGES) and the empty one.
 OFFLINE_IMAGES = ("golang:1.24-alpine", "alpine:latest", "scratch")
 _HEREDOC_RE = re.compile(r"<<-?\s*[\"']?[A-Za-z_][A-Za-z0-9_]*[\"']?(?:\s|$)")
-_NETWORK_RE = re.compile(r"\b(apk\s+(?:add|update)|apt-get\s+(?:install|update)|apt\s+install|pip\s+install|curl\s|wget\s)")
+_NETWORK_RE = re.compile(
+    r"\b(apk\s+(?:add|update)|apt-get\s+(?:install|update)|apt\s+install|pip\s+install|curl\s|wget\s)"
+)
 
 
 def validate(root: Path | str) -> list[LessonProblem]:
@@ -82,13 +84,23 @@ def dockerfile_problems(path: Path) -> list[LessonProblem]:
     for ins in df.steps(text):
         value = ins.instruction[len(ins.keyword) :].strip()
         if ins.keyword == "RUN" and re.match(r"^--mount\b", value):
-            problems.append(LessonProblem(path, ins.line, "RUN --mount needs BuildKit; the classic builder cannot build it"))
+            problems.append(
+                LessonProblem(path, ins.line, "RUN --mount needs BuildKit; the classic builder cannot build it")
+            )
         if ins.keyword in ("RUN", "COPY") and _HEREDOC_RE.search(value):
-            problems.append(LessonProblem(path, ins.line, "heredocs (<<EOF) need BuildKit; the classic builder cannot build them"))
+            problems.append(
+                LessonProblem(path, ins.line, "heredocs (<<EOF) need BuildKit; the classic builder cannot build them")
+            )
         if ins.keyword == "RUN" and (match := _NETWORK_RE.search(value)):
             problems.append(
-                LessonProblem(path, ins.line, f"`{match.group(1).strip()}` needs the network at build time; the course builds offline")
+                LessonProblem(
+                    path,
+                    ins.line,
+                    f"`{match.group(1).strip()}` needs the network at build time; the course builds offline",
+                )
             )
         if ins.keyword == "ADD" and re.search(r"\bhttps?://", value):
-            problems.append(LessonProblem(path, ins.line, "ADD of a URL needs the network at build time; the course builds offline"))
+            problems.append(
+                LessonProblem(path, ins.line, "ADD of a URL needs the network at build time; the course builds offline")
+            )
     return problems

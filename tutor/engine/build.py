@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -39,6 +40,37 @@ class BuildCancelled(Exception):
     pass
 
 
+class _StreamingClient(docker.APIClient):
+    """Remembers the response of the streaming build, so that cancel() can cut it.
+
+    Closing the client is not enough: a connection in use is not closed, and a
+    step that prints nothing (a long `RUN go build`) would keep the build alive.
+    """
+
+    stream_response = None
+
+    def _post(self, url, **kwargs):  # type: ignore[override]
+        response = super()._post(url, **kwargs)
+        if kwargs.get("stream"):
+            self.stream_response = response
+        return response
+
+    def cut_stream(self) -> None:
+        response = self.stream_response
+        if response is None:
+            return
+        try:
+            sock = self._get_raw_response_socket(response)
+            sock = getattr(sock, "_sock", sock)
+            sock.shutdown(socket.SHUT_RDWR)
+        except Exception:  # noqa: BLE001 - already closed: nothing left to cut
+            pass
+        try:
+            response.close()
+        except Exception:  # noqa: BLE001
+            pass
+
+
 class Build:
     """One build.  Iterate ``events()`` in a worker; ``cancel()`` from any thread.
 
@@ -57,7 +89,7 @@ class Build:
         self._on_chunk = on_chunk  # sees every raw chunk: used to record streams
         self._clock = clock
         self._cancelled = threading.Event()
-        self._api: docker.APIClient | None = None
+        self._api: _StreamingClient | None = None
         self._lock = threading.Lock()
 
     @property
@@ -69,10 +101,7 @@ class Build:
         with self._lock:
             api = self._api
         if api is not None:
-            try:
-                api.close()  # breaks the blocked read of the stream
-            except Exception:
-                pass
+            api.cut_stream()  # the engine sees the client go, stops the build and removes its container
 
     def events(self) -> Iterator[BuildEvent]:
         started = self._clock()
@@ -93,7 +122,7 @@ class Build:
             yield BuildFailed(str(exc))
             return
         yield ContextSent(packed.files, packed.bytes)
-        api = new_client(engine_url(req.engine), version=warm.api_version, timeout=None)
+        api = new_client(engine_url(req.engine), version=warm.api_version, timeout=None, cls=_StreamingClient)
         with self._lock:
             self._api = api
         parser = StreamParser(labels=dict(req.labels))
@@ -141,7 +170,7 @@ class Build:
             return
         except Exception as exc:  # noqa: BLE001 - the connection broke: the engine went away
             if self.cancelled:
-                yield BuildFailed("Build cancelled.", cancelled=True)
+                yield BuildFailed("Build cancelled.", step=parser.step.number if parser.step else None, cancelled=True)
                 return
             forget_thread_client(req.engine)
             problem = diagnose(engine_url(req.engine), exc)

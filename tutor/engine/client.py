@@ -131,13 +131,15 @@ def diagnose(url: str, exc: BaseException | None = None) -> EngineProblem:
     )
 
 
-def new_client(url: str, version: str = "auto", timeout: int | None = 60) -> docker.APIClient:
+def new_client(
+    url: str, version: str = "auto", timeout: int | None = 60, cls: type[docker.APIClient] = docker.APIClient
+) -> docker.APIClient:
     """A low-level client for ``url``; TLS settings come from the environment as for the CLI."""
     kwargs = {}
     if url == os.environ.get("DOCKER_HOST"):
         kwargs = docker.utils.kwargs_from_env()
         kwargs.pop("base_url", None)
-    return docker.APIClient(base_url=url, version=version, timeout=timeout, **kwargs)
+    return cls(base_url=url, version=version, timeout=timeout, **kwargs)
 
 
 def connect(url: str | None = None, timeout: int = 60) -> docker.APIClient:
