@@ -26,3 +26,11 @@ def seconds(value: float | None) -> str:
 def ellipsize(text: str, width: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
+def context_progress(phase: str, files: int, sent: int, total: int | None) -> str:
+    """What the engine has received of the build context so far."""
+    if phase == "packing":
+        return f"packing the build context: {files:,} files…"
+    percent = f" ({100 * sent // total}%)" if total else ""
+    return f"sending the build context: {size(sent)} of {size(total)}{percent}…"

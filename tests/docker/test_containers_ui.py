@@ -39,13 +39,17 @@ SIZE = (150, 50)
 
 def _build(context: Path, tag: str) -> str:
     events = list(Build(BuildRequest(context, tag=tag, labels=labels.managed_labels(TEST_SEAT, kind="build"))).events())
-    assert isinstance(events[-1], BuildSucceeded), events[-1].message if isinstance(events[-1], BuildFailed) else events[-1]
+    assert isinstance(events[-1], BuildSucceeded), (
+        events[-1].message if isinstance(events[-1], BuildFailed) else events[-1]
+    )
     return tag
 
 
 def _ours(api: docker.APIClient) -> list[dict]:
     """Containers of the test seat that this test process started (others may share the seat)."""
-    return api.containers(all=True, filters={"label": [f"{labels.SEAT}={TEST_SEAT}", f"{cc.STARTED_BY}={cc.process_mark()}"]})
+    return api.containers(
+        all=True, filters={"label": [f"{labels.SEAT}={TEST_SEAT}", f"{cc.STARTED_BY}={cc.process_mark()}"]}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -88,12 +92,14 @@ def _row(pane: ContainersPane, container_id: str) -> list[str]:
 
 async def _dialog(pilot, kind: type) -> None:
     """Until a prompt of ``kind`` shows with all its widgets (its buttons are composed last)."""
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, kind) and bool(pilot.app.screen.query("Button")), timeout=20)
+    await wait_for(
+        pilot, lambda: isinstance(pilot.app.screen, kind) and bool(pilot.app.screen.query("Button")), timeout=20
+    )
 
 
 async def _run(pilot, pane: ContainersPane, image: str, mapping: str | None) -> ct.ContainerInfo:
     """r, then answer the port prompt: ``mapping`` typed, or None for “Run without -p”."""
-    before = pane.last_started
+    before, pane.last_error = pane.last_started, None
     pane.run_image(image)
     await _dialog(pilot, RunDialog)
     if mapping is None:
@@ -101,7 +107,15 @@ async def _run(pilot, pane: ContainersPane, image: str, mapping: str | None) -> 
     else:
         pilot.app.screen.query_one("#run-ports", Input).value = mapping
         await pilot.press("enter")
-    await wait_for(pilot, lambda: pane.last_started is not None and pane.last_started is not before, timeout=30)
+    await wait_for(
+        pilot,
+        lambda: (
+            (pane.last_started is not None and pane.last_started is not before)
+            or (pane.last_error is not None and pane.last_error.action == "run")
+        ),
+        timeout=30,
+    )
+    assert pane.last_error is None or pane.last_error.action != "run", pane.last_error
     return pane.last_started
 
 
@@ -134,7 +148,9 @@ async def test_run_probe_exec_stop_remove(engine_api, go_ui_image, no_leftovers)
         free = find_free_port(18080, taken=engine_published_ports(engine_api))
         ports_input.value = f"{free}:8080"
         await pilot.pause()
-        assert f"docker run -d -p 127.0.0.1:{free}:8080 {go_ui_image}" in str(app.screen.query_one("#run-cli", Static).render())
+        assert f"docker run -d -p 127.0.0.1:{free}:8080 {go_ui_image}" in str(
+            app.screen.query_one("#run-cli", Static).render()
+        )
         await pilot.press("enter")
         await wait_for(pilot, lambda: pane.last_started is not None, timeout=30)
         info = pane.last_started
@@ -143,8 +159,7 @@ async def test_run_probe_exec_stop_remove(engine_api, go_ui_image, no_leftovers)
         action = _text(pane, "#containers-action")
         assert f"$ docker run -d -p 127.0.0.1:{free}:8080 --name {info.name} {go_ui_image}" in action
         row = _row(pane, info.id)
-        assert row[1] == info.name and row[2] == go_ui_image and row[3] == "running"
-        assert row[4] == f"127.0.0.1:{free}->8080/tcp"
+        assert row == [info.name, "running", f"127.0.0.1:{free}->8080/tcp", go_ui_image, info.short_id]
 
         # p: the server answers through the published port.
         outcome = await _probe(pilot, pane)
@@ -171,9 +186,11 @@ async def test_run_probe_exec_stop_remove(engine_api, go_ui_image, no_leftovers)
         pane.stop()
         await wait_for(pilot, lambda: pane.last_action is not None and pane.last_action.action == "stop", timeout=30)
         assert f"$ docker stop {info.name}" in _text(pane, "#containers-action")
-        await wait_for(pilot, lambda: info.id in pane.containers and pane.containers[info.id].status == "exited", timeout=15)
+        await wait_for(
+            pilot, lambda: info.id in pane.containers and pane.containers[info.id].status == "exited", timeout=15
+        )
         await wait_for(pilot, lambda: "end of the log" in _log_text(pane), timeout=15)
-        assert _row(pane, info.id)[3] == "exited"
+        assert _row(pane, info.id)[1] == "exited"
 
         # x: removed from the engine and from the table.
         pane.remove()
@@ -192,7 +209,7 @@ async def test_forgotten_p_fails_with_the_explanation_then_p_answers(engine_api,
         assert bare.ports == () and bare.exposed == (8080,)
         assert "(no -p)" not in _text(pane, "#containers-action")
         assert f"$ docker run -d --name {bare.name} {go_ui_image}" in _text(pane, "#containers-action")
-        assert _row(pane, bare.id)[4] == "8080/tcp"  # exposed, not published: as docker ps shows it
+        assert _row(pane, bare.id)[2] == "8080/tcp"  # exposed, not published: as docker ps shows it
 
         outcome = await _probe(pilot, pane)
         assert not outcome.ok
@@ -215,7 +232,9 @@ async def test_forgotten_p_fails_with_the_explanation_then_p_answers(engine_api,
     assert _ours(engine_api) == []
 
 
-async def test_a_busy_port_is_found_before_the_run_and_a_free_one_offered(engine_api, go_ui_image, no_leftovers) -> None:
+async def test_a_busy_port_is_found_before_the_run_and_a_free_one_offered(
+    engine_api, go_ui_image, no_leftovers
+) -> None:
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
@@ -249,14 +268,20 @@ async def test_a_busy_port_is_found_before_the_run_and_a_free_one_offered(engine
             assert pane.last_started is None
 
 
-async def test_a_container_without_cmd_exits_and_the_probe_says_why(engine_api, go_ui_image, tmp_path, no_leftovers) -> None:
+async def test_a_container_without_cmd_exits_and_the_probe_says_why(
+    engine_api, go_ui_image, tmp_path, no_leftovers
+) -> None:
     (tmp_path / "Dockerfile").write_text("FROM alpine:latest\nEXPOSE 8080\n")
     image = _build(tmp_path, NO_CMD_IMAGE)
     app = PaneApp()
     async with app.run_test(size=SIZE) as pilot:
         pane = app.query_one(ContainersPane)
         info = await _run(pilot, pane, image, None)
-        await wait_for(pilot, lambda: pane.containers.get(info.id) is not None and pane.containers[info.id].status == "exited", timeout=15)
+        await wait_for(
+            pilot,
+            lambda: pane.containers.get(info.id) is not None and pane.containers[info.id].status == "exited",
+            timeout=15,
+        )
         outcome = await _probe(pilot, pane)
         assert not outcome.ok and outcome.result is None
         assert "not running (exited, exit code 0)" in outcome.explanation
@@ -306,7 +331,13 @@ _CHILD = textwrap.dedent(
 
 def _child(image: str, mode: str) -> str:
     done = subprocess.run(
-        [sys.executable, "-c", _CHILD, image, mode], capture_output=True, text=True, cwd=ROOT, env=dict(os.environ), timeout=60, check=False
+        [sys.executable, "-c", _CHILD, image, mode],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=dict(os.environ),
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     return done.stdout.splitlines()[0]

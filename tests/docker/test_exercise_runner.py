@@ -121,7 +121,7 @@ def test_cancel_stops_a_running_exercise(tmp_path: Path, engine_api: docker.APIC
     course = tmp_path / "course" / "01-slow"
     (course / "app").mkdir(parents=True)
     (course / "app" / "Dockerfile").write_text(
-        f'FROM alpine:latest\nRUN sleep 4 && echo {tmp_path.name}\nCMD ["true"]\n'
+        f'FROM alpine:latest\nRUN sleep 30 && echo {tmp_path.name}\nCMD ["true"]\n'
     )
     (course / "lesson.md").write_text(
         "---\nid: slow\ntitle: Slow\norder: 1\nexercises:\n  - id: wait\n    title: Wait\n    goal: Wait.\n"
@@ -138,6 +138,7 @@ def test_cancel_stops_a_running_exercise(tmp_path: Path, engine_api: docker.APIC
     assert isinstance(finished, ExerciseFinished) and finished.cancelled and not finished.passed
     assert finished.results == ()
     assert not any(isinstance(e, BuildSucceeded) for e in seen)
+    assert finished.seconds < 20  # the silent `sleep 30` step was cut short
 
 
 def test_lessons_check_run_on_the_good_course(engine_api: docker.APIClient, capsys: pytest.CaptureFixture[str]) -> None:

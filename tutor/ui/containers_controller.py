@@ -16,20 +16,20 @@ import secrets
 import socket
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import docker
 
 from tutor import paths
 from tutor.engine import containers as ct
-from tutor.engine import labels as tl
 from tutor.engine import probe as pr
 from tutor.engine.client import EngineUnavailable, connect
 from tutor.engine.ports import is_port_free, parse_mapping
 
-# The process that started a container: "host:pid:token".  The token tells a
-# reused pid apart only within this host's lifetime; that is enough for leftovers.
+# The process that started a container: "host:pid:token".  Quitting removes exactly
+# this process's containers (the token keeps out a later process that reuses the pid);
+# at start, containers whose process is gone from this host are a crash's leftovers.
 STARTED_BY = "io.tutor.started-by"
 KEEP_ENV = "TUTOR_KEEP_CONTAINERS"
 KEPT_FILE = "kept-containers.json"
@@ -69,13 +69,12 @@ def parse_mappings(text: str) -> dict[int, int]:
 
     ValueError with a message a learner can act on; one host port cannot serve twice.
     """
-    parts = [p for p in re.split(r"[,\s]+", text.strip()) if p]
+    # A learner may type the flag too: "-p 9000:8080" or "-p9000:8080".
+    parts = [p.removeprefix("-p") for p in re.split(r"[,\s]+", text.strip()) if p not in ("", "-p")]
     if not parts:
         raise ValueError("give a port mapping HOST:CONTAINER, e.g. 8080:8080 (or choose “Run without -p”)")
     mapping: dict[int, int] = {}
     for part in parts:
-        if part.startswith("-p"):
-            part = part[2:] or part  # a learner may type the flag too
         host, container = parse_mapping(part)
         if host in mapping:
             raise ValueError(f"host port {host} is given twice: every mapping needs its own host port")
@@ -160,22 +159,26 @@ def probe_container(api: docker.APIClient, container: str, path: str = "/", wait
     """
     info = ct.inspect_container(api, container)
     if not info.running:
-        return ProbeOutcome(info.name, False, ct.cli_line("ps", "-a", "--filter", f"name={info.name}"),
-                            explanation=_exit_story(api, info))
+        return ProbeOutcome(
+            info.name,
+            False,
+            ct.cli_line("ps", "-a", "--filter", f"name={info.name}"),
+            explanation=_exit_story(api, info),
+        )
     exposed = info.exposed or ct.exposed_ports(api, info.image)
     if info.ports:
         binding = next((b for b in info.ports if b.container_port in exposed), info.ports[0])
         host = binding.host_ip
-        pr.wait_ready(binding.host_port, wait, host=host, path=path,
-                      still_running=lambda: ct.container_running(api, info.id))
+        pr.wait_ready(
+            binding.host_port, wait, host=host, path=path, still_running=lambda: ct.container_running(api, info.id)
+        )
         result = pr.probe(binding.host_port, path, host=host)
         if result.ok:
             return ProbeOutcome(info.name, True, result.cli, result)
         fresh = ct.inspect_container(api, info.id)
         if not fresh.running:
             return ProbeOutcome(info.name, False, result.cli, result, _exit_story(api, fresh))
-        why = [f"{info.name} runs and publishes {binding.host_port}->{binding.container_port}, "
-               f"but {result.summary()}."]
+        why = [f"{info.name} runs and publishes {binding.host_port}->{binding.container_port}, but {result.summary()}."]
         if exposed and binding.container_port not in exposed:
             why.append(
                 f"The app listens on {', '.join(map(str, exposed))} (the image's EXPOSE), not on "
@@ -190,7 +193,9 @@ def probe_container(api: docker.APIClient, container: str, path: str = "/", wait
     if is_port_free(port):
         result = pr.probe(port, path, timeout=1.0)
         if result.ok:  # something else on this machine answered meanwhile
-            explanation = f"(that answer came from another program on port {port}, not from {info.name})\n" + explanation
+            explanation = (
+                f"(that answer came from another program on port {port}, not from {info.name})\n" + explanation
+            )
         return ProbeOutcome(info.name, False, result.cli, result, explanation)
     note = f"(not asking localhost:{port}: another program holds that port, so no answer would come from {info.name})"
     return ProbeOutcome(info.name, False, f"curl {pr.probe_url(port, path)}", None, note + "\n" + explanation)
@@ -232,16 +237,18 @@ class ContainersReport:
     removed: tuple[str, ...] = ()
     kept: tuple[str, ...] = ()
     failures: tuple[str, ...] = ()
-    cli: tuple[str, ...] = field(default=())
+    cli: tuple[str, ...] = ()
 
     def summary(self) -> str:
         parts = []
         if self.removed:
-            parts.append(f"removed {len(self.removed)} container{'s' if len(self.removed) != 1 else ''}: {', '.join(self.removed)}")
+            parts.append(
+                f"removed {len(self.removed)} container{'s' if len(self.removed) != 1 else ''}: {', '.join(self.removed)}"
+            )
         if self.kept:
             names = ", ".join(self.kept)
             parts.append(f"kept {names} running (`docker rm -f {' '.join(self.kept)}` or `tutor clean` removes them)")
-        parts.extend(f"could not remove {f}" for f in self.failures)
+        parts.extend(self.failures)
         return "; ".join(parts)
 
 
@@ -257,12 +264,17 @@ def _read_kept(seat: str) -> set[str]:
     return {str(x) for x in data} if isinstance(data, list) else set()
 
 
-def _write_kept(seat: str, ids: set[str]) -> None:
+def _write_kept(seat: str, ids: set[str]) -> str:
+    """Save the kept ids; the reason it failed, or "" (a read-only home must not stop a quit)."""
     target = _kept_file(seat)
-    target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(sorted(ids)), encoding="utf-8")
-    os.replace(tmp, target)  # atomic: a crash leaves the old list or the new one
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(sorted(ids)), encoding="utf-8")
+        os.replace(tmp, target)  # atomic: a crash leaves the old list or the new one
+    except OSError as exc:
+        return f"could not note the kept containers in {target} ({exc.strerror or exc}): the next start removes them"
+    return ""
 
 
 def _owner_alive(mark: str) -> bool:
@@ -290,7 +302,7 @@ def _remove(api: docker.APIClient, found: list[ct.ContainerInfo]) -> tuple[list[
         except ct.ContainerMissing:
             continue
         except ct.ContainerError as exc:
-            failures.append(f"{info.name}: {exc.message}")
+            failures.append(f"could not remove {info.name}: {exc.message}")
             continue
         removed.append(info.name)
         clis.append(result.cli)
@@ -318,11 +330,13 @@ def remove_leftover_containers(engine: str | None, seat: str | None = None) -> C
     try:
         api = connect(engine)
     except EngineUnavailable as exc:
-        return ContainersReport(failures=(f"leftovers of seat {seat}: {exc.problem.reason}",))
+        return ContainersReport(
+            failures=(f"could not look for leftover containers of seat {seat}: {exc.problem.reason}",)
+        )
     try:
         return remove_leftovers(api, seat)
     except (ct.ContainerError, EngineUnavailable) as exc:
-        return ContainersReport(failures=(f"leftovers of seat {seat}: {exc}",))
+        return ContainersReport(failures=(f"could not look for leftover containers of seat {seat}: {exc}",))
     finally:
         api.close()
 
@@ -341,22 +355,31 @@ def stop_started_containers(engine: str | None, seat: str | None = None, keep: b
     try:
         api = connect(engine, timeout=20)
     except EngineUnavailable as exc:
-        return ContainersReport(failures=(f"the app's containers: {exc.problem.reason} (`tutor clean` removes them later)",))
+        return ContainersReport(
+            failures=(
+                f"could not remove the app's containers: {exc.problem.reason} (`tutor clean` removes them later)",
+            )
+        )
     try:
         found = [c for c in ct.list_containers(api, seat, all=True) if c.labels.get(STARTED_BY) == _MARK]
         kept: tuple[str, ...] = ()
+        problem = ""
         if keep:
             running = [c for c in found if c.running]
             if running:
-                _write_kept(seat, _read_kept(seat) | {c.id for c in running})
+                problem = _write_kept(seat, _read_kept(seat) | {c.id for c in running})
             kept = tuple(c.name for c in running)
             found = [c for c in found if not c.running]  # a stopped one is of no use to keep
         removed, failures, clis = _remove(api, found)
+        if problem:
+            failures.append(problem)
         with _started_lock:
             _started_here.clear()
         return ContainersReport(tuple(removed), kept, tuple(failures), tuple(clis))
     except (ct.ContainerError, EngineUnavailable) as exc:
-        return ContainersReport(failures=(f"the app's containers: {exc}",))
+        return ContainersReport(
+            failures=(f"could not remove the app's containers: {exc} (`tutor clean` removes them later)",)
+        )
     finally:
         api.close()
 

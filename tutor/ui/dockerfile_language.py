@@ -97,7 +97,8 @@ def regex_highlights(text: str) -> dict[int, list[Highlight]]:
             if not continued:
                 keyword = _ONBUILD_RE.match(line)
                 if keyword:
-                    marks.append((len(keyword.group(1)) - len(keyword.group(1).lstrip()), len(keyword.group(1).rstrip()), "keyword"))
+                    onbuild = len(line) - len(line.lstrip())
+                    marks.append((onbuild, onbuild + len("ONBUILD"), "keyword"))
                     marks.append((keyword.start(2), keyword.end(2), "keyword"))
                 else:
                     keyword = _KEYWORD_RE.match(line)
@@ -123,7 +124,15 @@ def language_for(filename: str) -> str | None:
     name = filename.rsplit("/", 1)[-1]
     if name == "Dockerfile" or name.startswith("Dockerfile.") or name.endswith(".dockerfile"):
         return DOCKERFILE
-    suffixes = {".go": "go", ".json": "json", ".yaml": "yaml", ".yml": "yaml", ".toml": "toml", ".md": "markdown", ".sh": "bash"}
+    suffixes = {
+        ".go": "go",
+        ".json": "json",
+        ".yaml": "yaml",
+        ".yml": "yaml",
+        ".toml": "toml",
+        ".md": "markdown",
+        ".sh": "bash",
+    }
     for suffix, language in suffixes.items():
         if name.endswith(suffix):
             return language

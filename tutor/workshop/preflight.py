@@ -9,6 +9,7 @@ the port range.
 
 from __future__ import annotations
 
+import functools
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
@@ -19,10 +20,11 @@ from tutor.course.model import Course
 from tutor.engine import baseimages, ports
 from tutor.engine.baseimages import BaseImageStatus
 from tutor.engine.doctor import DoctorReport
-from tutor.workshop.config import KioskConfig, unknown_lessons
+from tutor.workshop.config import KioskConfig, unknown_lessons, verify_pin
 
 _FROM_RE = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(?P<image>\S+)(?:\s+AS\s+(?P<name>\S+))?", re.IGNORECASE)
 _MAX_PROBES = 20  # ports of the range tried before saying none is free
+EXAMPLE_PIN = "2468"  # the PIN of docs/kiosk-example.toml: printed in the guide, so never good enough
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,11 @@ def needed_images(course: Course | None, always: Iterable[str] = baseimages.COUR
                     continue
                 found.extend(i for i in dockerfile_images(text) if i not in found)
     return tuple(found)
+
+
+@functools.lru_cache(maxsize=8)
+def _is_example_pin(pin_hash: str) -> bool:
+    return verify_pin(EXAMPLE_PIN, pin_hash)  # ~50 ms of scrypt: once per hash, not every check
 
 
 def _export_problem(folder: Path) -> SeatProblem | None:
@@ -142,14 +149,20 @@ def preflight(
                         "registry is reachable",
                     )
                 )
+    if _is_example_pin(config.pin_hash):
+        problems.append(
+            SeatProblem(
+                f"the instructor PIN is still the example's ({EXAMPLE_PIN}): anyone who read the guide knows it",
+                "run `tutor kiosk hash-pin` and put the line it prints into the config instead",
+            )
+        )
     missing_lessons = unknown_lessons(course, config.lessons)
     if missing_lessons:
         where = f" in {config.source}" if config.source else ""
-        known_ids = ", ".join(lesson.id for lesson in course.lessons) or "none"
         problems.append(
             SeatProblem(
                 f"the config names lessons the course does not have: {', '.join(missing_lessons)}",
-                f"correct `lessons`{where} (the course has: {known_ids})",
+                f"correct `lessons`{where}; `tutor lessons list` shows the course's lesson ids",
             )
         )
     elif not course.lessons:

@@ -153,14 +153,13 @@ class EditorClosed:
     saved: tuple[str, ...] = ()  # files written while the editor was open
 
 
+@dataclass
 class LintReady(Message):
     """hadolint finished on the saved Dockerfile (posted from the lint worker)."""
 
-    def __init__(self, text: str, findings: list[dict] | None, problem: str | None) -> None:
-        super().__init__()
-        self.text = text
-        self.findings = findings
-        self.problem = problem
+    text: str  # the Dockerfile text that was linted
+    findings: list[dict] | None  # hadolint's JSON findings; None when it could not run
+    problem: str | None = None  # why it could not run
 
 
 # -- the editor widget: a CodeEditor with marks in its line-number gutter -------------------------------
@@ -194,7 +193,9 @@ class LintedEditor(CodeEditor):
         under = strip.crop(column, column + 1)
         base = next((s.style for s in under if s.style is not None), None) or Style()
         glyph, style = mark
-        return Strip.join([strip.crop(0, column), Strip([Segment(glyph, base + Style.parse(style))], 1), strip.crop(column + 1)])
+        return Strip.join(
+            [strip.crop(0, column), Strip([Segment(glyph, base + Style.parse(style))], 1), strip.crop(column + 1)]
+        )
 
 
 # -- small dialogs -----------------------------------------------------------------------------------
@@ -284,7 +285,9 @@ class EditorScreen(Screen[EditorClosed]):
         Binding("escape", "back", "Back", tooltip="Back to the lesson (asks first when changes are unsaved)"),
     ]
 
-    def __init__(self, workspace: Path, files: list[str], goto: tuple[str, int] | None = None, dockerfile: str = "Dockerfile") -> None:
+    def __init__(
+        self, workspace: Path, files: list[str], goto: tuple[str, int] | None = None, dockerfile: str = "Dockerfile"
+    ) -> None:
         super().__init__()
         self.workspace = Path(workspace)
         self.dockerfile = dockerfile
@@ -297,6 +300,7 @@ class EditorScreen(Screen[EditorClosed]):
         self.findings: list[LintFinding] = []
         self.current = names[0]
         self._lint_text: str | None = None
+        self._shown_state: tuple[str, tuple[str, ...]] | None = None  # (open file, unsaved files) last drawn
 
     # -- layout ----------------------------------------------------------------------------------
 
@@ -305,7 +309,9 @@ class EditorScreen(Screen[EditorClosed]):
         with Horizontal(id="editor-body"):
             with Vertical(id="editor-side"):
                 yield Label("Files", id="files-title")
-                yield OptionList(*[Option(name, id=self._option_id(n)) for n, name in enumerate(self.files)], id="file-list")
+                yield OptionList(
+                    *[Option(name, id=self._option_id(n)) for n, name in enumerate(self.files)], id="file-list"
+                )
                 yield Static(self._side_help(), id="editor-help")
             with Vertical(id="editor-main"):
                 with ContentSwitcher(id="editors", initial=self._editor_id(0)):
@@ -351,7 +357,7 @@ class EditorScreen(Screen[EditorClosed]):
     def on_mount(self) -> None:
         self.title = "Edit the exercise"
         self.sub_title = str(self.workspace)
-        for name, why in self.unreadable.items():
+        for why in self.unreadable.values():
             self.notify(why, title="Editor", severity="warning")
         self.query_one(LintView).show_problem("hadolint runs on the Dockerfile when it is saved.")
         self.set_class(self.app.size.width < NARROW_WIDTH, "narrow")
@@ -402,6 +408,11 @@ class EditorScreen(Screen[EditorClosed]):
 
     def _refresh_marks(self) -> None:
         """File list marks, title and status line: what is unsaved, where the cursor is, what hadolint says."""
+        state = (self.current, tuple(self.modified))
+        if state == self._shown_state:
+            self._update_status()  # typing within a file that was already marked: no layout work
+            return
+        self._shown_state = state
         file_list = self.query_one("#file-list", OptionList)
         for index, name in enumerate(self.files):
             prompt = Text(no_wrap=True, overflow="ellipsis")

@@ -21,10 +21,18 @@ from textual.worker import Worker, WorkerState
 from tutor import fmt
 from tutor.course.checks import CheckResult
 from tutor.course.model import Course, Exercise, Lesson
-from tutor.course.runner import BuildStarted, CheckStarted, ExerciseFinished, ExerciseRun, WorkspaceEdited
+from tutor.course.runner import (
+    BuildStarted,
+    CacheExplained,
+    CheckStarted,
+    ExerciseFinished,
+    ExerciseRun,
+    WorkspaceEdited,
+)
 from tutor.course.workspace import WorkspaceError, prepare_workspace
 from tutor.engine.dockerfile import plan
-from tutor.engine.events import BuildFailed, BuildSucceeded, ContextSent, StepOutput, StepStarted
+from tutor.engine.events import BuildFailed, BuildSucceeded, ContextProgress, ContextSent, StepOutput, StepStarted
+from tutor.engine.explain import CacheExplanation
 from tutor.engine.record import BuildRecord
 from tutor.ui.channel import EventChannel
 from tutor.ui.messages import BuildEnded, BuildEventsReady
@@ -73,6 +81,7 @@ class LessonScreen(Screen):
         self._steps_lines: dict[int, set[int]] = {}
         self._status_note: str | None = None
         self._show_build_view = False
+        self._explanation: CacheExplanation | None = None
 
     # -- layout ----------------------------------------------------------------------------------
 
@@ -223,12 +232,13 @@ class LessonScreen(Screen):
             touched = True
         if lines:
             log.write_lines(lines)
-        if touched:
+        if touched and self._explanation is None:
             self.query_one(CachePane).show(self.record)
 
     def _handle(self, event: object, layers: LayerPane, log: BuildLog) -> None:
         if isinstance(event, BuildStarted):
             self.record = BuildRecord()
+            self._explanation = None
             self._status_note = f"{event.label} ({event.index}/{event.total})…"
             layers.show_plan(plan(self._dockerfile_text()))
             log.write_line(f"── {event.label} ({event.index}/{event.total}) → {event.tag}")
@@ -236,6 +246,13 @@ class LessonScreen(Screen):
             return
         if isinstance(event, WorkspaceEdited):
             log.write_line(f"── scenario: {event.description}")
+            return
+        if isinstance(event, CacheExplained):
+            self._explanation = event.explanation
+            text = event.explanation.summary
+            if event.explanation.details:
+                text += "\n" + "\n".join(event.explanation.details[:3])
+            self.query_one(CachePane).show(self.record, text)
             return
         if isinstance(event, CheckStarted):
             self._status_note = f"checking: {event.name}…"
@@ -248,10 +265,14 @@ class LessonScreen(Screen):
         if isinstance(event, ExerciseFinished):
             self._finished(event)
             return
+        if isinstance(event, ContextProgress):
+            log.border_subtitle = fmt.context_progress(event.phase, event.files, event.bytes, event.total_bytes)
+            return
         state = self.record.apply(event)  # type: ignore[arg-type]
         if isinstance(event, ContextSent):
-            log.write_line(f"context: {event.files} files, {fmt.size(event.bytes)} sent to the engine")
+            log.write_line(f"context: {event.files} files, {fmt.size(event.bytes)}")
         elif isinstance(event, StepStarted) and state is not None:
+            log.border_subtitle = ""
             self.query_one(DockerfileView).mark(self._steps_lines.get(event.step, set()))
         if state is not None:
             layers.show_step(state)

@@ -60,7 +60,9 @@ class PredictScreen(ModalScreen[dict[int, str] | None]):
         Binding("escape", "cancel", "Cancel", tooltip="Close without predicting (nothing is built)"),
     ]
 
-    def __init__(self, dockerfile_text: str, previous: Mapping[int, str] | None = None, title: str = "Predict, then build") -> None:
+    def __init__(
+        self, dockerfile_text: str, previous: Mapping[int, str] | None = None, title: str = "Predict, then build"
+    ) -> None:
         super().__init__()
         self.steps = plan(dockerfile_text)
         self.marks = initial_marks(self.steps, previous)
@@ -68,15 +70,17 @@ class PredictScreen(ModalScreen[dict[int, str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="predict-box"):
-            yield Static(Text(self.heading, style="bold"), id="predict-title")
             yield Static(
-                "Which steps will the engine take from its cache, and which will it rebuild? "
-                "Mark every step, then build and compare.",
+                Text.assemble(
+                    (self.heading, "bold"),
+                    "\nWhich steps will the engine take from its cache, and which will it rebuild? "
+                    "Mark every step, then build and compare.",
+                ),
                 id="predict-intro",
             )
             yield StepTable(id="predict-steps", cursor_type="row", zebra_stripes=True)
             yield Static(
-                Text("space or click: switch · a: all cached · r: all rebuilt · enter: build · esc: cancel", style="dim"),
+                Text("space/click switch · a all cached · r all rebuilt · esc cancel", style="dim"),
                 id="predict-keys",
             )
             with Horizontal(id="predict-buttons"):
@@ -92,7 +96,7 @@ class PredictScreen(ModalScreen[dict[int, str] | None]):
         for s in self.steps:
             table.add_row(
                 f"{s.step}/{total}",
-                fmt.ellipsize(s.instruction, 48),
+                fmt.ellipsize(s.instruction, 44),
                 self._mark_cell(s.step),
                 key=str(s.step),
             )
@@ -100,15 +104,23 @@ class PredictScreen(ModalScreen[dict[int, str] | None]):
             self.query_one("#predict-intro", Static).update(
                 Text("The Dockerfile has no steps to predict: write one first (o opens the editor).", style="yellow")
             )
+        self._fit(self.app.size.height)
         first = next((n for n, s in enumerate(self.steps) if s.keyword != "FROM"), 0)
         if self.steps:
             table.move_cursor(row=first)
         table.focus()
 
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size.height)
+
+    def _fit(self, height: int) -> None:
+        # The box is at most 95% of the screen; the text, keys and buttons around the table take 12 rows.
+        self.query_one(StepTable).styles.max_height = max(4, int(height * 0.95) - 12)
+
     def _mark_cell(self, step: int) -> Text:
         mark = self.marks.get(step)
         if mark is None:
-            return Text("● cached (base image)", style="dim")
+            return Text("● cached (base)", style="dim")
         label, style = MARKS[mark]
         return Text(label, style=style)
 

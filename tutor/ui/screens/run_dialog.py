@@ -63,7 +63,9 @@ class RunDialog(ModalScreen[RunChoice | None]):
             )
             notes = []
             if plan.busy_port is not None:
-                notes.append(f"Host port {plan.busy_port} is already in use here; {plan.host_port} is free, so it is offered.")
+                notes.append(
+                    f"Host port {plan.busy_port} is already in use here; {plan.host_port} is free, so it is offered."
+                )
             if self.problem:
                 notes.append(self.problem)
             yield Static(Text("\n".join(notes), style="yellow"), id="run-note", classes="" if notes else "-hidden")
@@ -73,7 +75,8 @@ class RunDialog(ModalScreen[RunChoice | None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Run", id="run-go", variant="primary", tooltip="docker run -d -p HOST:CONTAINER IMAGE")
                 yield Button(
-                    "Run without -p", id="run-no-port",
+                    "Run without -p",
+                    id="run-no-port",
                     tooltip="Run with no port published: the request to localhost will fail (the forgotten -p)",
                 )
                 yield Button("Cancel", id="run-cancel")

@@ -7,6 +7,7 @@ as ``<name>.before-solution``.  Revealing is recorded in the progress store.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,11 +32,15 @@ class SolutionClosed:
     copied: tuple[str, ...] = ()  # workspace files replaced by the solution's
 
 
+_HEADER_PATH_RE = re.compile(r"^((?:---|\+\+\+) .*?) \(.*\)(.*)$")
+
+
 def diff_text(diff: str) -> Text:
     """A unified diff, coloured: additions green, removals red, hunk headers cyan."""
     text = Text()
     for line in diff.splitlines():
         if line.startswith(("+++", "---")):
+            line = _HEADER_PATH_RE.sub(r"\1\2", line)  # "--- your Dockerfile": the full path is noise here
             style = "bold"
         elif line.startswith("@@"):
             style = "cyan"
@@ -62,7 +67,9 @@ def copy_solution(exercise: Exercise, workspace: Path) -> list[str]:
         target = inside(workspace, name)
         solution = (folder / name).read_text(encoding="utf-8")
         if target.exists():
-            save_text(target.with_name(target.name + BACKUP_SUFFIX), target.read_text(encoding="utf-8", errors="replace"))
+            save_text(
+                target.with_name(target.name + BACKUP_SUFFIX), target.read_text(encoding="utf-8", errors="replace")
+            )
         save_text(target, solution)
         written.append(name)
     return written
@@ -110,7 +117,9 @@ class SolutionScreen(ModalScreen[SolutionClosed]):
         Binding("escape,q", "close", "Close", tooltip="Back to the lesson"),
     ]
 
-    def __init__(self, lesson_id: str, exercise: Exercise, workspace: Path, store: ProgressStore, hints_shown: int = 0) -> None:
+    def __init__(
+        self, lesson_id: str, exercise: Exercise, workspace: Path, store: ProgressStore, hints_shown: int = 0
+    ) -> None:
         super().__init__()
         self.lesson_id = lesson_id
         self.exercise = exercise
@@ -162,7 +171,9 @@ class SolutionScreen(ModalScreen[SolutionClosed]):
         self.query_one("#solution-hints", Static).update(text)
 
     def _lock(self, why: str) -> None:
-        self.query_one("#solution-status", Static).update(Text.assemble(("\nSolution\n", "bold"), (f" Not yet: {why}.", "yellow")))
+        self.query_one("#solution-status", Static).update(
+            Text.assemble(("\nSolution\n", "bold"), (f" Not yet: {why}.", "yellow"))
+        )
         self.query_one("#solution-diff", Static).update("")
         has_solution = self.exercise.solution_dir is not None
         self.query_one("#give-up", Button).display = has_solution
@@ -173,7 +184,9 @@ class SolutionScreen(ModalScreen[SolutionClosed]):
             try:
                 self.store.reveal_solution(self.lesson_id, self.exercise.id)
             except ProgressError as exc:
-                self.notify(f"That the solution was seen could not be saved: {exc}", title="Progress", severity="warning")
+                self.notify(
+                    f"That the solution was seen could not be saved: {exc}", title="Progress", severity="warning"
+                )
             self.revealed = True
             self.refresh_bindings()
         self.query_one("#give-up", Button).display = False
@@ -246,7 +259,9 @@ class SolutionScreen(ModalScreen[SolutionClosed]):
                 self.notify(f"The solution was not copied: {exc}", title="Solution", severity="error", timeout=10)
                 return
             self.copied.extend(n for n in written if n not in self.copied)
-            self.notify(f"Copied the solution's {', '.join(written)} into your workspace. Build it with b.", title="Solution")
+            self.notify(
+                f"Copied the solution's {', '.join(written)} into your workspace. Build it with b.", title="Solution"
+            )
             self._show_diff()
 
         self.app.push_screen(ConfirmScreen(question, "Replace"), answered)

@@ -21,7 +21,7 @@ def cache_bar(hits: int, misses: int, width: int = BAR_WIDTH) -> Text:
     return bar
 
 
-def describe(record: BuildRecord, why: str | None = None) -> Text:
+def describe(record: BuildRecord, why: str | None = None, explanation: str | None = None) -> Text:
     """Numbers, a bar, and one or two plain sentences about what the cache did."""
     steps = record.ordered
     hits = sum(1 for s in steps if s.status == CACHED)
@@ -39,6 +39,10 @@ def describe(record: BuildRecord, why: str | None = None) -> Text:
     text.append("\n")
     if not steps:
         text.append("No build yet: press b to build.", style="dim")
+        return text
+    if explanation and record.finished:
+        # The engine layer compared this build with the previous one: it knows the cause.
+        text.append(explanation)
         return text
     first = record.first_miss
     if first is None:
@@ -73,5 +77,5 @@ class CachePane(Static):
         self.border_title = "Cache"
         self.update(describe(BuildRecord()))
 
-    def show(self, record: BuildRecord, why: str | None = None) -> None:
-        self.update(describe(record, why))
+    def show(self, record: BuildRecord, explanation: str | None = None) -> None:
+        self.update(describe(record, explanation=explanation))

@@ -45,6 +45,16 @@ EXEC_MAX_LINES = 200
 GROUP = "containers"
 LOG_GROUP = "containers-logs"
 _CONTROL = re.compile("[\u0000-\u0008\u000b-\u001f]")
+# What each action stands for, in notifications and error lines.
+COMMANDS = {
+    "run": "docker run",
+    "ps": "docker ps",
+    "probe": "curl",
+    "stop": "docker stop",
+    "rm": "docker rm",
+    "rmi": "docker rmi",
+    "exec": "docker exec",
+}
 
 
 # --------------------------------------------------------------------------- messages
@@ -130,8 +140,11 @@ def status_cell(status: str) -> Text:
     return Text(status, style=style)
 
 
+COLUMNS = ("NAME", "STATUS", "PORTS", "IMAGE", "ID")  # what a narrow pane must show comes first
+
+
 def row_cells(info: ct.ContainerInfo) -> tuple[object, ...]:
-    return (info.short_id, info.name, info.image, status_cell(info.status), ports_cell(info))
+    return (info.name, status_cell(info.status), ports_cell(info), info.image, info.short_id)
 
 
 # --------------------------------------------------------------------------- the pane
@@ -184,28 +197,29 @@ class ContainersPane(Vertical):
         self._started = False
         self._log_channel: EventChannel[tuple[int, str]] = EventChannel()
         self._follow_id = 0
-        self._following: str | None = None
+        self._following: str | None = None  # the container whose log is streaming now
+        self._log_of: str | None = None  # the container whose log is shown
         self._follower: LogFollower | None = None
 
     # -- layout ----------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # Titles and columns are set here, before mounting: nested children mount after on_mount.
         yield Static(id="containers-hint")
-        yield DataTable(id="containers-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable = DataTable(id="containers-table", cursor_type="row", zebra_stripes=True)
+        table.add_columns(*COLUMNS)
+        table.border_title = f"Containers of seat {self.seat}"
+        yield table
         with VerticalScroll(id="containers-results"):
-            yield Static(id="containers-action", classes="containers-section -empty")
-            yield Static(id="containers-probe", classes="containers-section -empty")
-            yield Static(id="containers-exec", classes="containers-section -empty")
-        yield Log(id="containers-log", max_lines=LOG_MAX_LINES, highlight=False)
+            for section_id, title in (("action", "Last action"), ("probe", "Probe"), ("exec", "Exec")):
+                section = Static(id=f"containers-{section_id}", classes="containers-section -empty")
+                section.border_title = title
+                yield section
+        log = Log(id="containers-log", max_lines=LOG_MAX_LINES, highlight=False)
+        log.border_title = "Logs"
+        yield log
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns("ID", "NAME", "IMAGE", "STATUS", "PORTS")
-        table.border_title = f"Containers of seat {self.seat}"
-        self.query_one("#containers-action", Static).border_title = "Last action"
-        self.query_one("#containers-probe", Static).border_title = "Probe"
-        self.query_one("#containers-exec", Static).border_title = "Exec"
-        self.query_one(Log).border_title = "Logs"
         self._show_hint(ct.ps_cli(self.seat, all=True))
 
     def on_show(self) -> None:
@@ -222,10 +236,15 @@ class ContainersPane(Vertical):
     def run_image(self, image: str | None) -> None:
         """Ask for the port mapping, then `docker run -d [-p HOST:CONTAINER] IMAGE`."""
         if not image:
-            self._fail_here("run", "nothing built yet: there is no image to run", "press b to build the exercise's image first")
+            self._fail_here(
+                "run", "nothing built yet: there is no image to run", "press b to build the exercise's image first"
+            )
             return
         self.image = image
-        self._section("#containers-action", Text.assemble(_command(ct.run_cli(image)), "\n", ("reading the image's ports…", "dim")))
+        self._section(
+            "#containers-action",
+            Text.assemble(_command(ct.run_cli(image)), "\n", ("reading the image's ports…", "dim")),
+        )
         self._plan_worker(image)
 
     def probe(self, path: str = "/") -> None:
@@ -233,7 +252,10 @@ class ContainersPane(Vertical):
         info = self._target("probe")
         if info is None:
             return
-        self._section("#containers-probe", Text(f"asking {info.name}… (a server that is starting gets a few seconds)", style="dim"))
+        self._section(
+            "#containers-probe",
+            Text(f"asking {info.name}… (a server that is starting gets a few seconds)", style="dim"),
+        )
         self._probe_worker(info.id, path)
 
     def stop(self) -> None:
@@ -243,7 +265,8 @@ class ContainersPane(Vertical):
         self._section(
             "#containers-action",
             Text.assemble(
-                _command(ct.cli_line("stop", info.name)), "\n",
+                _command(ct.cli_line("stop", info.name)),
+                "\n",
                 ("stopping… (docker stop asks the app to exit, and kills it after 10 s)", "dim"),
             ),
         )
@@ -276,8 +299,10 @@ class ContainersPane(Vertical):
             return
         users = [c.name for c in self.containers.values() if c.image == target]
         detail = "The layers only this image uses are deleted; cache layers other images share stay."
-        if users:
-            detail = f"{', '.join(users)} still use{'s' if len(users) == 1 else ''} it: remove {'it' if len(users) == 1 else 'them'} first (x), or the engine refuses. " + detail
+        if len(users) == 1:
+            detail = f"{users[0]} still uses it: remove it first (x), or the engine refuses. {detail}"
+        elif users:
+            detail = f"{', '.join(users)} still use it: remove them first (x), or the engine refuses. {detail}"
         self.app.push_screen(
             ConfirmDialog(f"Remove the image {target}?", detail, ct.cli_line("rmi", target)),
             lambda yes: self._rmi_worker(target) if yes else None,
@@ -289,13 +314,22 @@ class ContainersPane(Vertical):
         if info is None:
             return
         if not info.running:
-            self._fail_here("exec", f"{info.name} is not running ({info.status}): exec needs a running container", "press r to run the image again, then e")
+            self._fail_here(
+                "exec",
+                f"{info.name} is not running ({info.status}): exec needs a running container",
+                "press r to run the image again, then e",
+            )
             return
 
         def chosen(command: str | None) -> None:
             if command:
                 self._last_command = command
-                self._section("#containers-exec", Text.assemble(_command(ct.cli_line("exec", info.name, *command.split())), "\n", ("running…", "dim")))
+                self._section(
+                    "#containers-exec",
+                    Text.assemble(
+                        _command(ct.cli_line("exec", info.name, *command.split())), "\n", ("running…", "dim")
+                    ),
+                )
                 self._exec_worker(info.id, info.name, command)
 
         self.app.push_screen(ExecDialog(info.name, self._last_command), chosen)
@@ -335,7 +369,9 @@ class ContainersPane(Vertical):
             self.post_message(ContainersFailed(action, exc.message, exc.fix, quiet=quiet))
         except EngineUnavailable as exc:
             forget_thread_client(self.engine)  # the next call reconnects
-            self.post_message(ContainersFailed(action, exc.problem.reason, exc.problem.fix, engine_lost=True, quiet=quiet))
+            self.post_message(
+                ContainersFailed(action, exc.problem.reason, exc.problem.fix, engine_lost=True, quiet=quiet)
+            )
 
     @work(thread=True, exit_on_error=False, group=GROUP)
     def _list_worker(self, cleanup: bool, quiet: bool) -> None:
@@ -354,10 +390,14 @@ class ContainersPane(Vertical):
     def _run_worker(self, image: str, ports: dict[int, int]) -> None:
         def job(api: docker.APIClient) -> None:
             try:
-                info = ct.run_container(api, image, ports=ports, labels=started_labels(), seat=self.seat, lesson=self.lesson)
+                info = ct.run_container(
+                    api, image, ports=ports, labels=started_labels(), seat=self.seat, lesson=self.lesson
+                )
             except ct.PortInUse as busy:
                 # Taken between the prompt and the run: ask again, offering the free one.
-                plan = RunPlan(image, ports.get(busy.port, 8080), busy.suggestion, ct.exposed_ports(api, image), busy.port)
+                plan = RunPlan(
+                    image, ports.get(busy.port, 8080), busy.suggestion, ct.exposed_ports(api, image), busy.port
+                )
                 self.post_message(RunPlanned(plan, f"{busy.message}."))
                 return
             note_started(info.id)
@@ -371,15 +411,25 @@ class ContainersPane(Vertical):
 
     @work(thread=True, exit_on_error=False, group=GROUP)
     def _stop_worker(self, container_id: str) -> None:
-        self._guard("stop", lambda api: self.post_message(ContainerActionDone(ct.stop_container(api, container_id), container_id)))
+        self._guard(
+            "stop",
+            lambda api: self.post_message(ContainerActionDone(ct.stop_container(api, container_id), container_id)),
+        )
 
     @work(thread=True, exit_on_error=False, group=GROUP)
     def _remove_worker(self, container_id: str, force: bool) -> None:
-        self._guard("rm", lambda api: self.post_message(ContainerActionDone(ct.remove_container(api, container_id, force=force), container_id)))
+        self._guard(
+            "rm",
+            lambda api: self.post_message(
+                ContainerActionDone(ct.remove_container(api, container_id, force=force), container_id)
+            ),
+        )
 
     @work(thread=True, exit_on_error=False, group=GROUP)
     def _rmi_worker(self, image: str) -> None:
-        self._guard("rmi", lambda api: self.post_message(ContainerActionDone(ct.remove_image(api, image, seat=self.seat))))
+        self._guard(
+            "rmi", lambda api: self.post_message(ContainerActionDone(ct.remove_image(api, image, seat=self.seat)))
+        )
 
     @work(thread=True, exit_on_error=False, group=GROUP)
     def _exec_worker(self, container_id: str, name: str, command: str) -> None:
@@ -420,14 +470,24 @@ class ContainersPane(Vertical):
     @on(RunPlanned)
     def _planned(self, message: RunPlanned) -> None:
         plan = message.plan
-        self._section("#containers-action", Text.assemble(_command(ct.run_cli(plan.image, {plan.host_port: plan.container_port})), "\n", ("choose the port mapping…", "dim")))
+        self._section(
+            "#containers-action",
+            Text.assemble(
+                _command(ct.run_cli(plan.image, {plan.host_port: plan.container_port})),
+                "\n",
+                ("choose the port mapping…", "dim"),
+            ),
+        )
 
         def chosen(choice: RunChoice | None) -> None:
             if choice is None:
                 self._section("#containers-action", Text("run cancelled", style="dim"))
                 return
             what = "starting…" if choice.ports else "starting without -p: nothing will be published…"
-            self._section("#containers-action", Text.assemble(_command(ct.run_cli(plan.image, choice.mapping)), "\n", (what, "dim")))
+            self._section(
+                "#containers-action",
+                Text.assemble(_command(ct.run_cli(plan.image, choice.mapping)), "\n", (what, "dim")),
+            )
             self._run_worker(plan.image, choice.mapping)
 
         self.app.push_screen(RunDialog(plan, message.problem), chosen)
@@ -448,7 +508,12 @@ class ContainersPane(Vertical):
             next_step = "no port published"
         self._section(
             "#containers-action",
-            Text.assemble(_command(info.cli), "\n", (f"container {info.name} ({info.short_id}) is {info.status}", "green"), f"; {next_step}"),
+            Text.assemble(
+                _command(info.cli),
+                "\n",
+                (f"container {info.name} ({info.short_id}) is {info.status}", "green"),
+                f"; {next_step}",
+            ),
         )
         self._follow(info)
 
@@ -460,7 +525,6 @@ class ContainersPane(Vertical):
         if self.selected not in self.containers:
             self.selected = next(iter(self.containers), None)
         self._render_table()
-        self._show_hint(message.cli)
         chosen = self.containers.get(self.selected or "")
         if chosen is not None and (self.selected != previous or (self._following is None and chosen.running)):
             self._follow(chosen)
@@ -471,6 +535,8 @@ class ContainersPane(Vertical):
                 title="Containers",
                 timeout=8,
             )
+        if report is not None and report.failures:
+            self.notify("\n".join(report.failures), title="Containers", severity="warning", timeout=8)
 
     @on(ContainerActionDone)
     def _action_done(self, message: ContainerActionDone) -> None:
@@ -487,9 +553,11 @@ class ContainersPane(Vertical):
             self.containers.pop(cid, None)
             if self.last_started is not None and self.last_started.id == cid:
                 self.last_started = None
-            if self._following == cid:
+            if self._log_of == cid:
                 self._stop_following()
-                self.query_one(Log).write_line(f"── {result.target} removed")
+                log = self.query_one(Log)
+                log.write_line(f"── {result.target} removed")
+                log.border_title = f"Logs of {result.target} (removed)"
             if self.selected == cid:
                 self.selected = next(iter(self.containers), None)
             self._render_table()
@@ -527,7 +595,11 @@ class ContainersPane(Vertical):
 
     @on(LogLinesReady)
     def _log_lines(self, message: LogLinesReady | None = None) -> None:
-        lines = [_CONTROL.sub("", strip_ansi(line).expandtabs()) for fid, line in self._log_channel.drain() if fid == self._follow_id]
+        lines = [
+            _CONTROL.sub("", strip_ansi(line).expandtabs())
+            for fid, line in self._log_channel.drain()
+            if fid == self._follow_id
+        ]
         if lines:
             self.query_one(Log).write_lines(lines)
 
@@ -541,9 +613,9 @@ class ContainersPane(Vertical):
         if message.error:
             log.write_line(f"── the log stopped: {message.error}")
         else:
-            log.write_line("── end of the log: the container is not running (logs -f ends when it stops)")
+            log.write_line("── end of the log: the container is not running")
         info = self.containers.get(message.container_id)
-        if info is not None and info.running:
+        if info is not None and info.running and not message.error:
             self._list_worker(cleanup=False, quiet=True)  # it stopped by itself: show its new status
 
     # -- widget helpers (UI thread only) -------------------------------------------------------------
@@ -555,14 +627,18 @@ class ContainersPane(Vertical):
             table.add_row(*row_cells(info), key=info.id)
         if self.selected in self.containers:
             table.move_cursor(row=table.get_row_index(self.selected), animate=False)
+        self._show_hint(ct.ps_cli(self.seat, all=True))
 
-    def _show_hint(self, ps_cli: str) -> None:
+    def _show_hint(self, ps_cli: str, problem: Text | None = None) -> None:
         text = Text()
         if not self.containers:
             text.append("No containers yet. Build the image (b), then press r to run it.\n")
         else:
             text.append("r run · p probe · s stop · x remove · e exec · i remove image\n")
         text.append_text(_command(ps_cli))
+        if problem is not None:
+            text.append("\n")
+            text.append_text(problem)
         self.query_one("#containers-hint", Static).update(text)
 
     def _section(self, selector: str, content: Text) -> None:
@@ -575,25 +651,29 @@ class ContainersPane(Vertical):
 
     def _show_failure(self, failure: ContainersFailed) -> None:
         self.last_error = failure
-        target = {"probe": "#containers-probe", "exec": "#containers-exec"}.get(failure.action, "#containers-action")
-        text = Text.assemble((f"✗ docker {failure.action}: ", "bold red"), failure.message)
+        command = COMMANDS.get(failure.action, failure.action)
+        text = Text.assemble((f"✗ {command}: ", "bold red"), failure.message)
         if failure.fix:
             text.append("\nfix: ", style="bold")
             text.append(failure.fix)
-        self._section(target, text)
-        if not failure.quiet:
-            self.notify(
-                failure.message + (f"\nFix: {failure.fix}" if failure.fix else ""),
-                title=f"docker {failure.action}",
-                severity="error",
-                timeout=8,
-            )
+        if failure.quiet:  # an automatic listing: under the `docker ps` line, not over the last action
+            self._show_hint(ct.ps_cli(self.seat, all=True), text)
+            return
+        self._section(
+            {"probe": "#containers-probe", "exec": "#containers-exec"}.get(failure.action, "#containers-action"), text
+        )
+        self.notify(
+            failure.message + (f"\nFix: {failure.fix}" if failure.fix else ""),
+            title=command,
+            severity="error",
+            timeout=8,
+        )
 
     def _follow(self, info: ct.ContainerInfo) -> None:
         """Show ``info``'s log, live: a worker follows it until it stops or another is chosen."""
         self._stop_following()
         self._follow_id += 1
-        self._following = info.id
+        self._following = self._log_of = info.id
         follower = LogFollower()
         self._follower = follower
         log = self.query_one(Log)

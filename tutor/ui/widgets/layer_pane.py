@@ -8,9 +8,9 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from tutor import fmt
-from tutor.fmt import ellipsize
 from tutor.engine.dockerfile import PlannedStep
 from tutor.engine.record import BUILT, CACHED, FAILED, RUNNING, WAITING, StepState
+from tutor.fmt import ellipsize
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 # Status stands out by word AND by colour (colour-blind learners, monochrome terminals).

@@ -20,7 +20,12 @@ from textual.widgets.option_list import Option
 from tutor.engine.dockerfile import plan
 
 LEVELS = ("error", "warning", "info", "style")  # most severe first, as hadolint ranks them
-LEVEL_MARKS = {"error": ("●", "bold red"), "warning": ("▲", "bold yellow"), "info": ("◆", "cyan"), "style": ("·", "magenta")}
+LEVEL_MARKS = {
+    "error": ("●", "bold red"),
+    "warning": ("▲", "bold yellow"),
+    "info": ("◆", "cyan"),
+    "style": ("·", "magenta"),
+}
 
 # Why a rule matters for someone learning to build images, in one line.
 EXPLANATIONS: dict[str, str] = {
@@ -163,12 +168,11 @@ class LintView(OptionList):
     LintView.clean { border: round $success 60%; }
     """
 
+    @dataclass
     class Chosen(Message):
         """The learner picked a finding: the screen moves the cursor to its line."""
 
-        def __init__(self, finding: LintFinding) -> None:
-            super().__init__()
-            self.finding = finding
+        finding: LintFinding
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -183,6 +187,7 @@ class LintView(OptionList):
         self.set_class(not findings, "clean")
         if findings:
             self.add_options(Option(finding_text(f), id=f"finding-{n}") for n, f in enumerate(findings))
+            self.highlighted = 0
             count = len(findings)
             self.border_title = f"hadolint: {count} finding{'s' if count != 1 else ''} in {of}"
         else:

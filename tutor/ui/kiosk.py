@@ -1,0 +1,562 @@
+"""Kiosk mode: the tutor on a shared workshop machine (or a browser seat) that learners cannot leave.
+
+What changes from the ordinary app:
+
+- A welcome screen with the seat's name comes first.  The seat's preflight
+  (engine, base images, export folder, ports) runs at start and on every engine
+  check: a seat that is not ready says "seat not ready: ..." with the fix, and
+  does not let a learner start into a course that would fail mid-lesson.
+- Quit (ctrl+q) asks for the instructor PIN and opens the instructor menu: exit
+  the kiosk, or reset the seat.  Suspend (ctrl+z), the command palette's Quit
+  and Screenshot, links that would open a browser, and ``App.suspend`` (which
+  could hand the terminal to another program) are disabled.
+- Reset (by PIN, after the idle timeout, or when the learner finishes) exports
+  the session, removes the seat's containers, images and files, and returns to
+  the welcome screen for the next learner.
+- Exercise runs follow the seat's rules (``tutor.workshop.safety``): builds only
+  from inside the seat's workspace, containers published on 127.0.0.1 from the
+  configured port range.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.text import Text
+from textual import events, work
+from textual.app import ComposeResult, SuspendNotSupported, SystemCommand
+from textual.binding import Binding
+from textual.containers import Center, Horizontal, Vertical
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, Footer, Input, LoadingIndicator, Static
+from textual.worker import Worker, WorkerState
+
+from tutor import paths
+from tutor.course.model import Course, Exercise, Lesson
+from tutor.engine.doctor import DoctorReport
+from tutor.ui.app import ENGINE_CHECK_SECONDS, TutorApp
+from tutor.ui.backend import Backend
+from tutor.ui.messages import EngineStatusChanged
+from tutor.ui.screens.course_map import CourseMapScreen
+from tutor.ui.screens.lesson import LessonScreen
+from tutor.ui.widgets.engine_status import EngineStatus
+from tutor.workshop.config import KioskConfig, apply_lessons, verify_pin
+from tutor.workshop.preflight import PreflightResult, preflight
+from tutor.workshop.reset import ResetError, ResetResult, pending_reset, reset_seat, session
+from tutor.workshop.safety import SeatExerciseRun
+
+MAX_PIN_FAILURES = 5  # then the PIN prompt rests for PIN_LOCKOUT_SECONDS
+PIN_LOCKOUT_SECONDS = 60.0
+IDLE_WARNING_SECONDS = 60.0
+# Palette entries that would leave the app or write files on the seat's machine.
+BLOCKED_COMMANDS = frozenset({"Quit", "Screenshot"})
+
+
+# -- messages (up from workers and screens) ----------------------------------------------------------
+
+
+@dataclass
+class StartSession(Message):
+    """The learner pressed Start on the welcome screen."""
+
+
+@dataclass
+class PreflightDone(Message):
+    result: PreflightResult
+
+
+@dataclass
+class SeatResetDone(Message):
+    result: ResetResult
+
+
+@dataclass
+class SeatResetFailed(Message):
+    message: str
+    fix: str
+
+
+# -- screens -----------------------------------------------------------------------------------------
+
+
+def status_text(result: PreflightResult | None) -> Text:
+    if result is None:
+        return Text("◌ checking this seat…", style="dim")
+    if result.ok:
+        return Text("● seat ready", style="bold green")
+    text = Text()
+    text.append(f"✗ {result.headline()}\n", style="bold red")
+    text.append("fix: ", style="bold")
+    text.append(result.problems[0].fix)
+    text.append("\nAsk your instructor: this seat needs fixing before you can start.", style="dim")
+    return text
+
+
+class WelcomeScreen(Screen):
+    """The first screen of every session: the seat's name, and whether it is ready."""
+
+    BINDINGS = [Binding("enter", "start", "Start", tooltip="Start your session at this seat")]
+
+    def __init__(self, seat: str, course: Course, result: PreflightResult | None, resuming: bool = False) -> None:
+        super().__init__()
+        self.seat = seat
+        self.course = course
+        self.result = result
+        self.resuming = resuming
+
+    def compose(self) -> ComposeResult:
+        # No Header here: its title watchers can fire after a screen this short-lived is gone.
+        with Center(id="welcome"):
+            with Vertical(id="welcome-box"):
+                yield Static(Text("Welcome to the Docker workshop", style="bold"), id="welcome-title")
+                yield Static(Text.assemble(("Seat  ", "dim"), (self.seat, "bold")), id="welcome-seat")
+                yield Static(self._course_text(), id="welcome-course")
+                yield Static(status_text(self.result), id="welcome-status")
+                yield Button("Continue" if self.resuming else "Start", id="start", variant="primary")
+                yield Static(
+                    Text("Instructor: ctrl+q (PIN) to reset this seat or leave the kiosk.", style="dim"),
+                    id="welcome-staff",
+                )
+        yield EngineStatus(id="engine-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.show_preflight(self.result)
+
+    def _course_text(self) -> Text:
+        n = len(self.course.lessons)
+        text = Text()
+        text.append(f"How Docker images are made: {n} lesson{'' if n == 1 else 's'}", style="")
+        text.append("\nEvery build is a real build on a real Docker engine. Press Enter to begin.", style="dim")
+        return text
+
+    def show_preflight(self, result: PreflightResult | None) -> None:
+        """Attributes down: the app hands each new preflight result to the screen."""
+        self.result = result
+        if not self.is_mounted:
+            return  # on_mount shows the latest result
+        self.query_one("#welcome-status", Static).update(status_text(result))
+        button = self.query_one("#start", Button)
+        button.disabled = result is None or not result.ok
+        if not button.disabled:
+            button.focus()
+
+    def action_start(self) -> None:
+        self.post_message(StartSession())
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_start()
+
+
+class PinScreen(ModalScreen[str | None]):
+    """Asks for the instructor PIN; dismisses with what was typed (checked by the app), or None."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", tooltip="Back to the course without the PIN")]
+
+    def __init__(self, purpose: str) -> None:
+        super().__init__()
+        self.purpose = purpose
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="pin-box", classes="kiosk-dialog"):
+            yield Static(Text("Instructor PIN", style="bold"))
+            yield Static(Text(self.purpose, style="dim"))
+            yield Input(password=True, placeholder="PIN", id="pin")
+            with Horizontal(classes="kiosk-buttons"):
+                yield Button("OK", id="ok", variant="primary")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#pin", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(event.value)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(self.query_one("#pin", Input).value if event.button.id == "ok" else None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class InstructorMenu(ModalScreen[str | None]):
+    """After the PIN: reset the seat, exit the kiosk, or go back.  Dismisses with "reset", "exit" or None."""
+
+    BINDINGS = [Binding("escape", "back", "Back", tooltip="Back to the course")]
+
+    def __init__(self, seat: str, config: KioskConfig, result: PreflightResult | None, last: ResetResult | None) -> None:
+        super().__init__()
+        self.seat, self.config, self.result, self.last = seat, config, result, last
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="menu-box", classes="kiosk-dialog"):
+            yield Static(Text(f"Seat {self.seat}", style="bold"))
+            yield Static(self._details())
+            with Horizontal(classes="kiosk-buttons"):
+                yield Button("Reset this seat", id="reset", variant="warning")
+                yield Button("Exit the kiosk", id="exit", variant="error")
+                yield Button("Back", id="back")
+
+    def _details(self) -> Text:
+        text = Text()
+        text.append("Reset saves this session's progress to ", style="dim")
+        text.append(str(self.config.export_dir))
+        text.append(", removes the seat's containers, images and files, and shows the welcome screen.\n", style="dim")
+        text.append(status_text(self.result))
+        if self.last is not None:
+            text.append(f"\nLast reset: {self.last.summary()}", style="dim")
+        return text
+
+    def on_mount(self) -> None:
+        self.query_one("#back", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(None if event.button.id == "back" else event.button.id)
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+
+class FinishScreen(ModalScreen[bool]):
+    """The learner is done: confirm before the seat starts over."""
+
+    BINDINGS = [Binding("escape", "keep_going", "Keep going", tooltip="Back to the course")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="finish-box", classes="kiosk-dialog"):
+            yield Static(Text("Finish your session?", style="bold"))
+            yield Static(
+                Text(
+                    "Your progress is saved for your instructor, then this seat starts over for the next "
+                    "learner: your files and the images you built here are removed.",
+                )
+            )
+            with Horizontal(classes="kiosk-buttons"):
+                yield Button("Finish", id="finish", variant="primary")
+                yield Button("Keep going", id="keep")
+
+    def on_mount(self) -> None:
+        self.query_one("#keep", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "finish")
+
+    def action_keep_going(self) -> None:
+        self.dismiss(False)
+
+
+class ResettingScreen(ModalScreen[None]):
+    """Shown while the seat resets; the app replaces the whole stack when it is done."""
+
+    REASONS = {
+        "finish": "Thank you! Saving your progress and preparing the seat for the next learner…",
+        "idle": "Nobody used this seat for a while: saving the progress and starting over…",
+        "instructor": "Resetting this seat…",
+        "interrupted": "Finishing an interrupted reset of this seat…",
+    }
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="resetting-box", classes="kiosk-dialog"):
+            yield Static(Text(self.REASONS.get(self.reason, "Resetting this seat…"), style="bold"))
+            yield LoadingIndicator()
+
+
+# -- the app -----------------------------------------------------------------------------------------
+
+
+class KioskApp(TutorApp):
+    CSS_PATH = ["app.tcss", "kiosk.tcss"]
+    BINDINGS = [
+        Binding(
+            "ctrl+q",
+            "quit",
+            "Staff",
+            tooltip="Instructor: reset this seat or leave the kiosk (asks for the PIN)",
+            priority=True,
+        ),
+        Binding("ctrl+f", "finish", "Finish", tooltip="Finish your session: progress is saved and the seat starts over"),
+        Binding("ctrl+z", "suspend_process", show=False, tooltip="Suspending is disabled at a workshop seat"),
+    ]
+
+    def __init__(
+        self,
+        config: KioskConfig,
+        lessons_dir: Path | None = None,
+        backend: Backend | None = None,
+        engine_check_seconds: float = ENGINE_CHECK_SECONDS,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        idle_check_seconds: float = 1.0,
+    ) -> None:
+        self.kiosk_config = config  # before super().__init__: the course setter reads it
+        super().__init__(lessons_dir=lessons_dir or config.course, backend=backend, engine_check_seconds=engine_check_seconds)
+        self.seat = paths.seat_name()
+        self.preflight: PreflightResult | None = None
+        self.last_reset: ResetResult | None = None
+        self._clock = clock
+        self._idle_check_seconds = idle_check_seconds
+        self._last_input = clock()
+        self._idle_warned = False
+        self._resetting = False
+        self._pin_failures = 0
+        self._pin_locked_until = 0.0
+
+    # -- the course the config selects --------------------------------------------------------------
+
+    @property
+    def course(self) -> Course:
+        return self._kiosk_course
+
+    @course.setter
+    def course(self, value: Course) -> None:
+        # TutorApp loads (and reloads) the whole course: keep the config's lessons, in its order.
+        self._kiosk_course = apply_lessons(value, self.kiosk_config.lessons)
+
+    # -- start ------------------------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        # TutorApp.on_mount runs after this one (Textual calls each class's handler): push the
+        # welcome screen once it has put the course map (and any resumed lesson) in place.
+        self.call_later(self._after_start)
+
+    def _after_start(self) -> None:
+        if self.kiosk_config.idle_timeout > 0:
+            self.set_interval(self._idle_check_seconds, self._check_idle)
+        if pending_reset(self.seat):
+            self._start_reset("interrupted")  # a reset that crashed is finished before anyone sits down
+            return
+        self._show_welcome()
+
+    def _show_welcome(self) -> None:
+        self.push_screen(WelcomeScreen(self.seat, self.course, self.preflight, resuming=self.progress.current is not None))
+
+    @property
+    def in_session(self) -> bool:
+        """A learner is using the seat: past the welcome screen and not being reset."""
+        return not self._resetting and not any(isinstance(s, WelcomeScreen) for s in self.screen_stack)
+
+    def on_start_session(self, message: StartSession) -> None:
+        if self.preflight is None:
+            self.notify("Checking this seat… one moment.", title="Seat")
+            return
+        if not self.preflight.ok:
+            self.notify(
+                f"{self.preflight.headline()}. Ask your instructor.", title="Seat not ready", severity="error", timeout=10
+            )
+            return
+        session(self.seat)  # the session (and its export file name) starts now
+        self._touch()
+        while any(isinstance(s, WelcomeScreen) for s in self.screen_stack):
+            self.pop_screen()
+
+    # -- preflight ---------------------------------------------------------------------------------------
+
+    def on_engine_status_changed(self, message: EngineStatusChanged) -> None:
+        self.run_preflight(message.report)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="preflight")
+    def run_preflight(self, report: DoctorReport) -> None:
+        self.post_message(PreflightDone(preflight(self.kiosk_config, self.course, report)))
+
+    def on_preflight_done(self, message: PreflightDone) -> None:
+        self.preflight = message.result
+        for screen in self.screen_stack:
+            if isinstance(screen, WelcomeScreen):
+                screen.show_preflight(message.result)
+
+    # -- idle ---------------------------------------------------------------------------------------------
+
+    def _touch(self) -> None:
+        self._last_input = self._clock()
+        self._idle_warned = False
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)):
+            self._touch()
+        await super().on_event(event)
+
+    def _building(self) -> bool:
+        return any(isinstance(s, LessonScreen) and s.building for s in self.screen_stack)
+
+    def _check_idle(self) -> None:
+        timeout = self.kiosk_config.idle_timeout
+        if timeout <= 0 or not self.in_session:
+            return
+        if self._building():
+            self._touch()  # a long cold build is not idleness
+            return
+        idle = self._clock() - self._last_input
+        if idle >= timeout:
+            self._start_reset("idle")
+            return
+        warning = min(IDLE_WARNING_SECONDS, timeout / 4)
+        if idle >= timeout - warning and not self._idle_warned:
+            self._idle_warned = True
+            self.notify(
+                f"Nobody has used this seat for a while: it starts over in {max(1, round(timeout - idle))} s. "
+                "Press any key to stay.",
+                title="Still there?",
+                severity="warning",
+                timeout=warning,
+            )
+
+    # -- reset ---------------------------------------------------------------------------------------------
+
+    def _start_reset(self, reason: str) -> None:
+        if self._resetting:
+            return
+        self._resetting = True
+        for screen in self.screen_stack:
+            if isinstance(screen, LessonScreen) and screen.building:
+                screen.action_cancel_build()
+        self.push_screen(ResettingScreen(reason))
+        self._reset_worker(reason)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="reset")
+    def _reset_worker(self, reason: str) -> None:
+        config = self.kiosk_config
+        try:
+            result = reset_seat(self.seat, config.export_dir, engine=config.engine, course=self.course, reason=reason)
+        except ResetError as exc:
+            self.post_message(SeatResetFailed(exc.message, exc.fix))
+            return
+        self.post_message(SeatResetDone(result))
+
+    def on_seat_reset_done(self, message: SeatResetDone) -> None:
+        self._resetting = False
+        self.last_reset = message.result
+        self.progress, _ = self.progress_store.load()
+        self._touch()
+        # Back to the course map TutorApp keeps at the bottom of the stack, fresh, under the welcome.
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        if isinstance(self.screen, CourseMapScreen):
+            self.screen.refresh_course(self.course, self._states(), self._current_lesson())
+        else:
+            self.push_screen(CourseMapScreen(self.course, self._states(), self._current_lesson()))
+        self._show_welcome()
+        if message.result.engine.problem:
+            self.notify(message.result.engine.problem, title="Seat reset: engine not cleaned", severity="warning", timeout=15)
+        else:
+            self.notify(message.result.summary(), title="Seat reset", timeout=6)
+
+    def _reset_stopped(self, message: str, fix: str) -> None:
+        self._resetting = False
+        self._touch()  # not again at once: the idle timer starts over
+        if isinstance(self.screen, ResettingScreen):
+            self.pop_screen()
+        self.notify(f"{message}\nFix: {fix}", title="Seat not reset", severity="error", timeout=20)
+
+    def on_seat_reset_failed(self, message: SeatResetFailed) -> None:
+        self._reset_stopped(message.message, message.fix)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state != WorkerState.ERROR:
+            return
+        if event.worker.group == "reset":
+            self._reset_stopped(f"the reset stopped on an unexpected error: {event.worker.error}", "try again; `tutor kiosk reset` does the same from a shell")
+        elif event.worker.group == "preflight":
+            self.notify(f"The seat check failed: {event.worker.error}", title="Seat", severity="error")
+
+    # -- the instructor -----------------------------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        """ctrl+q: the instructor menu, behind the PIN."""
+        self.ask_pin("Enter the PIN to reset this seat or leave the kiosk.", self._instructor_menu)
+
+    def ask_pin(self, purpose: str, then: Callable[[], None]) -> None:
+        if any(isinstance(s, (PinScreen, InstructorMenu, ResettingScreen)) for s in self.screen_stack):
+            return
+        wait = self._pin_locked_until - self._clock()
+        if wait > 0:
+            self.notify(f"Too many wrong PINs: try again in {round(wait)} s.", title="PIN", severity="error")
+            return
+
+        def checked(pin: str | None) -> None:
+            if not pin:
+                return
+            if verify_pin(pin, self.kiosk_config.pin_hash):
+                self._pin_failures = 0
+                then()
+                return
+            self._pin_failures += 1
+            if self._pin_failures >= MAX_PIN_FAILURES:
+                self._pin_failures = 0
+                self._pin_locked_until = self._clock() + PIN_LOCKOUT_SECONDS
+            self.notify("Wrong PIN.", title="PIN", severity="error")
+
+        self.push_screen(PinScreen(purpose), checked)
+
+    def _instructor_menu(self) -> None:
+        def chosen(choice: str | None) -> None:
+            if choice == "exit":
+                self.exit(return_code=0)
+            elif choice == "reset":
+                self._start_reset("instructor")
+
+        self.push_screen(InstructorMenu(self.seat, self.kiosk_config, self.preflight, self.last_reset), chosen)
+
+    # -- the learner -----------------------------------------------------------------------------------------
+
+    def action_finish(self) -> None:
+        if not self.in_session:
+            self.notify("Start a session first (Enter on the welcome screen).", title="Finish")
+            return
+        if any(isinstance(s, FinishScreen) for s in self.screen_stack):
+            return
+
+        def confirmed(finish: bool | None) -> None:
+            if finish:
+                self._start_reset("finish")
+
+        self.push_screen(FinishScreen(), confirmed)
+
+    def new_exercise_run(self, lesson: Lesson, exercise: Exercise, workspace: Path) -> SeatExerciseRun:
+        return SeatExerciseRun(
+            exercise,
+            workspace,
+            lesson.id,
+            engine=self.backend.engine,
+            build_factory=self.backend.new_build,
+            workspace_root=paths.workspace_dir(),
+            port_range=self.kiosk_config.port_range,
+        )
+
+    # -- ways out, closed ----------------------------------------------------------------------------------
+
+    def action_suspend_process(self) -> None:
+        self.notify("Suspending the tutor is disabled at a workshop seat.", title="Kiosk")
+
+    @contextmanager
+    def suspend(self) -> Iterator[None]:
+        # Handing the terminal to another program (an editor, a pager) could reach a shell.
+        raise SuspendNotSupported("a kiosk seat never hands its terminal to another program")
+        yield  # pragma: no cover - a generator for contextmanager
+
+    def action_help_quit(self) -> None:
+        self.notify("This is a workshop seat: ask your instructor if you need to leave it.", title="Kiosk")
+
+    async def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        self.notify("Screenshots are disabled at a workshop seat.", title="Kiosk")
+
+    def open_url(self, url: str, *, new_tab: bool = True) -> None:
+        self.notify(f"Links open outside the tutor and are disabled at this seat: {url}", title="Link", timeout=8)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        for command in super().get_system_commands(screen):
+            if command.title not in BLOCKED_COMMANDS:
+                yield command

@@ -1,0 +1,128 @@
+"""One browser seat: the process ``tutor serve`` starts for each browser tab.
+
+textual-serve runs one command per websocket (per tab).  This module is that
+command: it draws the next seat name (a counter under a lock, with a word to
+make it easy to say out loud, e.g. ``otter-07``), gives the process its own
+``TUTOR_SEAT`` and ``TUTOR_HOME`` (so each tab has its own workspace, progress
+and image tags), and runs the tutor in the same process.  In kiosk mode the
+seat is reset when its tab closes: progress exported, images and files removed.
+
+Its stdout belongs to textual-serve's protocol: nothing else may be printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from pathlib import Path
+
+WORDS = (
+    "otter", "heron", "lynx", "badger", "puffin", "marten", "ibis", "gecko", "bison", "crane",
+    "walrus", "koala", "okapi", "tapir", "raven", "wombat", "quokka", "stoat", "egret", "dingo",
+)
+COUNTER = ".seat-counter"
+
+
+MAX_SEAT = 40  # as paths.seat_name() allows
+
+
+def seat_name(number: int, prefix: str | None = None) -> str:
+    """``otter-01``, ``heron-02`` ...; with a prefix ``room-a-otter-01`` (the prefix shortened to fit)."""
+    word = WORDS[(number - 1) % len(WORDS)]
+    name = f"{word}-{number:02d}"
+    if not prefix:
+        return name
+    room = prefix[: MAX_SEAT - len(name) - 1].rstrip("-._")
+    return f"{room}-{name}" if room else name
+
+
+def next_seat(root: Path, prefix: str | None = None) -> str:
+    """The next free seat name under ``root``; safe when many tabs open at once."""
+    root.mkdir(parents=True, exist_ok=True)
+    counter = root / COUNTER
+    with open(counter, "a+", encoding="utf-8") as fh:
+        try:
+            import fcntl
+
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        except ImportError:  # pragma: no cover - no flock: one server per root is assumed
+            pass
+        fh.seek(0)
+        text = fh.read().strip()
+        number = int(text) if text.isdigit() else 0
+        while True:
+            number += 1
+            name = seat_name(number, prefix)
+            if not (root / name).exists():  # a restarted server never reuses a seat's folder
+                break
+        (root / name).mkdir()
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(number))
+        fh.flush()
+    return name
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="tutor-browser-seat")
+    p.add_argument("--root", required=True, help="folder holding every browser seat's home")
+    p.add_argument("--kiosk", metavar="CONFIG", help="run the kiosk with this config")
+    p.add_argument("--engine", metavar="URL")
+    p.add_argument("--lessons", metavar="DIR")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    root = Path(args.root)
+    config = None
+    if args.kiosk:
+        from tutor.workshop.config import ConfigError, load_config
+
+        try:
+            config = load_config(args.kiosk)  # `tutor serve` checked it; it may have changed since
+        except ConfigError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    seat = next_seat(root, config.seat if config else None)
+    home = root / seat
+    os.environ["TUTOR_SEAT"] = seat
+    os.environ["TUTOR_HOME"] = str(home)
+    cli_args: list[str] = []
+    if args.engine:
+        cli_args += ["--engine", args.engine]
+    if args.lessons:
+        cli_args += ["--lessons", args.lessons]
+    cli_args += ["kiosk", "--config", args.kiosk, "--seat", seat] if config else []
+
+    from tutor.cli import main as tutor_main
+
+    code = tutor_main(cli_args)
+    if config is not None:
+        _reset_after_close(seat, config, args.engine, home)
+    return code
+
+
+def _reset_after_close(seat: str, config, engine: str | None, home: Path) -> None:
+    """The tab closed: this seat's session is over (the next tab is a new seat)."""
+    from tutor.workshop.reset import ResetError, reset_seat
+
+    log = home / "seat.log"
+    try:
+        from tutor.course.loader import load_course
+        from tutor.paths import shipped_lessons
+        from tutor.workshop.config import apply_lessons
+
+        course = apply_lessons(load_course(config.course or shipped_lessons()), config.lessons)
+        result = reset_seat(seat, config.export_dir, engine=engine or config.engine, course=course, reason="closed")
+        log.write_text(result.summary() + "\n", encoding="utf-8")
+    except ResetError as exc:
+        log.write_text(f"{exc.message}\nfix: {exc.fix}\n", encoding="utf-8")
+    except Exception:  # noqa: BLE001 - stdout is not ours: keep the reason on disk
+        log.write_text(traceback.format_exc(), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
