@@ -63,6 +63,11 @@ def build_records_dir(seat: str | None = None) -> Path:
     return seat_dir(seat) / "builds"
 
 
+def backups_dir(seat: str | None = None) -> Path:
+    """Copies of the learner's files replaced by a solution: outside the workspace, so never built."""
+    return seat_dir(seat) / "backups"
+
+
 def config_file() -> Path:
     return config_dir() / "config.toml"
 

@@ -14,7 +14,7 @@ from tutor.course.loader import load_course
 from tutor.course.model import Exercise, Lesson
 from tutor.course.progress import ProgressStore
 from tutor.course.workspace import prepare_workspace
-from tutor.ui.screens.solution import ConfirmScreen, SolutionClosed, SolutionScreen
+from tutor.ui.screens.solution import ConfirmScreen, SolutionClosed, SolutionScreen, backup_path
 
 GOOD_COURSE = FIXTURES / "courses" / "good"
 
@@ -131,13 +131,14 @@ async def test_copying_the_solution_keeps_a_backup(serve) -> None:
         await pilot.press("n")  # changed my mind: nothing is written
         await wait_for(pilot, lambda: app.screen is screen)
         assert (workspace / "Dockerfile").read_text() == mine
-        assert not (workspace / "Dockerfile.before-solution").exists()
+        assert not backup_path(workspace, "Dockerfile").exists()
         await pilot.click("#copy")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.click("#yes")
         await wait_for(pilot, lambda: app.screen is screen and screen.copied == ["Dockerfile"])
         assert (workspace / "Dockerfile").read_text() == solution
-        assert (workspace / "Dockerfile.before-solution").read_text() == mine
+        assert backup_path(workspace, "Dockerfile").read_text() == mine
+        assert not (workspace / "Dockerfile.before-solution").exists()  # the backup is never built
         assert "match the solution" in shown(screen, "status")
         assert screen.query_one("#copy", Button).display is False
         await pilot.press("escape")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import partial
 from pathlib import Path
 
@@ -93,8 +93,17 @@ class TutorApp(App):
         self.push_screen(EngineProblemScreen(reason, fix))
         self.check_engine()
 
-    def new_exercise_run(self, lesson: Lesson, exercise: Exercise, workspace: Path) -> ExerciseRun:
-        return ExerciseRun(exercise, workspace, lesson.id, engine=self.backend.engine, build_factory=self.backend.new_build)
+    def new_exercise_run(
+        self, lesson: Lesson, exercise: Exercise, workspace: Path, prediction: Mapping[int, str] | None = None
+    ) -> ExerciseRun:
+        return ExerciseRun(
+            exercise,
+            workspace,
+            lesson.id,
+            engine=self.backend.engine,
+            build_factory=self.backend.new_build,
+            prediction=prediction,
+        )
 
     # -- course and progress ---------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerState
 from tutor import fmt
 from tutor.course.checks import CheckResult
 from tutor.course.model import Course, Exercise, Lesson
+from tutor.course.prediction import grade
 from tutor.course.runner import (
     BuildStarted,
     CacheExplained,
@@ -36,6 +37,9 @@ from tutor.engine.explain import CacheExplanation
 from tutor.engine.record import BuildRecord
 from tutor.ui.channel import EventChannel
 from tutor.ui.messages import BuildEnded, BuildEventsReady
+from tutor.ui.screens.editor import EditorClosed, EditorScreen, failure_location, workspace_files
+from tutor.ui.screens.predict import PredictionResultScreen, PredictScreen
+from tutor.ui.screens.solution import SolutionClosed, SolutionScreen
 from tutor.ui.widgets.build_log import BuildLog
 from tutor.ui.widgets.cache_pane import CachePane
 from tutor.ui.widgets.dockerfile_view import DockerfileView
@@ -52,6 +56,11 @@ class LessonScreen(Screen):
         Binding("b", "build", "Build", tooltip="Build the exercise's Dockerfile on the engine, then run its checks"),
         Binding("c", "cancel_build", "Cancel", tooltip="Cancel the running build"),
         Binding("h", "hint", "Hint", tooltip="Show the next hint of the exercise"),
+        Binding("o", "edit", "Edit", tooltip="Edit the exercise's files"),
+        Binding(
+            "t", "predict_build", "Predict", tooltip="Predict which steps come from the cache, then build and compare"
+        ),
+        Binding("S,shift+s", "solution", "Solution", key_display="S", show=False, tooltip="Show the hints so far and, once earned, the solution"),
         Binding("v", "toggle_view", "View", tooltip="Switch between the lesson and the build panes (narrow terminals)"),
         Binding("right_square_bracket", "next_lesson", "Next", key_display="]", tooltip="Next lesson"),
         Binding("left_square_bracket", "previous_lesson", "Previous", key_display="[", show=False, tooltip="Previous lesson"),
@@ -82,6 +91,8 @@ class LessonScreen(Screen):
         self._status_note: str | None = None
         self._show_build_view = False
         self._explanation: CacheExplanation | None = None
+        self._next_prediction: dict[int, str] | None = None  # made with t, used by the next build
+        self._build_prediction: dict[int, str] | None = None  # the prediction of the current/last build
 
     # -- layout ----------------------------------------------------------------------------------
 
@@ -172,6 +183,17 @@ class LessonScreen(Screen):
         return self._build_id
 
     def action_build(self) -> None:
+        if (
+            self.exercise is not None
+            and self.exercise.predict
+            and self._next_prediction is None
+            and not self.building
+        ):
+            self.action_predict_build()  # this exercise is graded on the learner's prediction
+            return
+        self._start_build()
+
+    def _start_build(self) -> None:
         if self.building:
             self.notify("A build is already running: wait for it, or press c to cancel it.", title="Build", severity="warning")
             return
@@ -192,7 +214,10 @@ class LessonScreen(Screen):
         self._refresh_exercise()
         self._show_build_view = True
         self._apply_width(self.app.size.width)
-        self._run = self.app.new_exercise_run(self.lesson, self.exercise, self._workspace)
+        self._build_prediction, self._next_prediction = self._next_prediction, None
+        self._run = self.app.new_exercise_run(
+            self.lesson, self.exercise, self._workspace, prediction=self._build_prediction
+        )
         self._run_worker(self._run, self._build_id)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="build")
@@ -305,6 +330,8 @@ class LessonScreen(Screen):
         self._status_note = None
         self.results = list(event.results)
         self._refresh_exercise()
+        if self._build_prediction and event.record is not None and not event.cancelled:
+            self.app.push_screen(PredictionResultScreen(grade(self._build_prediction, event.record)))
         if event.cancelled or not event.results:
             return
         self.app.record_attempt(self.lesson, self.exercise, event.passed, event.seconds)
@@ -423,3 +450,51 @@ class LessonScreen(Screen):
             self.app.set_current(self.lesson.id, self.exercise.id)
         elif delta > 0:
             self.action_next_lesson()
+
+    # -- edit, predict, solution ------------------------------------------------------------------------
+
+    def action_edit(self) -> None:
+        if self.exercise is None or self._workspace is None:
+            self.notify("This lesson has no exercise files to edit.", title="Edit")
+            return
+        goto = failure_location(self.exercise.dockerfile, self._dockerfile_text(), self.record, self.results)
+        files = workspace_files(self._workspace, self.exercise.dockerfile)
+        self.app.push_screen(
+            EditorScreen(self._workspace, files, goto, dockerfile=self.exercise.dockerfile), self._editor_closed
+        )
+
+    def _editor_closed(self, result: EditorClosed | None) -> None:
+        self._load_workspace()  # the Dockerfile tab and the planned steps show the saved files
+        if result is not None and result.build:
+            self.action_build()
+
+    def action_predict_build(self) -> None:
+        if self.building:
+            self.notify("A build is already running: wait for it, or press c to cancel it.", title="Build", severity="warning")
+            return
+        if self.exercise is None or self._workspace is None:
+            self.notify("This lesson has no exercise to build.", title="Build")
+            return
+        self._load_workspace()
+        self.app.push_screen(PredictScreen(self._dockerfile_text(), previous=self._build_prediction), self._predicted)
+
+    def _predicted(self, prediction: dict[int, str] | None) -> None:
+        if prediction is None:
+            self.notify("No prediction made, so nothing was built.", title="Predict", timeout=3)
+            return
+        self._next_prediction = prediction
+        self._start_build()
+
+    def action_solution(self) -> None:
+        if self.exercise is None or self._workspace is None:
+            self.notify("This lesson has no exercise.", title="Solution")
+            return
+        self.app.push_screen(
+            SolutionScreen(self.lesson.id, self.exercise, self._workspace, self.app.progress_store, self.hints_shown),
+            self._solution_closed,
+        )
+
+    def _solution_closed(self, result: SolutionClosed | None) -> None:
+        self.app.progress = self.app.progress_store.load()[0]
+        if result is not None and result.copied:
+            self._load_workspace()

@@ -20,10 +20,16 @@ from textual.widgets import Button, Static
 
 from tutor.course.model import Exercise
 from tutor.course.progress import ExerciseProgress, ProgressError, ProgressStore
+from tutor import paths
 from tutor.course.solution import can_reveal, revealed_hints, solution_diffs
 from tutor.ui.screens.editor import inside, save_text
 
 BACKUP_SUFFIX = ".before-solution"
+
+
+def backup_path(workspace: Path, name: str) -> Path:
+    """Where the learner's version of ``name`` is kept: outside the workspace, so never sent to a build."""
+    return paths.backups_dir() / workspace.parent.name / workspace.name / (name + BACKUP_SUFFIX)
 
 
 @dataclass(frozen=True)
@@ -67,9 +73,9 @@ def copy_solution(exercise: Exercise, workspace: Path) -> list[str]:
         target = inside(workspace, name)
         solution = (folder / name).read_text(encoding="utf-8")
         if target.exists():
-            save_text(
-                target.with_name(target.name + BACKUP_SUFFIX), target.read_text(encoding="utf-8", errors="replace")
-            )
+            backup = backup_path(workspace, name)
+            backup.parent.mkdir(parents=True, exist_ok=True)
+            backup.write_text(target.read_text(encoding="utf-8", errors="replace"), encoding="utf-8")
         save_text(target, solution)
         written.append(name)
     return written
@@ -245,7 +251,7 @@ class SolutionScreen(ModalScreen[SolutionClosed]):
         if not names:
             self.notify("Your files already match the solution.", title="Solution")
             return
-        kept = ", ".join(f"{n}{BACKUP_SUFFIX}" for n in names if (self.workspace / n).exists())
+        kept = ", ".join(str(backup_path(self.workspace, n)) for n in names if (self.workspace / n).exists())
         question = f"Replace {', '.join(names)} in your workspace with the solution's?"
         if kept:
             question += f" Your current version is kept as {kept}."
