@@ -20,6 +20,7 @@ from tutor.engine.doctor import DoctorReport
 from tutor.ui.backend import Backend, EngineBackend
 from tutor.ui.messages import EngineStatusChanged, LessonChosen
 from tutor.ui.screens.course_map import CourseMapScreen
+from tutor.ui.screens.editor import EditorScreen, SaveChangesScreen
 from tutor.ui.screens.engine_problem import EngineProblemScreen
 from tutor.ui.screens.help import HelpScreen
 from tutor.ui.screens.lesson import LessonScreen
@@ -167,6 +168,28 @@ class TutorApp(App):
         self.pop_screen()
         if isinstance(self.screen, CourseMapScreen):
             self.screen.refresh_course(self.course, self._states(), self._current_lesson())
+
+    async def action_quit(self) -> None:
+        """Quit, but never lose unsaved edits, and leave no build running on the engine."""
+        editors = [s for s in self.screen_stack if isinstance(s, EditorScreen) and s.modified]
+        if editors:
+            editor = editors[-1]
+
+            def decided(choice: str | None) -> None:
+                if choice == "save" and editor.save():
+                    self._quit_cleanly()
+                elif choice == "discard":
+                    self._quit_cleanly()
+
+            self.push_screen(SaveChangesScreen(editor.modified), decided)
+            return
+        self._quit_cleanly()
+
+    def _quit_cleanly(self) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, LessonScreen):
+                screen.cancel_running_build()
+        self.exit()
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

@@ -21,7 +21,7 @@ What changes from the ordinary app:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -525,13 +525,16 @@ class KioskApp(TutorApp):
 
         self.push_screen(FinishScreen(), confirmed)
 
-    def new_exercise_run(self, lesson: Lesson, exercise: Exercise, workspace: Path) -> SeatExerciseRun:
+    def new_exercise_run(
+        self, lesson: Lesson, exercise: Exercise, workspace: Path, prediction: Mapping[int, str] | None = None
+    ) -> SeatExerciseRun:
         return SeatExerciseRun(
             exercise,
             workspace,
             lesson.id,
             engine=self.backend.engine,
             build_factory=self.backend.new_build,
+            prediction=prediction,
             workspace_root=paths.workspace_dir(),
             port_range=self.kiosk_config.port_range,
         )

@@ -230,6 +230,11 @@ class LessonScreen(Screen):
         finally:
             self.post_message(BuildEnded(build_id))
 
+    def cancel_running_build(self) -> None:
+        """Stop the engine's work for this screen (the app is quitting)."""
+        if self._run is not None:
+            self._run.cancel()
+
     def action_cancel_build(self) -> None:
         if self._run is None:
             self.notify("No build is running.", title="Cancel")

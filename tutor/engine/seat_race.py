@@ -1,0 +1,221 @@
+"""The size race of one seat: the images the learner built, named readably, against the binary.
+
+The exercise runner tags each exercise's image ``tutor/<seat>/<lesson>-<exercise>:latest``
+and labels it with the lesson; ``tutor build`` tags ``tutor/<seat>/<folder>:latest``.
+The floor is the static binary itself, measured inside the images (``sizerace``).
+The course is not imported here: callers pass what it calls each exercise
+(:class:`ExerciseName`) and which exercises passed.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import threading
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from tutor.engine import labels
+from tutor.engine.sizerace import DEFAULT_BINARY, MeasureError, RaceRow, binary_size, race_rows
+
+if TYPE_CHECKING:
+    import docker
+
+RACE_KINDS = ("exercise", "build")  # images a learner made (not fixtures, not stand-ins)
+MAX_FLOOR_TRIES = 4  # each try creates (never starts) a container
+SINGLE_STAGE_LESSON, MULTI_STAGE_LESSON = "meet-the-app", "multi-stage"
+_DEFAULT_ORDER = {SINGLE_STAGE_LESSON: 1, MULTI_STAGE_LESSON: 6}
+
+
+@dataclass(frozen=True)
+class SeatImage:
+    tag: str  # tutor/<seat>/<name>:latest
+    image_id: str  # 12 hex
+    size: int
+    name: str  # the part of the tag between the seat and ":"
+    kind: str  # exercise | build
+    lesson_id: str | None  # from the image's label (exercise images)
+
+
+@dataclass(frozen=True)
+class ExerciseName:
+    """What the course calls an exercise: enough to name an image readably."""
+
+    lesson_id: str
+    lesson_order: int
+    exercise_id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Floor:
+    bytes: int
+    image: str  # where it was measured
+    path: str  # the binary's path in that image
+
+
+@dataclass(frozen=True)
+class SeatRace:
+    seat: str
+    images: tuple[SeatImage, ...]
+    rows: tuple[RaceRow, ...]  # biggest first, the floor last (when measured)
+    floor: Floor | None
+    champion: RaceRow | None  # the smallest image whose exercise passes its checks
+    hint: str | None  # what to build to fill the race
+    problem: str | None = None  # why the floor could not be measured
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {row.ref: row.label for row in self.rows if row.ref}
+
+
+def _slug(text: str) -> str:
+    # The slug the tags are made with (labels.seat_tag).
+    return labels.seat_tag(text, "x").split("/")[1]
+
+
+def seat_images(api: docker.APIClient, seat: str) -> list[SeatImage]:
+    """The seat's tagged images the learner made, biggest first."""
+    prefix = f"tutor/{_slug(seat)}/"
+    found: list[SeatImage] = []
+    for image in api.images(filters=labels.seat_filter(seat)):
+        image_labels = image.get("Labels") or {}
+        kind = image_labels.get(labels.KIND, "")
+        if kind not in RACE_KINDS:
+            continue
+        for tag in image.get("RepoTags") or []:
+            if not tag.startswith(prefix):
+                continue
+            name = tag[len(prefix):].rsplit(":", 1)[0]
+            found.append(
+                SeatImage(
+                    tag=tag,
+                    image_id=str(image["Id"]).split(":", 1)[-1][:12],
+                    size=int(image.get("Size") or 0),
+                    name=name,
+                    kind=kind,
+                    lesson_id=image_labels.get(labels.LESSON),
+                )
+            )
+    found.sort(key=lambda i: (-i.size, i.tag))
+    return found
+
+
+def exercise_of(image: SeatImage, names: Sequence[ExerciseName]) -> tuple[ExerciseName | None, str]:
+    """The exercise an image was built for, and what follows its id in the tag (a variant)."""
+    if image.lesson_id is None:
+        return None, ""
+    rest = image.name
+    lesson_slug = _slug(image.lesson_id)
+    if rest.startswith(lesson_slug + "-"):
+        rest = rest[len(lesson_slug) + 1:]
+    best: tuple[ExerciseName | None, str] = (None, rest)
+    for name in names:
+        if name.lesson_id != image.lesson_id:
+            continue
+        ex = _slug(name.exercise_id)
+        if rest == ex or rest.startswith(ex + "-"):
+            if best[0] is None or len(ex) > len(_slug(best[0].exercise_id)):
+                best = (name, rest[len(ex) + 1:])
+    return best
+
+
+def readable_label(image: SeatImage, names: Sequence[ExerciseName]) -> str:
+    """"L6 Split the build in two" for an exercise image; the tag's name for the rest."""
+    exercise, variant = exercise_of(image, names)
+    if exercise is None:
+        return image.name if image.kind == "exercise" else f"{image.name} (tutor build)"
+    return f"L{exercise.lesson_order} {exercise.title}" + (f" ({variant})" if variant else "")
+
+
+def _entry_path(api: docker.APIClient, ref: str) -> str | None:
+    """The program an image runs (``CMD ["./main"]`` in ``WORKDIR /root/`` -> /root/main)."""
+    try:
+        config = api.inspect_image(ref).get("Config") or {}
+    except Exception:  # noqa: BLE001 - gone since the listing: not a candidate
+        return None
+    words = list(config.get("Entrypoint") or []) or list(config.get("Cmd") or [])
+    if not words or words[0] in ("/bin/sh", "sh", "/bin/bash"):
+        return None
+    return posixpath.normpath(posixpath.join(config.get("WorkingDir") or "/", words[0]))
+
+
+_floor_cache: dict[tuple[str, str], int] = {}
+_floor_lock = threading.Lock()
+
+
+def measure_floor(api: docker.APIClient, images: Sequence[SeatImage], seat: str, binary: str = DEFAULT_BINARY) -> Floor:
+    """The binary's size: ``binary`` in a single-stage image first, else whatever an image runs."""
+    entries = {image.image_id: _entry_path(api, image.image_id) for image in images}
+    candidates: list[tuple[SeatImage, str]] = [(i, binary) for i in images if entries[i.image_id] == binary]
+    candidates += [(i, p) for i in images if (p := entries[i.image_id]) and p != binary]
+    candidates += [(i, binary) for i in images if (i, binary) not in candidates]
+    problems: list[str] = []
+    for image, path in candidates[:MAX_FLOOR_TRIES]:
+        key = (image.image_id, path)
+        with _floor_lock:
+            known = _floor_cache.get(key)
+        if known is None:
+            try:
+                known = binary_size(api, image.image_id, path, seat=seat)
+            except MeasureError as exc:
+                problems.append(str(exc))
+                continue
+            with _floor_lock:
+                _floor_cache[key] = known
+        if known > 0:
+            return Floor(known, image.tag, path)
+    why = problems[0] if problems else "no image to measure"
+    raise MeasureError(f"The binary could not be measured in any of the seat's images ({why}).")
+
+
+def champion(rows: Sequence[RaceRow], counting: Collection[str]) -> RaceRow | None:
+    """The smallest image (not the floor) whose ref is in ``counting``."""
+    eligible = [r for r in rows if not r.is_floor and r.ref in counting]
+    return min(eligible, key=lambda r: r.bytes) if eligible else None
+
+
+def fill_hint(images: Sequence[SeatImage], names: Sequence[ExerciseName]) -> str | None:
+    """What to build so the race compares a single-stage and a multi-stage image."""
+    order = dict(_DEFAULT_ORDER)
+    order.update({n.lesson_id: n.lesson_order for n in names if n.lesson_id in _DEFAULT_ORDER})
+    single, multi = order[SINGLE_STAGE_LESSON], order[MULTI_STAGE_LESSON]
+    have = {i.lesson_id for i in images}
+    if not images:
+        return f"No images yet: build lessons {single} and {multi} to compare single-stage and multi-stage."
+    if len(images) == 1:
+        if MULTI_STAGE_LESSON in have:
+            return f"Only one image so far: build lesson {single} to race the single-stage image against it."
+        return f"Only one image so far: build lesson {multi} (multi-stage) to race it."
+    if MULTI_STAGE_LESSON not in have:
+        return f"Build lesson {multi} to see how small a multi-stage image gets."
+    return None
+
+
+def seat_race(
+    api: docker.APIClient,
+    seat: str,
+    names: Sequence[ExerciseName] = (),
+    passed: Collection[tuple[str, str]] = (),
+    binary: str = DEFAULT_BINARY,
+) -> SeatRace:
+    """Measure the seat's images against the binary; ``passed`` holds (lesson id, exercise id) pairs."""
+    images = seat_images(api, seat)
+    hint = fill_hint(images, names)
+    if not images:
+        return SeatRace(seat, (), (), None, None, hint)
+    sizes = [(readable_label(i, names), i.size) for i in images]
+    refs = [i.tag for i in images]
+    counting = set()
+    for image in images:
+        exercise, _variant = exercise_of(image, names)
+        if exercise is not None and (exercise.lesson_id, exercise.exercise_id) in passed:
+            counting.add(image.tag)
+    try:
+        floor = measure_floor(api, images, seat, binary)
+    except MeasureError as exc:
+        smallest = min(i.size for i in images) or 1
+        rows = [RaceRow(label, n, n / 1e6, n / smallest, False, ref) for (label, n), ref in zip(sizes, refs)]
+        return SeatRace(seat, tuple(images), tuple(rows), None, champion(rows, counting), hint, str(exc))
+    rows = race_rows(sizes, (f"the binary alone ({floor.path})", floor.bytes), refs)
+    return SeatRace(seat, tuple(images), tuple(rows), floor, champion(rows, counting), hint)
