@@ -55,7 +55,7 @@ def _cases() -> list[Case]:
         _text("missing-from", "RUN echo hi\n", ("build stage",)),
         _text("missing-from-copy-first", "COPY . /app\nFROM alpine:latest\n", ("build stage",)),
         _text("empty-file", "", ("empty",)),
-        _text("blank-lines-only", "\n\n   \n", ("empty",)),
+        _text("blank-lines-only", "\n\n   \n", ("no instructions",)),
         _text("comments-only", "# a Dockerfile\n# with nothing in it\n", ("no instructions",)),
         _text("one-megabyte-line", BASE + "RUN echo " + "x" * 1_000_000 + "\n", ("line", "65535"), line=2),
         _text("one-megabyte-label", BASE + "LABEL big=" + "y" * 1_000_000 + "\n", ("line", "65535"), line=2),

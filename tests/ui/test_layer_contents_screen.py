@@ -30,7 +30,7 @@ from tutor.ui.screens.layer_contents import LayerContentsScreen
 
 EXPORTS = FIXTURES / "exports"
 SIZE = (120, 40)
-BIG, NOTES = (EXPORTS / "tiny" / "big.txt").stat().st_size, (EXPORTS / "tiny" / "notes.txt").stat().st_size
+NOTES = (EXPORTS / "tiny" / "notes.txt").stat().st_size
 
 
 @cache
@@ -118,13 +118,11 @@ async def test_a_copy_step_lists_its_files_biggest_first_and_what_a_later_step_w
         assert "Step 7/11" in text(screen, "#lc-step") and "COPY notes.txt big.txt ./" in text(screen, "#lc-step")
         assert "becomes the image" in text(screen, "#lc-stage")
         rows = screen.rows()
-        assert rows == [
-            ("added", "/app/big.txt", "4.0 kB", ""),
-            ("added", "/app/notes.txt", f"{NOTES} B", ""),
-            ("wasted", "/app/big.txt", "4.0 kB", "deleted by step 9 (RUN rm /app/big.txt && mkdir -p…)"),
-        ]
+        assert rows[:2] == [("added", "/app/big.txt", "4.0 kB", ""), ("added", "/app/notes.txt", f"{NOTES} B", "")]
+        (what, path, size, note), = rows[2:]
+        assert (what, path, size) == ("wasted", "/app/big.txt", "4.0 kB")
+        assert note.startswith("deleted by step 9: RUN rm /app/big.txt")
         summary = text(screen, "#lc-summary")
-        assert f"Layer 3 of 6 · {BIG + NOTES / 1000:.1f} kB" not in summary  # sizes are decimal, as docker prints
         assert "Layer 3 of 6 · 4.0 kB of files" in summary
         assert "added 2 files (4.0 kB)" in summary and "wasted: 4.0 kB" in summary
         assert loader.calls == [tiny_record().result.image_id]
@@ -137,7 +135,6 @@ async def test_metadata_steps_say_they_add_no_layer_without_reading_the_image() 
         await pilot.pause()
         assert "ENV adds no layer: 0 B" in text(screen, "#lc-summary")
         assert not screen.query_one("#lc-files", DataTable).display
-        await pilot.press("end")  # nothing special; CMD is the last step
         for _ in range(6):
             await pilot.press("right")
         assert screen.step == 11 and "CMD adds no layer: 0 B" in text(screen, "#lc-summary")
@@ -156,13 +153,13 @@ async def test_left_and_right_walk_the_steps_with_one_read_per_image() -> None:
         await pilot.press("right")  # step 9: RUN rm big.txt, writes /data/a
         await loaded(pilot, screen)
         rows = screen.rows()
-        assert ("removed", "/app/big.txt", "4.0 kB", "whiteout: hidden, the bytes stay in the lower layer") in rows
+        assert ("removed", "/app/big.txt", "4.0 kB", "whiteout: bytes stay below") in rows
         assert ("added", "/data/a", "4 B", "") in rows
-        assert ("wasted", "/data/a", "4 B", "deleted by step 10 (RUN rm -rf /data && mkdir /data…)") in rows
+        assert [r[3].startswith("deleted by step 10: RUN rm -rf /data") for r in rows if r[:3] == ("wasted", "/data/a", "4 B")] == [True]
         await pilot.press("right")  # step 10: rm -rf /data and a new /data
         await loaded(pilot, screen)
         rows = screen.rows()
-        assert ("opaque", "/data", "", "hides what lower layers had in it") in rows
+        assert ("opaque", "/data", "", "hides all lower contents") in rows
         assert ("added", "/data/b", "4 B", "") in rows
         await pilot.press("left", "left", "left")  # step 7
         await loaded(pilot, screen)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import queue
 import socket
 import threading
@@ -23,6 +24,7 @@ from tutor.engine.client import (
     thread_client,
 )
 from tutor.engine.context import ContextError, ProgressReader, pack, resolve
+from tutor.engine.dockerfile import long_line
 from tutor.engine.events import (
     BuildEvent,
     BuildFailed,
@@ -177,7 +179,7 @@ class Build:
         except APIError as exc:  # refused before streaming, e.g. a Dockerfile parse error
             if self._on_chunk is not None:
                 self._on_chunk(self._clock(), {"kind": "api_error", "message": _api_message(exc)})
-            yield failure(_api_message(exc))
+            yield _located(failure(_api_message(exc)), dockerfile)
             return
         except DockerException as exc:  # e.g. an invalid tag, refused before sending
             yield BuildFailed(str(exc))
@@ -255,6 +257,17 @@ class Build:
         finally:
             if packed is not None:
                 packed.close()
+
+
+def _located(event: BuildFailed, dockerfile: Path) -> BuildFailed:
+    """The failure with the Dockerfile line, when the engine refused a line without naming it."""
+    if event.line is not None or "line greater than max allowed size" not in event.message:
+        return event
+    try:
+        text = dockerfile.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return event
+    return dataclasses.replace(event, line=long_line(text))
 
 
 def _api_message(exc: APIError) -> str:

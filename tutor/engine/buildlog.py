@@ -34,6 +34,7 @@ from dockerfile_parse.util import WordSplitter
 
 from tutor import paths
 from tutor.engine.context import ContextError, dockerignore_patterns, resolve
+from tutor.engine.dockerfile import long_line
 
 if TYPE_CHECKING:
     import docker
@@ -185,6 +186,10 @@ def take_snapshot(
         text = df.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
         raise ContextError(f"Cannot read {df}: {exc}") from exc
+    # The engine refuses such a file; parsing a megabyte-long ENV/LABEL/COPY line takes minutes.
+    too_long = long_line(text)
+    if too_long is not None:
+        raise ContextError(f"Line {too_long} of {df} is longer than the engine accepts.")
     available = _copyable_paths(ctx, df)
     steps = []
     for step in parse_steps(text):

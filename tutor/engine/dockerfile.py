@@ -9,6 +9,15 @@ from dataclasses import dataclass
 from dockerfile_parse import DockerfileParser
 
 _AS_RE = re.compile(r"\s+AS\s+(\S+)\s*$", re.IGNORECASE)
+MAX_LINE = 65535  # bytes: the classic builder refuses a Dockerfile with a longer line
+
+
+def long_line(text: str) -> int | None:
+    """The first line (1-based) longer than the engine accepts, or None."""
+    for number, line in enumerate(text.split("\n"), start=1):
+        if len(line) > MAX_LINE // 4 and len(line.encode("utf-8", "replace")) > MAX_LINE:
+            return number
+    return None
 
 
 @dataclass(frozen=True)

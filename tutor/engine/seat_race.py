@@ -13,8 +13,9 @@ import posixpath
 import threading
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from tutor import fmt
 from tutor.engine import labels
 from tutor.engine.sizerace import DEFAULT_BINARY, MeasureError, RaceRow, binary_size, race_rows
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     import docker
 
 RACE_KINDS = ("exercise", "build")  # images a learner made (not fixtures, not stand-ins)
+FLOOR_LABEL = "the binary alone"
 MAX_FLOOR_TRIES = 4  # each try creates (never starts) a container
 SINGLE_STAGE_LESSON, MULTI_STAGE_LESSON = "meet-the-app", "multi-stage"
 _DEFAULT_ORDER = {SINGLE_STAGE_LESSON: 1, MULTI_STAGE_LESSON: 6}
@@ -67,6 +69,19 @@ class SeatRace:
     @property
     def labels(self) -> dict[str, str]:
         return {row.ref: row.label for row in self.rows if row.ref}
+
+
+def course_names(course: Any) -> list[ExerciseName]:
+    """What a course (anything with ``lessons``, each with ``exercises``) calls its exercises."""
+    lessons = getattr(course, "lessons", None) or []
+    return [ExerciseName(lesson.id, lesson.order, ex.id, ex.title) for lesson in lessons for ex in lesson.exercises]
+
+
+def passed_exercises(progress: Any, names: Sequence[ExerciseName]) -> set[tuple[str, str]]:
+    """The (lesson id, exercise id) pairs a progress record (``exercise(l, e).passed``) marks passed."""
+    if progress is None:
+        return set()
+    return {(n.lesson_id, n.exercise_id) for n in names if progress.exercise(n.lesson_id, n.exercise_id).passed}
 
 
 def _slug(text: str) -> str:
@@ -192,18 +207,18 @@ def fill_hint(images: Sequence[SeatImage], names: Sequence[ExerciseName]) -> str
     return None
 
 
-def seat_race(
-    api: docker.APIClient,
+def assemble_race(
     seat: str,
+    images: Sequence[SeatImage],
+    floor: Floor | None,
     names: Sequence[ExerciseName] = (),
     passed: Collection[tuple[str, str]] = (),
-    binary: str = DEFAULT_BINARY,
+    problem: str | None = None,
 ) -> SeatRace:
-    """Measure the seat's images against the binary; ``passed`` holds (lesson id, exercise id) pairs."""
-    images = seat_images(api, seat)
+    """The race from measured sizes (pure); without a floor, multiples are of the smallest image."""
     hint = fill_hint(images, names)
     if not images:
-        return SeatRace(seat, (), (), None, None, hint)
+        return SeatRace(seat, (), (), floor, None, hint, problem)
     sizes = [(readable_label(i, names), i.size) for i in images]
     refs = [i.tag for i in images]
     counting = set()
@@ -211,11 +226,57 @@ def seat_race(
         exercise, _variant = exercise_of(image, names)
         if exercise is not None and (exercise.lesson_id, exercise.exercise_id) in passed:
             counting.add(image.tag)
+    if floor is None:
+        smallest = min(i.size for i in images) or 1
+        rows = sorted(
+            (RaceRow(label, n, n / 1e6, n / smallest, False, ref) for (label, n), ref in zip(sizes, refs)),
+            key=lambda r: -r.bytes,
+        )
+    else:
+        rows = race_rows(sizes, (FLOOR_LABEL, floor.bytes), refs)
+    return SeatRace(seat, tuple(images), tuple(rows), floor, champion(rows, counting), hint, problem)
+
+
+def seat_race(
+    api: docker.APIClient,
+    seat: str,
+    names: Sequence[ExerciseName] = (),
+    passed: Collection[tuple[str, str]] = (),
+    binary: str = DEFAULT_BINARY,
+) -> SeatRace:
+    """List and measure the seat's images; ``passed`` holds (lesson id, exercise id) pairs."""
+    images = seat_images(api, seat)
+    if not images:
+        return assemble_race(seat, images, None, names, passed)
     try:
         floor = measure_floor(api, images, seat, binary)
     except MeasureError as exc:
-        smallest = min(i.size for i in images) or 1
-        rows = [RaceRow(label, n, n / 1e6, n / smallest, False, ref) for (label, n), ref in zip(sizes, refs)]
-        return SeatRace(seat, tuple(images), tuple(rows), None, champion(rows, counting), hint, str(exc))
-    rows = race_rows(sizes, (f"the binary alone ({floor.path})", floor.bytes), refs)
-    return SeatRace(seat, tuple(images), tuple(rows), floor, champion(rows, counting), hint)
+        return assemble_race(seat, images, None, names, passed, str(exc))
+    return assemble_race(seat, images, floor, names, passed)
+
+
+@dataclass(frozen=True)
+class RaceNote:
+    kind: str  # champion | none-passed | floor | problem | hint
+    text: str
+
+
+def race_notes(race: SeatRace) -> list[RaceNote]:
+    """What the bars do not say: the smallest image that counts, where the floor comes from, what to build."""
+    notes = []
+    if race.champion is not None:
+        times = f", {race.champion.multiple:.1f}× the binary" if race.floor is not None else ""
+        notes.append(RaceNote("champion", f"smallest image that passes its checks: {race.champion.label}: "
+                                          f"{fmt.size(race.champion.bytes)}{times}."))
+    elif race.images:
+        notes.append(RaceNote("none-passed", "No image here passes its exercise's checks yet: "
+                                             "an image counts once its exercise passes."))
+    if race.floor is not None:
+        where = race.labels.get(race.floor.image, race.floor.image)
+        notes.append(RaceNote("floor", f"Floor: the Go binary {race.floor.path}, {fmt.size(race.floor.bytes)}, "
+                                       f"measured in {where}."))
+    if race.problem:
+        notes.append(RaceNote("problem", f"{race.problem} Multiples are of the smallest image instead."))
+    if race.hint:
+        notes.append(RaceNote("hint", race.hint))
+    return notes

@@ -46,6 +46,8 @@ BUILT_RE = re.compile(r"^Successfully built ([0-9a-f]{12,64})\s*$")
 TAGGED_RE = re.compile(r"^Successfully tagged (\S+)\s*$")
 FROM_AS_RE = re.compile(r"^FROM\s+(?:--\S+\s+)*\S+(?:\s+AS\s+(\S+))?\s*$", re.IGNORECASE)
 LINE_RE = re.compile(r"\bline (\d+)\b")
+# Control characters (a binary file's bytes, quoted by the engine) are shown escaped, never sent to a terminal.
+_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Messages of the builder itself start a line even when the previous output did not end one.
 _BUILDER_PREFIXES = (" ---> ", "Step ", "Removing intermediate container ", "Successfully ")
 
@@ -70,7 +72,7 @@ def failure(
     seconds: float | None = None,
 ) -> BuildFailed:
     """A BuildFailed with the Dockerfile line the engine named, and advice when there is some."""
-    message = strip_ansi(message).strip()
+    message = _CONTROL_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", strip_ansi(message).strip())
     line_match = LINE_RE.search(message)
     return BuildFailed(
         message=message,

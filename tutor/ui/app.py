@@ -18,6 +18,7 @@ from tutor.course.progress import ProgressStore, lesson_state, resume_point
 from tutor.course.runner import ExerciseRun
 from tutor.engine.doctor import DoctorReport
 from tutor.ui.backend import Backend, EngineBackend
+from tutor.ui.containers_controller import keep_containers_setting, stop_started_containers
 from tutor.ui.messages import EngineStatusChanged, LessonChosen
 from tutor.ui.screens.course_map import CourseMapScreen
 from tutor.ui.screens.editor import EditorScreen, SaveChangesScreen
@@ -189,7 +190,9 @@ class TutorApp(App):
         for screen in self.screen_stack:
             if isinstance(screen, LessonScreen):
                 screen.cancel_running_build()
-        self.exit()
+        # docker rm -f of the containers this process ran (TUTOR_KEEP_CONTAINERS=1 keeps them); never raises.
+        report = stop_started_containers(self.backend.engine, paths.seat_name(), keep=keep_containers_setting())
+        self.exit(message=report.summary() or None)
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

@@ -353,7 +353,7 @@ def stop_started_containers(engine: str | None, seat: str | None = None, keep: b
         if not _started_here:
             return ContainersReport()  # nothing was run: no need to reach the engine
     try:
-        api = connect(engine, timeout=20)
+        api = connect(engine, timeout=10)  # quitting must not hang on an unreachable engine
     except EngineUnavailable as exc:
         return ContainersReport(
             failures=(

@@ -134,7 +134,7 @@ class LayerContentsScreen(Screen):
         table.add_column("what", key="what", width=8)
         table.add_column("path", key="path", width=self._path_width())
         table.add_column("size", key="size", width=9)
-        table.add_column("note", key="note")
+        table.add_column("note", key="note", width=self._note_width())
         table.border_title = "Files"
         self.title = "Layer contents"
         self.show_step(self.step)
@@ -145,8 +145,15 @@ class LayerContentsScreen(Screen):
         if column is not None and column.width != self._path_width():
             self.show_step(self.step)
 
+    def _free_width(self) -> int:
+        # what 8 + size 9, two cells of padding per column, borders, scrollbar, the body's padding
+        return max(40, (self.size.width or 100) - 8 - 9 - 4 * 2 - 2 - 2 - 2)
+
+    def _note_width(self) -> int:
+        return max(26, self._free_width() * 9 // 20)
+
     def _path_width(self) -> int:
-        return max(20, (self.size.width or 100) // 2 - 8)
+        return self._free_width() - self._note_width()
 
     # -- which image holds a step's layer -------------------------------------------------------
 
@@ -170,9 +177,10 @@ class LayerContentsScreen(Screen):
         table = self.query_one("#lc-files", DataTable)
         table.clear()
         self._loading_shown(False)
-        column = table.columns.get("path")  # type: ignore[call-overload]
-        if column is not None:
-            column.width = self._path_width()
+        for key, width in (("path", self._path_width()), ("note", self._note_width())):
+            column = table.columns.get(key)  # type: ignore[call-overload]
+            if column is not None:
+                column.width = width
         self._status("")
         self._summary(Text())
         if state is None:
@@ -311,11 +319,14 @@ class LayerContentsScreen(Screen):
         return next((s for s in self.record.ordered if s.image_id and _short(s.image_id) == image_id[:12]
                      and not s.is_from), None)
 
-    def _layer_name(self, contents: ImageContents, index: int) -> str:
+    def _by_note(self, verb: str, contents: ImageContents, index: int) -> str:
+        """"deleted by step 9: RUN rm …", or just "deleted by step 9" when the column is narrow."""
         state = self._step_of_layer(contents, index)
-        if state is None:
-            return f"layer {index + 1}"
-        return f"step {state.step} ({fmt.ellipsize(state.instruction, 32)})"
+        base = f"{verb} by " + (f"step {state.step}" if state else f"layer {index + 1}")
+        width = self._note_width()
+        if state is None or width - len(base) < 12:
+            return fmt.ellipsize(base, width)
+        return fmt.ellipsize(f"{base}: {state.instruction}", width)
 
     def _render_layer(self, state: StepState, target: str, contents: ImageContents) -> None:
         table = self.query_one("#lc-files", DataTable)
@@ -335,7 +346,7 @@ class LayerContentsScreen(Screen):
         count = len(contents.layers)
         summary = Text()
         summary.append(f"Layer {layer.index + 1} of {count}", style="bold")
-        summary.append(f" · {fmt.size(layer.size)} of files · {_short(layer.digest.split(':', 1)[-1])}\n")
+        summary.append(f" · {fmt.size(layer.size)} of files · diff id {_short(layer.digest)}\n")
         if layer.created_by:
             summary.append("created by: ", style="dim")
             summary.append(fmt.ellipsize(layer.created_by.replace("/bin/sh -c #(nop) ", "").strip(), 200) + "\n")
@@ -358,11 +369,11 @@ class LayerContentsScreen(Screen):
         table.display = True
         self._rows("added", layer.added, "")
         self._rows("changed", layer.changed, "stored again: a lower layer had it")
-        self._rows("removed", layer.removed, "whiteout: hidden, the bytes stay in the lower layer")
+        self._rows("removed", layer.removed, "whiteout: bytes stay below")
         for folder in layer.opaque_dirs:
             table.add_row(
                 Text("opaque", style=SECTION_STYLE["opaque"]), Text(self._cut(folder)), "",
-                "hides what lower layers had in it", key=f"opaque:{folder}",
+                "hides all lower contents", key=f"opaque:{folder}",
             )
         for n, wasted in enumerate(layer.wasted):
             if n == MAX_ROWS:
@@ -376,7 +387,8 @@ class LayerContentsScreen(Screen):
             verb = "deleted" if deleted else "overwritten"
             table.add_row(
                 Text("wasted", style=SECTION_STYLE["wasted"]), Text(self._cut(wasted.path)), fmt.size(wasted.size),
-                f"{verb} by {self._layer_name(contents, wasted.by_layer)}", key=f"wasted:{wasted.path}",
+                self._by_note(verb, contents, wasted.by_layer),
+                key=f"wasted:{wasted.path}",
             )
         if not table.row_count:
             table.display = False
@@ -411,7 +423,8 @@ class LayerContentsScreen(Screen):
         for f in files[:MAX_ROWS]:
             table.add_row(
                 Text(section, style=SECTION_STYLE[section]), Text(self._cut(f.path)), fmt.size(f.size),
-                note or ("" if f.kind == "file" else f.kind), key=f"{section}:{f.path}",
+                fmt.ellipsize(note or ("" if f.kind == "file" else f.kind), self._note_width()),
+                key=f"{section}:{f.path}",
             )
         if len(files) > MAX_ROWS:
             self._more(section, files[MAX_ROWS:])

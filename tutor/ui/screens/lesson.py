@@ -42,6 +42,7 @@ from tutor.ui.screens.predict import PredictionResultScreen, PredictScreen
 from tutor.ui.screens.solution import SolutionClosed, SolutionScreen
 from tutor.ui.widgets.build_log import BuildLog
 from tutor.ui.widgets.cache_pane import CachePane
+from tutor.ui.widgets.containers_pane import ContainersPane
 from tutor.ui.widgets.dockerfile_view import DockerfileView
 from tutor.ui.widgets.engine_status import EngineStatus
 from tutor.ui.widgets.exercise_panel import ExercisePanel, exercise_text
@@ -66,10 +67,28 @@ class LessonScreen(Screen):
         Binding("left_square_bracket", "previous_lesson", "Previous", key_display="[", show=False, tooltip="Previous lesson"),
         Binding("greater_than_sign", "next_exercise", "Next exercise", key_display=">", show=False),
         Binding("less_than_sign", "previous_exercise", "Previous exercise", key_display="<", show=False),
+        Binding(
+            "r",
+            "run_container",
+            "Run",
+            tooltip="Run the last built image as a container: docker run -d -p HOST:CONTAINER IMAGE (asks for the port mapping)",
+        ),
+        Binding("p", "probe", "Probe", tooltip="Ask the container's server for a page, as curl http://localhost:PORT/ would"),
+        Binding("s", "stop_container", "Stop", show=False, tooltip="Stop the selected container (docker stop)"),
+        Binding(
+            "x",
+            "remove_container",
+            "Remove container",
+            show=False,
+            tooltip="Remove the selected container (docker rm; a running one only after asking, with -f)",
+        ),
+        Binding("i", "remove_image", "Remove image", show=False, tooltip="Remove the last built image (docker rmi), after asking"),
+        Binding("e", "exec_in_container", "Exec", show=False, tooltip="Run one command inside the selected container (docker exec)"),
         Binding("escape,m", "back", "Map", tooltip="Back to the course map"),
         Binding("1", "show_tab('lesson-text')", "Lesson text", show=False),
         Binding("2", "show_tab('dockerfile')", "Dockerfile", show=False),
         Binding("3", "show_tab('exercise')", "Exercise and checks", show=False),
+        Binding("4", "show_tab('containers')", "Containers", show=False, tooltip="Show the Containers tab"),
     ]
 
     def __init__(self, course: Course, lesson: Lesson, exercise_id: str | None = None) -> None:
@@ -106,6 +125,8 @@ class LessonScreen(Screen):
                     yield DockerfileView(id="dockerfile-view")
                 with TabPane("Exercise", id="exercise"):
                     yield ExercisePanel(id="exercise-panel")
+                with TabPane("Containers", id="containers"):
+                    yield ContainersPane(engine=self.app.backend.engine, lesson=self.lesson.id, id="containers-pane")
             with Vertical(id="build-panes"):
                 yield LayerPane(id="layers")
                 yield CachePane(id="cache")
@@ -503,3 +524,34 @@ class LessonScreen(Screen):
         self.app.progress = self.app.progress_store.load()[0]
         if result is not None and result.copied:
             self._load_workspace()
+
+    # -- containers: run what was built ------------------------------------------------------------------
+
+    def _containers(self) -> ContainersPane:
+        self.action_show_tab("containers")
+        return self.query_one(ContainersPane)
+
+    def _last_image(self) -> str | None:
+        result = self.record.result
+        return None if result is None else (result.tags[0] if result.tags else result.image_id)
+
+    def action_run_container(self) -> None:
+        if self.building:
+            self.notify("A build is running: wait for it (or press c), then press r.", title="Run", severity="warning")
+            return
+        self._containers().run_image(self._last_image())
+
+    def action_probe(self) -> None:
+        self._containers().probe()
+
+    def action_stop_container(self) -> None:
+        self._containers().stop()
+
+    def action_remove_container(self) -> None:
+        self._containers().remove()
+
+    def action_remove_image(self) -> None:
+        self._containers().remove_image(self._last_image())
+
+    def action_exec_in_container(self) -> None:
+        self._containers().exec_command()

@@ -18,9 +18,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from tutor import paths
 from tutor.course.model import Exercise
 from tutor.course.progress import ExerciseProgress, ProgressError, ProgressStore
-from tutor import paths
 from tutor.course.solution import can_reveal, revealed_hints, solution_diffs
 from tutor.ui.screens.editor import inside, save_text
 
