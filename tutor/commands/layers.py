@@ -27,7 +27,8 @@ EXIT_OK, EXIT_ERROR, EXIT_NO_ENGINE = 0, 1, 2
 DEFAULT_LIMIT = 20
 _NOP = re.compile(r"^(?:\|\d+ (?:\S+=\S* )*)?/bin/sh -c #\(nop\)\s+")
 _SHELL = re.compile(r"^(?:\|\d+ (?:\S+=\S* )*)?/bin/sh -c\s+")
-_HIDDEN_LABEL = "LABEL io.tutor."  # labels the tutor adds to every build: not the learner's steps
+_HIDDEN_LABEL = "LABEL io.tutor."
+_SOURCE_HASH = re.compile(r"\b(file|dir|multi):([0-9a-f]{12})[0-9a-f]{52}\b")  # labels the tutor adds to every build: not the learner's steps
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,9 @@ class HistoryStep:
 def instruction_of(created_by: str) -> str:
     """The Dockerfile instruction a history line stands for."""
     text = created_by.strip().removesuffix("# buildkit").strip()
+    if not text:
+        return "(no instruction recorded: an imported file system)"
+    text = _SOURCE_HASH.sub(r"\1:\2…", text)  # the classic builder names copied sources by their hash
     if _NOP.match(text):
         return _NOP.sub("", text)
     if _SHELL.match(text):
@@ -90,7 +94,7 @@ def add_parser(sub) -> None:
     p.add_argument("--step", type=int, metavar="N",
                    help="the files step N's layer added, changed and removed (biggest first) and the space it wastes")
     p.add_argument("--limit", type=int, default=DEFAULT_LIMIT, metavar="K",
-                   help=f"files shown per list with --step (default {DEFAULT_LIMIT}; 0: all)")
+                   help=f"files listed per list with --step, also in JSON (default {DEFAULT_LIMIT}; 0: all)")
     p.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -203,9 +207,9 @@ def _print_list(image: str, image_id: str, size: int, steps: list[HistoryStep], 
             ],
         }, indent=2), file=out)
         return EXIT_OK
-    print(f"{image} ({image_id}): {fmt.size(size)}, {len(steps)} steps", file=out)
+    print(f"{image} ({image_id}): {fmt.size(size)}, {len(steps)} step{'s' if len(steps) != 1 else ''}", file=out)
     if base is None:
-        print("(the base image is not tagged on this engine: every history entry is listed)", file=out)
+        print("(no tagged base image below it on this engine: every history entry is a step)", file=out)
     width = len(str(len(steps)))
     for s in steps:
         note = "  (base image)" if s.is_from else ("  (metadata, no layer)" if s.keyword in METADATA_KEYWORDS else "")
@@ -230,8 +234,8 @@ def _print_no_layer(image: str, image_id: str, s: HistoryStep, total: int, reaso
     return EXIT_OK
 
 
-def _files_json(files) -> list[dict[str, Any]]:
-    return [asdict(f) for f in files]
+def _files_json(files, limit: int) -> list[dict[str, Any]]:
+    return [asdict(f) for f in (files if limit <= 0 else files[:limit])]
 
 
 def _print_files(title: str, files, limit: int, out: TextIO, note=None) -> None:
@@ -268,10 +272,13 @@ def _print_layer(image: str, image_id: str, s: HistoryStep, total: int, contents
             "image": image, "id": image_id, "step": s.step, "instruction": s.instruction,
             "layer": {
                 "index": layer.index, "digest": layer.digest, "size": layer.size, "created_by": layer.created_by,
-                "added": _files_json(layer.added), "changed": _files_json(layer.changed),
-                "removed": _files_json(layer.removed), "opaque_dirs": list(layer.opaque_dirs),
+                "added": _files_json(layer.added, limit), "changed": _files_json(layer.changed, limit),
+                "removed": _files_json(layer.removed, limit), "opaque_dirs": list(layer.opaque_dirs),
                 "wasted": [{"path": w.path, "size": w.size, "by_layer": w.by_layer,
-                            "by_step": step_of_layer.get(w.by_layer), "how": verb(w)} for w in layer.wasted],
+                            "by_step": step_of_layer.get(w.by_layer), "how": verb(w)}
+                           for w in (layer.wasted if limit <= 0 else layer.wasted[:limit])],
+                "counts": {"added": len(layer.added), "changed": len(layer.changed),
+                           "removed": len(layer.removed), "wasted": len(layer.wasted)},
                 "wasted_bytes": layer.wasted_bytes,
             },
             "image_wasted_bytes": contents.wasted_bytes,
@@ -279,6 +286,8 @@ def _print_layer(image: str, image_id: str, s: HistoryStep, total: int, contents
         return EXIT_OK
     print(_heading(s, total), file=out)
     print(f"layer {layer.index + 1} of {len(contents.layers)}: {fmt.size(layer.size)} of files", file=out)
+    if not (layer.added or layer.changed or layer.removed or layer.opaque_dirs):
+        print("no file bytes: the layer holds only folders" + (f" ({s.instruction} makes one)" if s.keyword == "WORKDIR" else ""), file=out)
     _print_files("added", layer.added, limit, out)
     _print_files("changed (stored again: a lower layer had them)", layer.changed, limit, out)
     _print_files("removed (whiteouts: the bytes stay in the lower layer)", layer.removed, limit, out)
@@ -307,7 +316,8 @@ def _print_base(image: str, image_id: str, s: HistoryStep, total: int, contents:
             "image": image, "id": image_id, "step": s.step, "instruction": s.instruction, "base": True,
             "layers": [{"index": layer.index, "digest": layer.digest, "size": layer.size,
                         "created_by": layer.created_by} for layer in base_layers],
-            "biggest_files": _files_json(files if limit <= 0 else files[:limit]),
+            "biggest_files": _files_json(files, limit),
+            "files": len(files),
         }, indent=2), file=out)
         return EXIT_OK
     print(_heading(s, total), file=out)

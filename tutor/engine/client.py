@@ -179,5 +179,5 @@ def describe_url(url: str) -> str:
     """A short label for the status line."""
     parsed = urlparse(url)
     if parsed.scheme == "unix":
-        return "local engine"
+        return "local"
     return f"{parsed.hostname}:{parsed.port}" if parsed.hostname else url

@@ -59,7 +59,11 @@ class LessonScreen(Screen):
         Binding("h", "hint", "Hint", tooltip="Show the next hint of the exercise"),
         Binding("o", "edit", "Edit", tooltip="Edit the exercise's files"),
         Binding(
-            "t", "predict_build", "Predict", tooltip="Predict which steps come from the cache, then build and compare"
+            "t",
+            "predict_build",
+            "Predict",
+            show=False,
+            tooltip="Predict which steps come from the cache, then build and compare",
         ),
         Binding("S,shift+s", "solution", "Solution", key_display="S", show=False, tooltip="Show the hints so far and, once earned, the solution"),
         Binding("v", "toggle_view", "View", tooltip="Switch between the lesson and the build panes (narrow terminals)"),
@@ -73,7 +77,7 @@ class LessonScreen(Screen):
             "Run",
             tooltip="Run the last built image as a container: docker run -d -p HOST:CONTAINER IMAGE (asks for the port mapping)",
         ),
-        Binding("p", "probe", "Probe", tooltip="Ask the container's server for a page, as curl http://localhost:PORT/ would"),
+        Binding("p", "probe", "Probe", show=False, tooltip="Ask the container's server for a page, as curl http://localhost:PORT/ would"),
         Binding("s", "stop_container", "Stop", show=False, tooltip="Stop the selected container (docker stop)"),
         Binding(
             "x",
@@ -132,7 +136,7 @@ class LessonScreen(Screen):
                 yield CachePane(id="cache")
                 yield BuildLog(id="log")
         yield EngineStatus(id="engine-status")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.title = f"{self.lesson.order}. {self.lesson.title}"

@@ -23,7 +23,7 @@ def describe(report: DoctorReport | None) -> Text:
             text.append(f": {report.problems[0].what} ", style="red")
             text.append(f"Fix: {report.problems[0].fix}", style="")
         return text
-    text.append("● Engine ", style="bold green")
+    text.append("● ", style="bold green")
     text.append(f"Docker {engine.version} ({describe_url(engine.url)})")
     for image in report.images:
         text.append("  ·  ")
