@@ -36,7 +36,7 @@ Mutation = Callable[[bytes, random.Random], bytes]
 
 
 def truncate(data: bytes, rng: random.Random) -> bytes:
-    return data[: rng.randrange(len(data))]
+    return data[: rng.randrange(len(data) + 1)]
 
 
 def _lines(data: bytes) -> list[bytes]:
@@ -44,14 +44,14 @@ def _lines(data: bytes) -> list[bytes]:
 
 
 def delete_lines(data: bytes, rng: random.Random) -> bytes:
-    lines = _lines(data)
+    lines = _lines(data) or [b""]
     start = rng.randrange(len(lines))
     del lines[start : start + rng.randint(1, 3)]
     return b"".join(lines)
 
 
 def duplicate_lines(data: bytes, rng: random.Random) -> bytes:
-    lines = _lines(data)
+    lines = _lines(data) or [b""]
     start = rng.randrange(len(lines))
     chunk = lines[start : start + rng.randint(1, 4)]
     at = rng.randrange(len(lines) + 1)
@@ -96,6 +96,8 @@ def break_indentation(data: bytes, rng: random.Random) -> bytes:
 def drop_delimiter(data: bytes, rng: random.Random) -> bytes:
     lines = _lines(data)
     delimiters = [i for i, line in enumerate(lines) if line.strip() == b"---"]
+    if not delimiters:
+        return data
     i = rng.choice(delimiters)
     lines[i] = rng.choice([b"", b"--\n", b"----\n", b"... \n"])
     return b"".join(lines)

@@ -79,7 +79,7 @@ def test_every_setting_is_read(tmp_path, a_hash):
     ("extra", "expected"),
     [
         ("idle_timeout = 5\n", "unknown setting 'idle_timeout' (did you mean 'idle_timeout_minutes'?)"),
-        ("colour = 1\n", "known settings: seat, pin_hash"),
+        ("wifi = 1\n", "known settings: seat, pin_hash"),
         ("port_range = [18199, 18100]\n", "port_range 18199-18100 should lie within 1024-65535, lowest first"),
         ("port_range = [80, 90]\n", "should lie within 1024-65535"),
         ("port_range = 18100\n", "port_range should be two port numbers"),

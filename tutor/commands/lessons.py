@@ -226,7 +226,7 @@ def _run_variant(lesson, exercise, variant: str, cleanup: _Cleanup, engine: str 
     from tutor.course.checks import CheckResult, inverted_prediction, perfect_prediction
     from tutor.course.runner import ExerciseFinished, ExerciseRun, exercise_tag
     from tutor.course.workspace import WorkspaceError, temporary_workspace
-    from tutor.engine.events import BuildFailed, BuildSucceeded, StepFinished
+    from tutor.engine.events import BuildFailed, BuildSucceeded, StepFinished, StepStarted
 
     seat = paths.seat_name()
     tag = exercise_tag(seat, lesson.id, exercise.id, f"check-{variant}")
@@ -239,11 +239,19 @@ def _run_variant(lesson, exercise, variant: str, cleanup: _Cleanup, engine: str 
         with temporary_workspace(exercise, variant) as workspace:  # type: ignore[arg-type]
             run = ExerciseRun(exercise, workspace, lesson.id, seat=seat, engine=engine, prediction=prediction, tag=tag)
             last_step_image: str | None = None
+            stage_of: dict[int, int] = {}
+            stage_last: dict[int, str] = {}  # the last image of each stage
             for event in run.events():
-                if isinstance(event, StepFinished):
+                if isinstance(event, StepStarted):
+                    stage_of[event.step] = event.stage
+                elif isinstance(event, StepFinished):
                     last_step_image = event.image_id
+                    stage_last[stage_of.get(event.step, 0)] = event.image_id
                 elif isinstance(event, BuildSucceeded):
                     cleanup.images.append(event.image_id)
+                    # Builder stages end in untagged images that are no parent of the final one.
+                    final = max(stage_last, default=0)
+                    cleanup.images.extend(image for stage, image in stage_last.items() if stage != final)
                 elif isinstance(event, BuildFailed) and last_step_image:
                     cleanup.images.append(last_step_image)  # a failed build leaves its last layer behind
                 elif isinstance(event, ExerciseFinished):

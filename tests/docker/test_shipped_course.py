@@ -1,0 +1,21 @@
+"""The shipped course, verified on the real engine: every starter fails its checks, every solution passes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+
+def test_every_starter_fails_and_every_solution_passes(base_images):
+    result = subprocess.run(
+        [sys.executable, "-m", "tutor", "lessons", "check", str(ROOT / "lessons"), "--run"],
+        capture_output=True,
+        text=True,
+        timeout=3000,
+    )
+    print(result.stdout)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert "13/13 exercises behave" in result.stdout
