@@ -3,7 +3,8 @@
 The list comes from the image's history (instant).  Steps are numbered as a
 Dockerfile numbers them when the base image is known on the engine: step 1 is
 FROM (the whole base image), then one step per instruction of the image's own
-history.  With ``--step N`` the image is exported (seconds for a big image) to
+history (of a multi-stage build: the final stage, since the builder stages
+are not in the image).  With ``--step N`` the image is exported (seconds for a big image) to
 list the files that step's layer added, changed and removed, biggest first,
 and the bytes of it that later steps overwrite or delete.
 """

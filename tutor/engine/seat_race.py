@@ -150,8 +150,8 @@ def _entry_path(api: docker.APIClient, ref: str) -> str | None:
     except Exception:  # noqa: BLE001 - gone since the listing: not a candidate
         return None
     words = list(config.get("Entrypoint") or []) or list(config.get("Cmd") or [])
-    if not words or words[0] in ("/bin/sh", "sh", "/bin/bash"):
-        return None
+    if not words or words[0] in ("/bin/sh", "/bin/bash") or not words[0].startswith(("/", "./")):
+        return None  # a shell, or a command looked up in PATH: not the app's own binary
     return posixpath.normpath(posixpath.join(config.get("WorkingDir") or "/", words[0]))
 
 
@@ -165,7 +165,7 @@ def measure_floor(api: docker.APIClient, images: Sequence[SeatImage], seat: str,
     candidates: list[tuple[SeatImage, str]] = [(i, binary) for i in images if entries[i.image_id] == binary]
     candidates += [(i, p) for i in images if (p := entries[i.image_id]) and p != binary]
     candidates += [(i, binary) for i in images if (i, binary) not in candidates]
-    problems: list[str] = []
+    tried: list[str] = []
     for image, path in candidates[:MAX_FLOOR_TRIES]:
         key = (image.image_id, path)
         with _floor_lock:
@@ -173,15 +173,15 @@ def measure_floor(api: docker.APIClient, images: Sequence[SeatImage], seat: str,
         if known is None:
             try:
                 known = binary_size(api, image.image_id, path, seat=seat)
-            except MeasureError as exc:
-                problems.append(str(exc))
+            except MeasureError:
+                tried.append(f"{path} in {image.name}")
                 continue
             with _floor_lock:
                 _floor_cache[key] = known
         if known > 0:
             return Floor(known, image.tag, path)
-    why = problems[0] if problems else "no image to measure"
-    raise MeasureError(f"The binary could not be measured in any of the seat's images ({why}).")
+    looked = f" (looked for {', '.join(tried)})" if tried else ""
+    raise MeasureError(f"No Go binary to measure in the seat's images{looked}.")
 
 
 def champion(rows: Sequence[RaceRow], counting: Collection[str]) -> RaceRow | None:

@@ -305,6 +305,7 @@ class KioskApp(TutorApp):
         self.kiosk_config = config  # before super().__init__: the course setter reads it
         super().__init__(lessons_dir=lessons_dir or config.course, backend=backend, engine_check_seconds=engine_check_seconds)
         self.seat = paths.seat_name()
+        self.sub_title = f"seat {self.seat}"  # in every screen's header: which seat is which, at a glance
         self.preflight: PreflightResult | None = None
         self.last_reset: ResetResult | None = None
         self._clock = clock

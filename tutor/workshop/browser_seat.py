@@ -107,8 +107,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _reset_after_close(seat: str, config, engine: str | None, home: Path) -> None:
     """The tab closed: this seat's session is over (the next tab is a new seat)."""
-    from tutor.workshop.reset import ResetError, reset_seat
+    from tutor.workshop.reset import ResetError, has_session, pending_reset, reset_seat
 
+    if not has_session(seat) and not pending_reset(seat):
+        return  # nobody started: nothing to export, nothing built
     log = home / "seat.log"
     try:
         from tutor.course.loader import load_course

@@ -102,11 +102,12 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _write_json(path: Path, data: dict[str, Any]) -> None:
+def _write_json(path: Path, data: dict[str, Any], mode: int = 0o600) -> None:
     """Whole or not at all: a temporary file beside it, then a rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(data, fh, indent=1, sort_keys=True)
             fh.write("\n")
@@ -131,6 +132,11 @@ def session(seat: str, clock: Callable[[], float] = time.time) -> tuple[str, flo
     sid = _new_session_id(lambda: started)
     _write_json(path, {"session": sid, "started": started})
     return sid, started
+
+
+def has_session(seat: str) -> bool:
+    """True once a learner started a session at this seat (or left progress behind)."""
+    return (paths.seat_dir(seat) / SESSION_FILE).exists() or paths.progress_file(seat).exists()
 
 
 def _marker(seat: str) -> Path:
@@ -231,7 +237,7 @@ def export_session(
     export_dir = Path(export_dir)
     json_path = export_dir / f"{seat}_{sid}.json"
     csv_path = export_dir / SUMMARY_CSV
-    _write_json(json_path, report)
+    _write_json(json_path, report, mode=0o644)  # read by the instructor, often as another user
     summary = report["summary"]
     _append_summary(
         csv_path,

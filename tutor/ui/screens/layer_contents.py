@@ -137,6 +137,7 @@ class LayerContentsScreen(Screen):
         table.add_column("note", key="note", width=self._note_width())
         table.border_title = "Files"
         self.title = "Layer contents"
+        self.sub_title = self._image_name(self.image) if self.image else ""
         self.show_step(self.step)
 
     def on_resize(self) -> None:
@@ -298,7 +299,10 @@ class LayerContentsScreen(Screen):
     @on(ContentsFailed)
     def _load_failed(self, message: ContentsFailed) -> None:
         self._loading.discard(message.target)
-        self._failed[message.target] = message.reason
+        reason = message.reason
+        if reason.startswith("No image "):  # the engine's 404 adds nothing a learner can use
+            reason = reason.split(":", 1)[0] + ": removed since this build? Build again to see its layers."
+        self._failed[message.target] = reason
         state = self.record.steps.get(self.step)
         if state is not None and self.target_for(state) == message.target:
             self.show_step(self.step)

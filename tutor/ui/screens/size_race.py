@@ -16,7 +16,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, LoadingIndicator, Static
@@ -113,7 +113,7 @@ class SizeRaceScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with Vertical(id="race-body"):
+        with VerticalScroll(id="race-body"):
             yield Static(Text(INTRO, style="dim"), id="race-intro")
             yield LoadingIndicator(id="race-loading")
             yield Static(id="race-status")
