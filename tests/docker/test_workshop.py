@@ -98,6 +98,11 @@ def remote() -> Iterator[SecondEngine]:
         pytest.skip("a second engine needs root and dockerd")
     with second_engine(tcp=True) as engine:
         yield engine
+    # dockerd leaves its data root mounted on itself, which keeps the folder: unmount and remove ours.
+    data = engine.root / "data"
+    if os.path.ismount(data):
+        subprocess.run(["umount", str(data)], capture_output=True)
+    shutil.rmtree(engine.root, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

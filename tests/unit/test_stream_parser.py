@@ -176,3 +176,13 @@ def test_stream_that_ends_without_a_result_is_a_failure():
     parser.feed({"stream": "Step 1/2 : FROM alpine:latest\n"}, 0.0)
     (failed,) = parser.finish(1.0)
     assert isinstance(failed, BuildFailed) and failed.engine_lost
+
+
+def test_from_scratch_finishes_with_an_empty_image():
+    # Chunks as the 20.10 engine sends them for `FROM scratch`.
+    parser = StreamParser()
+    events = []
+    for i, text in enumerate(["Step 1/2 : FROM scratch", "\n", " ---> \n", "Step 2/2 : COPY f /f", "\n", " ---> 066c9a3bcef5\n"]):
+        events.extend(parser.feed({"stream": text}, float(i)))
+    finished = [e for e in events if isinstance(e, StepFinished)]
+    assert [(e.step, e.image_id, e.cached) for e in finished] == [(1, "", True), (2, "066c9a3bcef5", False)]

@@ -6,10 +6,10 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import tarfile
-import io
 from pathlib import Path
 
 import pytest
@@ -187,3 +187,27 @@ def test_what_is_not_a_bundle_is_said_plainly(tmp_path):
         pass
     with pytest.raises(bundle.BundleError, match="no manifest.json"):
         bundle.read_bundle_info(empty)
+
+
+def test_serve_finishes_a_browser_seat_reset_that_was_interrupted(tmp_path):
+    from tutor.workshop import browser_seat
+    from tutor.workshop.config import hash_pin
+
+    root = tmp_path / "seats"
+    home = root / "room-otter-01"
+    seat_data = home / "data" / "seats"
+    (seat_data / "room-otter-01" / "workspace" / "x").mkdir(parents=True)
+    (seat_data / "room-otter-01" / "session.json").write_text(json.dumps({"session": "20260101-090000-abcd", "started": 1.0}))
+    (seat_data / ".room-otter-01.reset.json").write_text(json.dumps({"session": "20260101-090000-abcd", "reason": "closed", "exported": None}))
+    (root / "room-heron-02").mkdir()  # a seat with nothing pending
+    config = tmp_path / "kiosk.toml"
+    config.write_text(
+        f'seat = "room"\npin_hash = "{hash_pin("7391")}"\nexport_dir = "exports"\nengine = "{NO_ENGINE}"\n'
+    )
+    assert browser_seat.pending_seats(root) == ["room-otter-01"]
+    done = browser_seat.finish_pending_resets(root, config)
+    assert [seat for seat, _ in done] == ["room-otter-01"]
+    exported = tmp_path / "exports" / "room-otter-01_20260101-090000-abcd.json"
+    assert json.loads(exported.read_text())["reason"] == "closed"
+    assert browser_seat.pending_seats(root) == []
+    assert list((seat_data / "room-otter-01" / "workspace").iterdir()) == []

@@ -80,6 +80,12 @@ def run(args) -> int:
         return 2
     root = Path(args.root).expanduser().resolve() if args.root else paths.data_dir() / "browser-seats"
     root.mkdir(parents=True, exist_ok=True)
+    if kiosk is not None:
+        from tutor.workshop.browser_seat import finish_pending_resets
+
+        for seat, code in finish_pending_resets(root, kiosk, getattr(args, "engine", None)):
+            outcome = "finished" if code == 0 else f"tried again (exit {code}; `tutor kiosk reset` tells why)"
+            print(f"interrupted reset of browser seat {seat}: {outcome}", flush=True)
     public_url = args.public_url or (
         f"http://{lan_address() if args.host in _WILDCARDS else args.host}:{args.port}"
     )

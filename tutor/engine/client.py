@@ -86,8 +86,13 @@ def diagnose(url: str, exc: BaseException | None = None) -> EngineProblem:
     )
     if sock is not None:
         if not os.path.exists(sock):
+            # A DOCKER_HOST left over from another setup is as likely as a stopped engine.
+            named, unset = (" (DOCKER_HOST)", " Or unset DOCKER_HOST to use the local engine.") if from_env else ("", "")
             return EngineProblem(
-                "socket-missing", url, f"No Docker engine socket at {sock}: the engine is not running.", start_fix
+                "socket-missing",
+                url,
+                f"No Docker engine socket at {sock}{named}: the engine is not running.",
+                start_fix + unset,
             )
         if not os.access(sock, os.R_OK | os.W_OK):
             return EngineProblem(

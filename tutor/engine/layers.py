@@ -56,6 +56,8 @@ def image_size(api: docker.APIClient, image_id: str) -> int | None:
 
 def with_size(api: docker.APIClient, event: StepFinished, parser: StreamParser) -> StepFinished:
     """The event with its layer size: the base image's whole size for FROM, else the layer's."""
+    if not event.image_id:  # FROM scratch: the empty image
+        return dataclasses.replace(event, size=0)
     if parser.stage_step_is_from(event.step):
         size = image_size(api, event.image_id)
     else:

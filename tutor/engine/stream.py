@@ -38,7 +38,7 @@ from tutor.engine.events import (
 
 ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 STEP_RE = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
-RESULT_RE = re.compile(r"^ ---> ([0-9a-f]{12,64})\s*$")
+RESULT_RE = re.compile(r"^ ---> ([0-9a-f]{12,64})?\s*$")  # `FROM scratch` ends with an empty id
 USING_CACHE_RE = re.compile(r"^ ---> Using cache\s*$")
 RUNNING_RE = re.compile(r"^ ---> Running in ([0-9a-f]{12,64})\s*$")
 REMOVING_RE = re.compile(r"^Removing intermediate container [0-9a-f]+\s*$")
@@ -218,7 +218,7 @@ class StreamParser:
             if done.hidden:
                 return []
             # FROM takes the base image from the local store: nothing is rebuilt.
-            return [StepFinished(done.number, m.group(1), round(now - done.started, 3), done.cached)]
+            return [StepFinished(done.number, m.group(1) or "", round(now - done.started, 3), done.cached)]
         if REMOVING_RE.match(plain):
             return []
         m = BUILT_RE.match(plain)

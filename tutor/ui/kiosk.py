@@ -190,7 +190,11 @@ class PinScreen(ModalScreen[str | None]):
 class InstructorMenu(ModalScreen[str | None]):
     """After the PIN: reset the seat, exit the kiosk, or go back.  Dismisses with "reset", "exit" or None."""
 
-    BINDINGS = [Binding("escape", "back", "Back", tooltip="Back to the course")]
+    BINDINGS = [
+        Binding("r", "choose('reset')", "Reset seat", tooltip="Save this session's progress, then reset the seat"),
+        Binding("x", "choose('exit')", "Exit kiosk", tooltip="Leave the kiosk (the seat stays as it is)"),
+        Binding("escape", "back", "Back", tooltip="Back to the course"),
+    ]
 
     def __init__(self, seat: str, config: KioskConfig, result: PreflightResult | None, last: ResetResult | None) -> None:
         super().__init__()
@@ -201,8 +205,8 @@ class InstructorMenu(ModalScreen[str | None]):
             yield Static(Text(f"Seat {self.seat}", style="bold"))
             yield Static(self._details())
             with Horizontal(classes="kiosk-buttons"):
-                yield Button("Reset this seat", id="reset", variant="warning")
-                yield Button("Exit the kiosk", id="exit", variant="error")
+                yield Button("Reset this seat (r)", id="reset", variant="warning")
+                yield Button("Exit the kiosk (x)", id="exit", variant="error")
                 yield Button("Back", id="back")
 
     def _details(self) -> Text:
@@ -221,6 +225,9 @@ class InstructorMenu(ModalScreen[str | None]):
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         self.dismiss(None if event.button.id == "back" else event.button.id)
+
+    def action_choose(self, choice: str) -> None:
+        self.dismiss(choice)
 
     def action_back(self) -> None:
         self.dismiss(None)

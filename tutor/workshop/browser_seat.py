@@ -126,5 +126,28 @@ def _reset_after_close(seat: str, config, engine: str | None, home: Path) -> Non
         log.write_text(traceback.format_exc(), encoding="utf-8")
 
 
+def pending_seats(root: Path) -> list[str]:
+    """Browser seats under ``root`` whose reset was interrupted (their server stopped mid-reset)."""
+    found = []
+    for home in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else ():
+        if (home / "data" / "seats" / f".{home.name}.reset.json").exists():
+            found.append(home.name)
+    return found
+
+
+def finish_pending_resets(root: Path, kiosk: Path, engine: str | None = None) -> list[tuple[str, int]]:
+    """Finish each interrupted reset, in a process with that seat's home; (seat, exit code) each."""
+    import subprocess
+
+    done = []
+    for seat in pending_seats(root):
+        argv = [sys.executable, "-m", "tutor", *(["--engine", engine] if engine else []),
+                "kiosk", "--config", str(kiosk), "--seat", seat, "reset"]
+        env = {**os.environ, "TUTOR_HOME": str(root / seat), "TUTOR_SEAT": seat}
+        code = subprocess.run(argv, env=env, capture_output=True, text=True).returncode
+        done.append((seat, code))
+    return done
+
+
 if __name__ == "__main__":
     sys.exit(main())

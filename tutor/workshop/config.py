@@ -43,7 +43,7 @@ SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 PBKDF2_ITERATIONS = 600_000
 KEYS = ("seat", "pin_hash", "lessons", "idle_timeout_minutes", "export_dir", "port_range", "engine", "course")
 _SEAT_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
-_ENGINE_SCHEMES = ("unix://", "tcp://", "ssh://", "npipe://", "http://", "https://")
+_ENGINE_SCHEMES = ("unix://", "tcp://", "ssh://", "npipe://", "http://", "https://")  # as the docker SDK
 
 
 class ConfigError(Exception):

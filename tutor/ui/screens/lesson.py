@@ -15,10 +15,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Markdown, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, Header, Markdown, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
-from tutor import fmt
+from tutor import fmt, paths
 from tutor.course.checks import CheckResult
 from tutor.course.model import Course, Exercise, Lesson
 from tutor.course.prediction import grade
@@ -38,7 +38,9 @@ from tutor.engine.record import BuildRecord
 from tutor.ui.channel import EventChannel
 from tutor.ui.messages import BuildEnded, BuildEventsReady
 from tutor.ui.screens.editor import EditorClosed, EditorScreen, failure_location, workspace_files
+from tutor.ui.screens.layer_contents import LayerContentsScreen
 from tutor.ui.screens.predict import PredictionResultScreen, PredictScreen
+from tutor.ui.screens.size_race import SizeRaceScreen
 from tutor.ui.screens.solution import SolutionClosed, SolutionScreen
 from tutor.ui.widgets.build_log import BuildLog
 from tutor.ui.widgets.cache_pane import CachePane
@@ -88,6 +90,16 @@ class LessonScreen(Screen):
         ),
         Binding("i", "remove_image", "Remove image", show=False, tooltip="Remove the last built image (docker rmi), after asking"),
         Binding("e", "exec_in_container", "Exec", show=False, tooltip="Run one command inside the selected container (docker exec)"),
+        Binding(
+            "l",
+            "layer_contents",
+            "Layer contents",
+            show=False,
+            tooltip="Show the files the highlighted step's layer added, changed and removed, and the space it wastes",
+        ),
+        Binding(
+            "z", "size_race", "Size race", show=False, tooltip="Compare the images you built in the course with the Go binary alone"
+        ),
         Binding("escape,m", "back", "Map", tooltip="Back to the course map"),
         Binding("1", "show_tab('lesson-text')", "Lesson text", show=False),
         Binding("2", "show_tab('dockerfile')", "Dockerfile", show=False),
@@ -332,9 +344,12 @@ class LessonScreen(Screen):
         if state is not None:
             layers.show_step(state)
         if isinstance(event, BuildFailed):
+            layers.point_at(event.step)
             self._failed(event, log)
         elif isinstance(event, BuildSucceeded):
             layers.mark_final_stage(self.record.final_stage)
+            first = self.record.first_miss
+            layers.point_at(first.step if first else None)
             self.query_one(DockerfileView).mark(set())
             tags = ", ".join(event.tags) or event.image_id
             log.write_line(
@@ -559,3 +574,30 @@ class LessonScreen(Screen):
 
     def action_exec_in_container(self) -> None:
         self._containers().exec_command()
+
+    # -- layers and sizes ---------------------------------------------------------------------------------
+
+    def action_layer_contents(self, step: int | None = None) -> None:
+        pane = self.query_one(LayerPane)
+        if step is None:
+            if not pane.row_count:
+                return
+            key = pane.ordered_rows[pane.cursor_row].key.value
+            if not key or not key.isdigit():  # a stage header row
+                self.notify("Pick a step row (not a stage header).", title="Layer contents")
+                return
+            step = int(key)
+        if step not in self.record.steps:
+            self.notify("Build first (b): the layers come from the image the build makes.", title="Layer contents")
+            return
+        image = self.record.result.image_id if self.record.result else ""
+        self.app.push_screen(LayerContentsScreen(image, self.record, step, self.app.backend.engine))
+
+    def action_size_race(self) -> None:
+        self.app.push_screen(SizeRaceScreen(paths.seat_name(), self.app.backend.engine))
+
+    @on(DataTable.RowSelected, "#layers")
+    def _layer_row_selected(self, event: DataTable.RowSelected) -> None:
+        key = event.row_key.value
+        if key and key.isdigit():
+            self.action_layer_contents(int(key))

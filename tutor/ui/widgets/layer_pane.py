@@ -74,9 +74,12 @@ class LayerPane(DataTable):
             column.width = width
             column.auto_width = False
         states = sorted(self._step_states.values(), key=lambda s: s.step)
+        cursor = self.cursor_row
         self.show_plan(self._plan)
         for state in states:
             self.show_step(state)
+        if 0 <= cursor < self.row_count:
+            self.move_cursor(row=cursor, animate=False, scroll=False)
 
     def _cut(self, text: str) -> str:
         return ellipsize(text, self._instruction_width())
@@ -152,6 +155,15 @@ class LayerPane(DataTable):
             key = f"stage-{index}"
             if key in self.rows:
                 self.update_cell(key, "instruction", self._stage_label(index, name))
+
+    def point_at(self, step: int | None) -> None:
+        """After a build: the cursor on the step that matters (the first miss, or the failure)."""
+        self.scroll_to(y=0, animate=False, immediate=True)
+        key = str(step) if step is not None else None
+        if key and key in self.rows:
+            self.move_cursor(row=self.get_row_index(key), animate=False, scroll=True)
+        else:
+            self.move_cursor(row=0, animate=False, scroll=False)
 
     def state(self, step: int) -> StepState | None:
         return self._step_states.get(step)
