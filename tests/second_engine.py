@@ -73,6 +73,10 @@ class SecondEngine:
                 self.kill()
         # containerd-shims of a killed engine may linger: end them too.
         subprocess.run(["pkill", "-f", str(self.root / "exec")], capture_output=True)
+        # dockerd bind-mounts its data root (and overlay layers) onto itself: undo it before removal.
+        mounts = subprocess.run(["findmnt", "-rn", "-o", "TARGET"], capture_output=True, text=True).stdout.split()
+        for target in sorted((m for m in mounts if m.startswith(str(self.root))), key=len, reverse=True):
+            subprocess.run(["umount", "-l", target], capture_output=True)
 
 
 def _free_subnet() -> str:

@@ -84,11 +84,12 @@ def main_base_ids(engine_api, base_images) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def bundle_file(engine_api, main_base_ids, tmp_path_factory) -> Path:
+def bundle_file(engine_api, main_base_ids, tmp_path_factory) -> Iterator[Path]:
     path = tmp_path_factory.mktemp("bundle") / "course-images.tar"
     lines = list(save_bundle(engine_api, path))
     assert lines[-1].startswith(f"bundle written: {path}")
-    return path
+    yield path
+    path.unlink()  # 250 MB: not kept with the test's temporary files
 
 
 @pytest.fixture(scope="module")
@@ -337,11 +338,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_port(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
+def wait_port(port: int, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"tutor serve exited: {process.stdout.read() if process.stdout else ''}")
+            raise AssertionError(f"tutor serve exited:\n{log.read_text()}")
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 return
@@ -359,14 +360,32 @@ def test_browser_tabs_are_seats_of_their_own_and_render_the_course(tmp_path, bas
     )
     root = tmp_path / "seats"
     port = free_port()
-    serve = subprocess.Popen(
-        [sys.executable, "-m", "tutor", "serve", "--port", str(port), "--kiosk", str(config), "--root", str(root)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-    )
+    log = tmp_path / "serve.log"
+    with open(log, "w") as out:  # a file, not a pipe: nobody reads a pipe while the test runs
+        serve = subprocess.Popen(
+            [sys.executable, "-m", "tutor", "serve", "--port", str(port), "--kiosk", str(config), "--root", str(root)],
+            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        _check_browser_seats(serve, port, root, tmp_path)
+    finally:
+        _stop(serve)
+
+
+def _stop(serve: subprocess.Popen) -> None:
+    os.killpg(serve.pid, signal.SIGINT)
+    try:
+        serve.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(serve.pid, signal.SIGKILL)
+        serve.wait()
+
+
+def _check_browser_seats(serve: subprocess.Popen, port: int, root: Path, tmp_path: Path) -> None:
     profile = Path(tempfile.mkdtemp(prefix="tutor-chromium-"))
     chromium = None
     try:
-        wait_port(port, serve)
+        wait_port(port, serve, tmp_path / "serve.log")
         chromium = subprocess.Popen(
             [
                 CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -405,24 +424,18 @@ def test_browser_tabs_are_seats_of_their_own_and_render_the_course(tmp_path, bas
 
     # Closing the tabs ended both sessions; the seat that started one was exported, in kiosk mode.
     exports = tmp_path / "exports"
+    seat_log = root / seat_one / "seat.log"  # written when the seat's reset is over
     deadline = time.monotonic() + 60
-    while not list(exports.glob(f"{seat_one}_*.json")) and time.monotonic() < deadline:
+    while not seat_log.exists() and time.monotonic() < deadline:
         time.sleep(0.3)
     exported = list(exports.glob(f"{seat_one}_*.json"))
-    assert exported, (root / seat_one / "seat.log").read_text() if (root / seat_one / "seat.log").exists() else "no log"
+    assert exported, seat_log.read_text() if seat_log.exists() else "the seat was not reset within 60 s"
     assert json.loads(exported[0].read_text())["reason"] == "closed"
     assert not list(exports.glob(f"{seat_two}_*.json"))  # nobody started at seat two: nothing to export
     # Each tab's process had a home (TUTOR_HOME) and a seat (TUTOR_SEAT) of its own; seat one's was reset.
-    assert (root / seat_one / "seat.log").read_text().startswith(f"progress saved to {exported[0].name}")
+    assert seat_log.read_text().startswith(f"progress saved to {exported[0].name}")
     assert list((root / seat_one / "data" / "seats" / seat_one / "workspace").iterdir()) == []
     assert (root / seat_two).is_dir() and not (root / seat_two / "seat.log").exists()
-
-    os.killpg(serve.pid, signal.SIGINT)
-    try:
-        serve.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(serve.pid, signal.SIGKILL)
-        serve.wait()
 
 
 async def _drive(browser_ws: str, url: str) -> tuple[tuple[str, str, str], bytes]:

@@ -188,9 +188,11 @@ class StreamParser:
         if self._buffer and text.startswith(_BUILDER_PREFIXES):
             events.extend(self._flush(now))
         self._buffer += text
-        while "\n" in self._buffer:
-            line, self._buffer = self._buffer.split("\n", 1)
-            events.extend(self._line(line, now))
+        if "\n" in self._buffer:
+            # One split per chunk: a chunk of a noisy step holds thousands of lines.
+            *lines, self._buffer = self._buffer.split("\n")
+            for line in lines:
+                events.extend(self._line(line, now))
         return events
 
     def _flush(self, now: float) -> list[BuildEvent]:
@@ -201,7 +203,19 @@ class StreamParser:
 
     def _line(self, raw: str, now: float) -> list[BuildEvent]:
         text = _display_line(raw)
-        plain = strip_ansi(text)
+        plain = strip_ansi(text) if "\x1b" in text else text
+        if plain.startswith(_BUILDER_PREFIXES):  # the builder's own lines; a step's output skips the regexes
+            events = self._builder_line(plain, now)
+            if events is not None:
+                return events
+        if not plain.strip() and (not self.step or raw.strip()):
+            return []  # outside a step, or only colour codes (a reset after the newline)
+        if plain.startswith("[WARNING]") or plain.startswith(" ---> [Warning]"):
+            return [EngineWarning(plain.replace(" ---> ", "", 1).strip())]
+        return [StepOutput(self.step.number if self.step else None, text, plain)]
+
+    def _builder_line(self, plain: str, now: float) -> list[BuildEvent] | None:
+        """Events of a line in the builder's own words, or None when it is output after all."""
         m = STEP_RE.match(plain)
         if m:
             return self._start_step(int(m.group(1)), int(m.group(2)), m.group(3).strip(), now)
@@ -229,11 +243,7 @@ class StreamParser:
         if m:
             self.tags.append(m.group(1))
             return []
-        if not plain.strip() and (not self.step or raw.strip()):
-            return []  # outside a step, or only colour codes (a reset after the newline)
-        if plain.startswith("[WARNING]") or plain.startswith(" ---> [Warning]"):
-            return [EngineWarning(plain.replace(" ---> ", "", 1).strip())]
-        return [StepOutput(self.step.number if self.step else None, text, plain)]
+        return None
 
     def _start_step(self, number: int, total: int, instruction: str, now: float) -> list[BuildEvent]:
         events: list[BuildEvent] = []

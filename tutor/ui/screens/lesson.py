@@ -7,6 +7,7 @@ thread, fold the events into a BuildRecord and update the widgets.
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from tutor.course.runner import (
     ExerciseRun,
     WorkspaceEdited,
 )
+from tutor.course.watch import FileChanged, WatchError, WatchNotice, WatchStarted, watch_exercise
 from tutor.course.workspace import WorkspaceError, prepare_workspace
 from tutor.engine.dockerfile import plan
 from tutor.engine.events import BuildFailed, BuildSucceeded, ContextProgress, ContextSent, StepOutput, StepStarted
@@ -49,6 +51,7 @@ from tutor.ui.widgets.dockerfile_view import DockerfileView
 from tutor.ui.widgets.engine_status import EngineStatus
 from tutor.ui.widgets.exercise_panel import ExercisePanel, exercise_text
 from tutor.ui.widgets.layer_pane import LayerPane
+from tutor.workshop.safety import UnsafeContext, check_build_context
 
 NARROW_WIDTH = 110  # below this, one column: the learner switches views with `v`
 
@@ -68,6 +71,7 @@ class LessonScreen(Screen):
             tooltip="Predict which steps come from the cache, then build and compare",
         ),
         Binding("S,shift+s", "solution", "Solution", key_display="S", show=False, tooltip="Show the hints so far and, once earned, the solution"),
+        Binding("w", "toggle_watch", "Watch", tooltip="Watch mode: rebuild and check every time you save a file of the exercise in your own editor"),
         Binding("v", "toggle_view", "View", tooltip="Switch between the lesson and the build panes (narrow terminals)"),
         Binding("right_square_bracket", "next_lesson", "Next", key_display="]", tooltip="Next lesson"),
         Binding("left_square_bracket", "previous_lesson", "Previous", key_display="[", show=False, tooltip="Previous lesson"),
@@ -126,6 +130,7 @@ class LessonScreen(Screen):
         self._status_note: str | None = None
         self._show_build_view = False
         self._explanation: CacheExplanation | None = None
+        self._watch_stop: threading.Event | None = None  # set: watch mode ends
         self._next_prediction: dict[int, str] | None = None  # made with t, used by the next build
         self._build_prediction: dict[int, str] | None = None  # the prediction of the current/last build
 
@@ -216,6 +221,10 @@ class LessonScreen(Screen):
         return self._run is not None
 
     @property
+    def watching(self) -> bool:
+        return self._watch_stop is not None
+
+    @property
     def builds_started(self) -> int:
         return self._build_id
 
@@ -231,6 +240,9 @@ class LessonScreen(Screen):
         self._start_build()
 
     def _start_build(self) -> None:
+        if self.watching:
+            self.notify("Watch mode is on: save a file to rebuild, or press w to stop watching.", title="Build")
+            return
         if self.building:
             self.notify("A build is already running: wait for it, or press c to cancel it.", title="Build", severity="warning")
             return
@@ -239,6 +251,12 @@ class LessonScreen(Screen):
             return
         self._load_workspace()
         if self._workspace is None:
+            return
+        try:
+            # A symlink out of the workspace would send files the learner should not ship (or see).
+            check_build_context(self._workspace, paths.workspace_dir(), self.exercise.dockerfile)
+        except UnsafeContext as exc:
+            self.notify(f"{exc.message}. {exc.fix}", title="Build refused", severity="error", timeout=12)
             return
         self._build_id += 1
         self.record = BuildRecord()
@@ -269,6 +287,8 @@ class LessonScreen(Screen):
 
     def cancel_running_build(self) -> None:
         """Stop the engine's work for this screen (the app is quitting)."""
+        if self._watch_stop is not None:
+            self._watch_stop.set()
         if self._run is not None:
             self._run.cancel()
 
@@ -303,6 +323,20 @@ class LessonScreen(Screen):
             self.query_one(CachePane).show(self.record)
 
     def _handle(self, event: object, layers: LayerPane, log: BuildLog) -> None:
+        if isinstance(event, WatchStarted):
+            log.write_line(f"── watching {self._workspace}: save a file of the exercise to rebuild (w stops)")
+            return
+        if isinstance(event, FileChanged):
+            self.record, self.results, self._explanation = BuildRecord(), [], None
+            self._status_note = "building…"
+            log.clear()
+            log.write_line(f"── saved {', '.join(event.paths)}: rebuilding")
+            self._load_workspace()  # the saved Dockerfile, and its steps as the plan
+            self._refresh_exercise()
+            return
+        if isinstance(event, WatchNotice):
+            log.write_line(f"── {event.message}")
+            return
         if isinstance(event, BuildStarted):
             self.record = BuildRecord()
             self._explanation = None
@@ -407,6 +441,7 @@ class LessonScreen(Screen):
     def _ended(self, message: BuildEnded) -> None:
         self._drain()
         if message.build_id == self._build_id:
+            self._watch_stop = None
             self._run = None
             self._status_note = None
             self._refresh_exercise()
@@ -426,6 +461,48 @@ class LessonScreen(Screen):
         if self.exercise is None:
             return 0
         return self.app.progress_store.load()[0].exercise(self.lesson.id, self.exercise.id).hints_revealed
+
+    # -- watch mode: the learner edits in their own editor ------------------------------------------------
+
+    def action_toggle_watch(self) -> None:
+        if self._watch_stop is not None:
+            self._watch_stop.set()
+            self.notify("Watch mode off.", title="Watch", timeout=3)
+            return
+        if self.building:
+            self.notify("A build is running: wait for it, or press c to cancel it.", title="Watch", severity="warning")
+            return
+        if self.exercise is None:
+            self.notify("This lesson has no exercise to watch.", title="Watch")
+            return
+        self._load_workspace()
+        if self._workspace is None:
+            return
+        self._build_id += 1
+        self._watch_stop = threading.Event()
+        self._show_build_view = True
+        self._apply_width(self.app.size.width)
+        self.query_one(BuildLog).clear()
+        self.notify(f"Watching {self._workspace}: save a file there and the tutor rebuilds.", title="Watch", timeout=6)
+        self._watch_worker(self._build_id, self._watch_stop, self.exercise, self._workspace)
+
+    @work(thread=True, exclusive=False, exit_on_error=False, group="watch")
+    def _watch_worker(self, watch_id: int, stop: threading.Event, exercise: Exercise, workspace: Path) -> None:
+        """Only iterates the watch generator; the UI thread handles every event as for a build."""
+        lesson = self.lesson
+
+        def new_run(folder: Path):
+            return self.app.new_exercise_run(lesson, exercise, folder)
+
+        try:
+            for event in watch_exercise(lesson, exercise, stop, workspace=workspace, run_factory=new_run):
+                if self.channel.put((watch_id, event)):
+                    self.post_message(BuildEventsReady(watch_id))
+        except WatchError as exc:
+            if self.channel.put((watch_id, WatchNotice(f"cannot watch: {exc}"))):
+                self.post_message(BuildEventsReady(watch_id))
+        finally:
+            self.post_message(BuildEnded(watch_id))
 
     def action_hint(self) -> None:
         if self.exercise is None or not self.exercise.hints:
