@@ -19,7 +19,6 @@ import os
 import posixpath
 import re
 import stat
-import tempfile
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from docker.utils.build import PatternMatcher, exclude_paths
 from dockerfile_parse import DockerfileParser
 from dockerfile_parse.util import WordSplitter
 
-from tutor import paths
+from tutor import atomic, paths
 from tutor.engine.context import ContextError, dockerignore_patterns, resolve
 from tutor.engine.dockerfile import long_line
 
@@ -378,18 +377,5 @@ def load(key: str, seat: str | None = None) -> BuildSnapshot | None:
 def save(snapshot: BuildSnapshot, seat: str | None = None) -> Path:
     """Write atomically: a temp file in the same folder, then ``os.replace``."""
     target = record_path(snapshot.key, seat)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{snapshot.key}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(snapshot.to_json(), fh, indent=1)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    atomic.write_text(target, json.dumps(snapshot.to_json(), indent=1))
     return target

@@ -21,14 +21,13 @@ import json
 import os
 import secrets
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tutor import paths
+from tutor import atomic, paths
 from tutor.course.model import Course
 from tutor.course.progress import PASSED, Progress, ProgressStore, lesson_state
 
@@ -104,23 +103,7 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 
 def _write_json(path: Path, data: dict[str, Any], mode: int = 0o600) -> None:
     """Whole or not at all: a temporary file beside it, then a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=1, sort_keys=True)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
+    atomic.write_text(path, json.dumps(data, indent=1, sort_keys=True) + "\n", mode)
 
 def session(seat: str, clock: Callable[[], float] = time.time) -> tuple[str, float]:
     """This seat's current session (id, start time), begun now if there is none."""

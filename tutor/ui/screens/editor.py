@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ from textual.widgets import Button, ContentSwitcher, Footer, Header, Input, Labe
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
+from tutor import atomic
 from tutor.course.checks import CheckResult, run_hadolint
 from tutor.engine.dockerfile import plan
 from tutor.engine.record import BuildRecord
@@ -110,21 +110,7 @@ def save_text(path: Path, text: str) -> None:
         mode = stat.S_IMODE(path.stat().st_mode)
     except FileNotFoundError:
         mode = 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".saving", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
+    atomic.write_text(path, text, mode)
 
 def failure_location(
     dockerfile: str, text: str, record: BuildRecord | None, results: Iterable[CheckResult] = ()
