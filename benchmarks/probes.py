@@ -81,7 +81,15 @@ def watch_handling(screen: Any, channel: TimedChannel) -> HandlingLatency:
 class KeyProbe:
     """Presses ``key`` every ``interval`` seconds from a thread; times until ``action`` runs."""
 
-    def __init__(self, app: Any, screen: Any, key: str = "1", character: str = "1", action: str = "show_tab", interval: float = 0.05) -> None:
+    def __init__(
+        self,
+        app: Any,
+        screen: Any,
+        key: str = "1",
+        character: str = "1",
+        action: str = "show_tab",
+        interval: float = 0.05,
+    ) -> None:
         self.app = app
         self.key, self.character = key, character
         self.interval = interval

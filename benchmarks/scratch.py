@@ -52,7 +52,9 @@ def build(req: BuildRequest) -> BuildRecord:
         record.apply(event)
     if record.result is None:
         failure = record.failure
-        raise RuntimeError(f"the build of {req.context} failed: {failure.message if isinstance(failure, BuildFailed) else failure}")
+        raise RuntimeError(
+            f"the build of {req.context} failed: {failure.message if isinstance(failure, BuildFailed) else failure}"
+        )
     assert isinstance(record.result, BuildSucceeded)
     return record
 

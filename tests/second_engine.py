@@ -35,6 +35,8 @@ class SecondEngine:
         return path.read_text(errors="replace") if path.exists() else ""
 
     def start(self, timeout: float = 60) -> None:
+        # After a SIGKILL the dead containerd's pid file stays behind and blocks a restart.
+        (self.root / "exec" / "containerd" / "containerd.pid").unlink(missing_ok=True)
         args = [
             "dockerd",
             f"--data-root={self.root / 'data'}",

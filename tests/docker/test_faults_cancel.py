@@ -77,7 +77,9 @@ async def _start_slow_build(pilot, app: TutorApp) -> tuple[LessonScreen, str]:
     await wait_for(pilot, lambda: isinstance(app.screen, LessonScreen))
     screen = app.screen
     await pilot.press("b")
-    await wait_for(pilot, lambda: 2 in screen.record.steps and screen.record.steps[2].container_id is not None, timeout=120)
+    await wait_for(
+        pilot, lambda: 2 in screen.record.steps and screen.record.steps[2].container_id is not None, timeout=120
+    )
     return screen, screen.record.steps[2].container_id
 
 
@@ -122,6 +124,7 @@ async def test_quit_mid_build_leaves_no_container_and_the_next_build_works(
     app = TutorApp(lessons_dir=root, backend=EngineBackend(), engine_check_seconds=0)
     async with app.run_test(size=SIZE) as pilot:
         screen, container_id = await _start_slow_build(pilot, app)
+        assert any(c["Id"].startswith(container_id) for c in _build_containers(engine_api, mark, since))
         pressed = time.monotonic()
         await pilot.press("ctrl+q")
     quit_seconds = time.monotonic() - pressed

@@ -42,7 +42,9 @@ class Case:
     files: dict[str, bytes] = field(default_factory=dict)  # other files of the context
 
 
-def _text(name: str, text: str, words: tuple[str, ...], line: int | None = None, step: int | None = None, **files: bytes) -> Case:
+def _text(
+    name: str, text: str, words: tuple[str, ...], line: int | None = None, step: int | None = None, **files: bytes
+) -> Case:
     return Case(name, text.encode(), words, line, step, dict(files))
 
 
@@ -92,12 +94,16 @@ def _cases() -> list[Case]:
     typos = ["RUNN", "COPPY", "CMDD", "EXPOSEE", "WROKDIR", "ENVV", "LABLE", "ENTRYPIONT", "ADDD", "FRMO"]
     for n, typo in enumerate(typos):
         lines = [BASE.strip()] + body[: n % len(body)] + [f"{typo} something"]
-        cases.append(_text(f"typo-{typo.lower()}", "\n".join(lines) + "\n", ("unknown instruction", typo), line=len(lines)))
+        cases.append(
+            _text(f"typo-{typo.lower()}", "\n".join(lines) + "\n", ("unknown instruction", typo), line=len(lines))
+        )
     # missing COPY sources, in different steps
     for n, source in enumerate(["main.go", "go.sum", "src/", "config/*.yaml", "../outside.txt"]):
         lines = [BASE.strip()] + ["WORKDIR /app"] * n + [f"COPY {source} ./"]
         cases.append(
-            _text(f"missing-copy-{n}", "\n".join(lines) + "\n", ("COPY",), step=len(lines), **{"present.txt": b"here\n"})
+            _text(
+                f"missing-copy-{n}", "\n".join(lines) + "\n", ("COPY",), step=len(lines), **{"present.txt": b"here\n"}
+            )
         )
     # failing commands with their exit codes
     for code in (1, 2, 127):
@@ -145,7 +151,9 @@ def contexts(tmp_path_factory: pytest.TempPathFactory, base_images) -> dict[str,
 
 
 @pytest.fixture(scope="module")
-def cli_results(contexts: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, subprocess.CompletedProcess[str]]]:
+def cli_results(
+    contexts: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, subprocess.CompletedProcess[str]]]:
     home = tmp_path_factory.mktemp("cli-home")
     with ThreadPoolExecutor(max_workers=4) as pool:
         futures = {name: pool.submit(_cli_build, ctx, home) for name, ctx in contexts.items()}

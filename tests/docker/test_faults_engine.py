@@ -41,7 +41,9 @@ EXIT_FAILED, EXIT_NO_ENGINE = 1, 2
 # -- helpers -----------------------------------------------------------------------------------
 
 
-def _tutor(*args: str, env: dict[str, str] | None = None, user: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def _tutor(
+    *args: str, env: dict[str, str] | None = None, user: str | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """`tutor ARGS` as a learner runs it; as another user with ``user``."""
     command = [sys.executable, "-m", "tutor", *args]
     if user is not None:
@@ -70,7 +72,9 @@ class Terminal:
     def __init__(self, env: dict[str, str], args: tuple[str, ...] = (), user: str | None = None) -> None:
         self.name = f"tutor-faults-{os.getpid()}-{time.monotonic_ns() % 1_000_000}"
         prefix = f"setpriv --reuid={user} --regid=nogroup --clear-groups " if user else ""
-        exports = " ".join(f"{k}={v}" for k, v in env.items() if k in ("TUTOR_HOME", "TUTOR_SEAT", "HOME", "DOCKER_HOST"))
+        exports = " ".join(
+            f"{k}={v}" for k, v in env.items() if k in ("TUTOR_HOME", "TUTOR_SEAT", "HOME", "DOCKER_HOST")
+        )
         command = (
             f"cd {ROOT} && env {exports} TERM=xterm-256color {prefix}{sys.executable} -m tutor {' '.join(args)};"
             " echo EXIT=$?; sleep 120"
@@ -268,7 +272,11 @@ async def test_engine_killed_mid_build_is_reported_and_the_next_build_works(engi
 
 
 def _nothing_urls() -> list[str]:
-    return [f"tcp://127.0.0.1:{free_tcp_port()}", "unix:///tmp/tutor-no-engine-here/docker.sock", "tcp://no-such-engine.invalid:2375"]
+    return [
+        f"tcp://127.0.0.1:{free_tcp_port()}",
+        "unix:///tmp/tutor-no-engine-here/docker.sock",
+        "tcp://no-such-engine.invalid:2375",
+    ]
 
 
 @pytest.mark.parametrize("url", _nothing_urls(), ids=["closed-port", "missing-socket", "unknown-host"])

@@ -141,3 +141,25 @@ async def test_no_engine_build_shows_reason_and_fix(make_app):
         await pilot.press("escape")
         assert isinstance(app.screen, LessonScreen)
         del BuildRequest
+
+
+async def test_every_tab_and_view_key_works(make_app):
+    app = make_app("cold")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_first_lesson(pilot)
+        await build(pilot, screen)
+        for key in ["2", "3", "4", "1", "v", "v", "2"]:
+            await pilot.press(key)
+            await pilot.pause(0.1)
+            assert app.screen is screen and app.is_running
+        from textual.widgets import TabbedContent
+
+        assert screen.query_one(TabbedContent).active == "dockerfile"
+        await pilot.press("question_mark")
+        await pilot.pause(0.1)
+        from tutor.ui.screens.help import HelpScreen
+
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        assert app.screen is screen

@@ -246,7 +246,9 @@ async def test_tui_opens_on_a_folder_of_mutated_lessons(mutated: list[Path], tmp
         assert skipped
         for lesson in app.course.lessons:
             app.open_lesson(lesson.id)
-            await wait_for(pilot, lambda lesson=lesson: isinstance(app.screen, LessonScreen) and app.screen.lesson.id == lesson.id)
+            await wait_for(
+                pilot, lambda lesson=lesson: isinstance(app.screen, LessonScreen) and app.screen.lesson.id == lesson.id
+            )
             await pilot.press("2", "3", "1")
         if app.course.lessons:
             screen = app.screen

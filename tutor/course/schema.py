@@ -266,7 +266,7 @@ class _Rules:
         if rel.is_absolute():
             self.add((*where, key), f"`{key}` must be a folder relative to the lesson folder, found {value!r}")
             return None
-        if not (self.source.path.parent / rel).is_dir():
+        if not _is_dir(self.source.path.parent / rel):
             self.add((*where, key), f"`{key}` folder {value!r} does not exist in {self.source.path.parent.name}/")
             return None
         return value
@@ -471,7 +471,7 @@ def _dockerfile_exists(
         ("solution", lesson_dir / solution if solution else None),
     ]
     for name, folders in _variants(base_path(lesson_dir, base), overlays):
-        if not any((folder / dockerfile).is_file() for folder in folders):
+        if not any(_is_file(folder / dockerfile) for folder in folders):
             at = (*where, "dockerfile") if "dockerfile" in raw else where
             rules.add(
                 at, f"no {dockerfile} in the {name} workspace ({' + '.join(_rel(f, lesson_dir) for f in folders)})"
@@ -494,7 +494,7 @@ def _scenario_file_exists(
         ("solution", lesson_dir / solution if solution else None),
     ]
     for name, folders in _variants(base_path(lesson_dir, base), overlays):
-        if not any((folder / wanted).is_file() for folder in folders):
+        if not any(_is_file(folder / wanted) for folder in folders):
             rules.add((*where, "scenario"), f"scenario {scenario} edits {wanted}, but the {name} workspace has none")
             return
 
@@ -504,3 +504,17 @@ def _rel(folder: Path, lesson_dir: Path) -> str:
         return folder.relative_to(lesson_dir).as_posix() + "/"
     except ValueError:
         return GO_APP if folder.name == GO_APP else str(folder)
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # e.g. a name too long for the file system: no such folder
+        return False
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:
+        return False

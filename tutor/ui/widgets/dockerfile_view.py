@@ -25,14 +25,14 @@ class DockerfileView(VerticalScroll):
         self._text = text
         self._marked = marked or set()
         self.border_title = title
-        self._render()
+        self._show_code()
 
     def mark(self, lines: set[int]) -> None:
         if lines != self._marked:
             self._marked = lines
-            self._render()
+            self._show_code()
 
-    def _render(self) -> None:
+    def _show_code(self) -> None:  # not `_render`: that name is Textual's own
         syntax = Syntax(
             self._text or "# (no Dockerfile yet)",
             "docker",
