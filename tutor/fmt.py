@@ -34,3 +34,13 @@ def context_progress(phase: str, files: int, sent: int, total: int | None) -> st
         return f"packing the build context: {files:,} files…"
     percent = f" ({100 * sent // total}%)" if total else ""
     return f"sending the build context: {size(sent)} of {size(total)}{percent}…"
+
+
+def engine_label(url: str) -> str:
+    """A short name for an engine URL, for the status line: `local`, or `host:port`."""
+    from urllib.parse import urlparse
+
+    parsed = urlparse(url)
+    if parsed.scheme == "unix":
+        return "local"
+    return f"{parsed.hostname}:{parsed.port}" if parsed.hostname else url

@@ -11,10 +11,11 @@ import errno
 import os
 import threading
 from dataclasses import dataclass
-from urllib.parse import urlparse
 
 import docker
 from docker.errors import DockerException
+
+from tutor.fmt import engine_label
 
 DEFAULT_SOCKET = "/var/run/docker.sock"
 _local = threading.local()
@@ -182,7 +183,4 @@ def forget_thread_client(url: str | None = None) -> None:
 
 def describe_url(url: str) -> str:
     """A short label for the status line."""
-    parsed = urlparse(url)
-    if parsed.scheme == "unix":
-        return "local"
-    return f"{parsed.hostname}:{parsed.port}" if parsed.hostname else url
+    return engine_label(url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -15,17 +16,16 @@ from tutor import paths
 from tutor.course.loader import load_course
 from tutor.course.model import Course, Exercise, Lesson
 from tutor.course.progress import ProgressStore, lesson_state, resume_point
-from tutor.course.runner import ExerciseRun
-from tutor.engine.doctor import DoctorReport
 from tutor.ui.backend import Backend, EngineBackend
-from tutor.ui.containers_controller import keep_containers_setting, stop_started_containers
 from tutor.ui.messages import EngineStatusChanged, LessonChosen
 from tutor.ui.screens.course_map import CourseMapScreen
-from tutor.ui.screens.editor import EditorScreen, SaveChangesScreen
 from tutor.ui.screens.engine_problem import EngineProblemScreen
 from tutor.ui.screens.help import HelpScreen
-from tutor.ui.screens.lesson import LessonScreen
 from tutor.ui.widgets.engine_status import EngineStatus
+
+if TYPE_CHECKING:  # loaded when first needed: start-up shows the course map without them
+    from tutor.course.runner import ExerciseRun
+    from tutor.engine.doctor import DoctorReport
 
 ENGINE_CHECK_SECONDS = 10.0
 
@@ -68,7 +68,8 @@ class TutorApp(App):
             self.notify(self._startup_notice, title="Progress", severity="warning", timeout=12)
         for problem in self.course.problems[:3]:
             self.notify(str(problem), title="Lesson skipped", severity="warning", timeout=10)
-        self.check_engine()
+        # After the first frame: the check loads the docker SDK, which the course map does not need.
+        self.call_after_refresh(self.check_engine)
         if self.engine_check_seconds > 0:
             self.set_interval(self.engine_check_seconds, self.check_engine)
         self.watch_lessons()
@@ -98,6 +99,8 @@ class TutorApp(App):
     def new_exercise_run(
         self, lesson: Lesson, exercise: Exercise, workspace: Path, prediction: Mapping[int, str] | None = None
     ) -> ExerciseRun:
+        from tutor.course.runner import ExerciseRun
+
         return ExerciseRun(
             exercise,
             workspace,
@@ -118,6 +121,8 @@ class TutorApp(App):
             self.reload_course()
 
     def reload_course(self) -> None:
+        from tutor.ui.screens.lesson import LessonScreen
+
         self.course = load_course(self.lessons_dir)
         for screen in self.screen_stack:
             if isinstance(screen, CourseMapScreen):
@@ -153,6 +158,8 @@ class TutorApp(App):
             point = resume_point(self.course, self.progress)
             if point[0] == lesson_id:
                 exercise_id = point[1]
+        from tutor.ui.screens.lesson import LessonScreen
+
         self.set_current(lesson_id, exercise_id or (lesson.exercises[0].id if lesson.exercises else None))
         while len(self.screen_stack) > 2:
             self.pop_screen()
@@ -172,6 +179,8 @@ class TutorApp(App):
 
     async def action_quit(self) -> None:
         """Quit, but never lose unsaved edits, and leave no build running on the engine."""
+        from tutor.ui.screens.editor import EditorScreen, SaveChangesScreen
+
         editors = [s for s in self.screen_stack if isinstance(s, EditorScreen) and s.modified]
         if editors:
             editor = editors[-1]
@@ -187,9 +196,12 @@ class TutorApp(App):
         self._quit_cleanly()
 
     def _quit_cleanly(self) -> None:
+        from tutor.ui.containers_controller import keep_containers_setting, stop_started_containers
+
         for screen in self.screen_stack:
-            if isinstance(screen, LessonScreen):
-                screen.cancel_running_build()
+            cancel = getattr(screen, "cancel_running_build", None)
+            if cancel is not None:
+                cancel()
         # docker rm -f of the containers this process ran (TUTOR_KEEP_CONTAINERS=1 keeps them); never raises.
         report = stop_started_containers(self.backend.engine, paths.seat_name(), keep=keep_containers_setting())
         self.exit(message=report.summary() or None)

@@ -7,11 +7,11 @@ The UI only needs ``new_build(request)`` returning an object with
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from tutor.engine.build import Build, BuildRequest
-from tutor.engine.doctor import DoctorReport, check
-from tutor.engine.events import BuildEvent
+if TYPE_CHECKING:  # the docker SDK loads when the first build or check runs, not at start-up
+    from tutor.engine.build import Build, BuildRequest
+    from tutor.engine.doctor import DoctorReport
 
 
 class BuildHandle(Protocol):
@@ -35,6 +35,8 @@ class EngineBackend:
         self.engine = engine
 
     def new_build(self, request: BuildRequest) -> Build:
+        from tutor.engine.build import Build
+
         if request.engine is None and self.engine is not None:
             from dataclasses import replace
 
@@ -42,6 +44,8 @@ class EngineBackend:
         return Build(request)
 
     def check_engine(self) -> DoctorReport:
+        from tutor.engine.doctor import check
+
         return check(self.engine)
 
 
@@ -66,4 +70,4 @@ class ReplayBackend:
         return self.report
 
 
-__all__ = ["Backend", "BuildEvent", "BuildHandle", "EngineBackend", "ReplayBackend"]
+__all__ = ["Backend", "BuildHandle", "EngineBackend", "ReplayBackend"]

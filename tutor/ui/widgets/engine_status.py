@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
 from tutor import fmt
-from tutor.engine.client import describe_url
-from tutor.engine.doctor import DoctorReport
+
+if TYPE_CHECKING:
+    from tutor.engine.doctor import DoctorReport
 
 
 def describe(report: DoctorReport | None) -> Text:
@@ -24,7 +27,7 @@ def describe(report: DoctorReport | None) -> Text:
             text.append(f"Fix: {report.problems[0].fix}", style="")
         return text
     text.append("● ", style="bold green")
-    text.append(f"Docker {engine.version} ({describe_url(engine.url)})")
+    text.append(f"Docker {engine.version} ({fmt.engine_label(engine.url)})")
     for image in report.images:
         text.append("  ·  ")
         style = {"present": "green", "stand-in": "yellow", "missing": "bold red"}.get(image.state, "")
@@ -40,7 +43,7 @@ class EngineStatus(Static):
     EngineStatus { height: auto; padding: 0 1; background: $boost; }
     """
 
-    report: reactive[DoctorReport | None] = reactive(None, always_update=True)
+    report: reactive[DoctorReport | None] = reactive(None, always_update=True, layout=True)
 
     def on_mount(self) -> None:
         # A screen opened later starts from the app's latest report, not from "checking".
