@@ -5,9 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
 
 
+@pytest.mark.timeout(3600)  # about 20 cold go builds: 7 minutes on an idle 2-core machine, far more when busy
 def test_every_starter_fails_and_every_solution_passes(base_images):
     result = subprocess.run(
         [sys.executable, "-m", "tutor", "lessons", "check", str(ROOT / "lessons"), "--run"],

@@ -40,14 +40,18 @@ def session(tmp_path: Path, base_images):
         pytest.fail("tmux is not installed (Debian: apt-get install tmux)")
     assert TUTOR.exists(), f"the tutor command is not installed at {TUTOR}"
     name = f"tutor-test-{os.getpid()}"
-    env = f"TUTOR_HOME={tmp_path / 'home'} TUTOR_SEAT={TEST_SEAT} TERM=xterm-256color"
+    # -u COLUMNS/LINES: Textual would take a size inherited from the test runner over the terminal's.
+    env = f"-u COLUMNS -u LINES TUTOR_HOME={tmp_path / 'home'} TUTOR_SEAT={TEST_SEAT} TERM=xterm-256color"
     _tmux("new-session", "-d", "-s", name, "-x", "160", "-y", "48", f"cd {tmp_path} && env {env} {TUTOR}")
+    # A detached session may keep the server's default size: pin it to 160x48.
+    subprocess.run(["tmux", "set-option", "-t", name, "window-size", "manual"], capture_output=True)
+    subprocess.run(["tmux", "resize-window", "-t", name, "-x", "160", "-y", "48"], capture_output=True)
     yield name
     subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
 
 
 def test_build_twice_in_a_real_terminal_shows_every_step_cached(session):
-    _wait_for(session, lambda s: "Meet the app" in s and "Engine" in s, 30, "the course map")
+    _wait_for(session, lambda s: "Meet the app" in s and "Docker" in s and "stand-in" in s, 30, "the course map")
     _tmux("send-keys", "-t", session, "Enter")
     _wait_for(session, lambda s: "Layers" in s and "waiting" in s, 20, "the lesson screen")
     _tmux("send-keys", "-t", session, "b")
