@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from tutor import fmt, paths
-from tutor.engine import explain as cache_explain
 from tutor.engine import labels
-from tutor.engine.build import Build, BuildRequest
 from tutor.engine.events import (
     STEP_EVENTS,
     BuildFailed,
@@ -23,6 +21,9 @@ from tutor.engine.events import (
     to_dict,
 )
 from tutor.engine.record import BuildRecord, StepState
+
+if TYPE_CHECKING:  # the docker SDK loads when a build runs, not when `tutor --help` parses
+    from tutor.engine.build import BuildRequest
 
 EXIT_OK, EXIT_FAILED, EXIT_NO_ENGINE = 0, 1, 2
 STATUS_WORD = {"cached": "CACHED", "built": "BUILT", "failed": "FAILED", "running": "RUNNING"}
@@ -40,6 +41,8 @@ def step_line(state: StepState, colour: bool = False, width: int = 46) -> str:
 
 
 def request_from_args(path: str, dockerfile: str | None, tag: str | None, no_cache: bool, engine: str | None) -> BuildRequest:
+    from tutor.engine.build import BuildRequest
+
     context = Path(path)
     seat = paths.seat_name()
     df_name = Path(dockerfile).name if dockerfile else "Dockerfile"
@@ -87,6 +90,9 @@ def build(
     engine: str | None = None,
     out: TextIO | None = None,
 ) -> int:
+    from tutor.engine import explain as cache_explain
+    from tutor.engine.build import Build
+
     out = out or sys.stdout
     request = request_from_args(path, dockerfile, tag, no_cache, engine)
     record = BuildRecord()

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from tutor import fmt
-from tutor.engine.doctor import DoctorReport, check
+
+if TYPE_CHECKING:
+    from tutor.engine.doctor import DoctorReport
 
 
 def render(report: DoctorReport) -> list[str]:
@@ -49,6 +51,8 @@ def run(args, out: TextIO | None = None) -> int:
 
 def doctor(as_json: bool = False, engine: str | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
+    from tutor.engine.doctor import check
+
     report = check(engine)
     if as_json:
         data = asdict(report)

@@ -6,8 +6,6 @@ import sys
 from typing import TextIO
 
 from tutor import fmt
-from tutor.engine import baseimages
-from tutor.engine.client import EngineUnavailable, connect
 
 
 def add_parser(sub) -> None:
@@ -34,6 +32,9 @@ def run(args, out: TextIO | None = None) -> int:
 
 def images(action: str, force: bool = False, engine: str | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
+    from tutor.engine import baseimages
+    from tutor.engine.client import EngineUnavailable, connect
+
     try:
         api = connect(engine)
     except EngineUnavailable as exc:

@@ -68,11 +68,12 @@ class TutorApp(App):
             self.notify(self._startup_notice, title="Progress", severity="warning", timeout=12)
         for problem in self.course.problems[:3]:
             self.notify(str(problem), title="Lesson skipped", severity="warning", timeout=10)
-        # After the first frame: the check loads the docker SDK, which the course map does not need.
-        self.call_after_refresh(self.check_engine)
+        # Soon, not at once: the check loads the docker SDK (a third of a second of CPU), and the
+        # course map should answer keys first.
+        self.set_timer(0.4, self.check_engine)
         if self.engine_check_seconds > 0:
             self.set_interval(self.engine_check_seconds, self.check_engine)
-        self.watch_lessons()
+        self.set_timer(1.0, self.watch_lessons)  # edits to lessons matter later, not in the first second
 
     def _states(self) -> dict[str, str]:
         return {lesson.id: lesson_state(lesson, self.progress) for lesson in self.course.lessons}
