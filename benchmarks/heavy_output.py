@@ -117,6 +117,9 @@ async def _measure(course: Path, replay: bool) -> dict[str, Any]:
             "key_p50_ms": round(percentile(keys.latencies, 50) * 1000, 2),
             "rss_before_build_mb": round(rss_before, 1),
             "peak_rss_mb": round(_peak_rss_mb(), 1),
+            "key_slowest": [
+                (round(at - started, 2), round(lat * 1000)) for at, lat in sorted(keys.during, key=lambda d: -d[1])[:5]
+            ],
             "log_line_count": log.line_count,
             "log_max_lines": log.max_lines,
         }

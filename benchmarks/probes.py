@@ -31,8 +31,15 @@ class TimedChannel(EventChannel):
         self._put_times: deque[float] = deque()
         self.drained: list[float] = []  # put times of the items drained since the last collect()
 
-    def put(self, item: Any) -> bool:
+    def put(self, item: Any, merge: Any = None) -> bool:
         with self._lock:
+            if merge is not None and self._items:
+                merged = merge(self._items[-1], item)
+                if merged is not None:
+                    self._items[-1] = merged
+                    # Merged items count from their own put time, as if queued alone.
+                    self._put_times.append(time.perf_counter())
+                    return False
             was_empty = not self._items
             self._items.append(item)
             self._put_times.append(time.perf_counter())

@@ -122,11 +122,14 @@ def _events_from_chunks(chunks, labels) -> list:
 
 
 def _signature(events) -> list:
-    return [
-        (type(e).__name__, getattr(e, "step", None), getattr(e, "instruction", None), getattr(e, "plain", None))
-        for e in events
-        if not isinstance(e, StepFinished)
-    ] + [(e.step, e.image_id, e.cached) for e in events if isinstance(e, StepFinished)]
+    """What must not depend on chunking: each event, with output taken line by line."""
+    sig: list = []
+    for e in events:
+        if isinstance(e, StepOutput):
+            sig.extend(("output", e.step, line) for line in e.plain.split("\n"))
+        elif not isinstance(e, StepFinished):
+            sig.append((type(e).__name__, getattr(e, "step", None), getattr(e, "instruction", None)))
+    return sig + [(e.step, e.image_id, e.cached) for e in events if isinstance(e, StepFinished)]
 
 
 def test_partial_lines_split_anywhere_give_the_same_events(stream_path):
@@ -186,3 +189,16 @@ def test_from_scratch_finishes_with_an_empty_image():
         events.extend(parser.feed({"stream": text}, float(i)))
     finished = [e for e in events if isinstance(e, StepFinished)]
     assert [(e.step, e.image_id, e.cached) for e in finished] == [(1, "", True), (2, "066c9a3bcef5", False)]
+
+
+def test_a_chunk_of_many_lines_is_one_output_event():
+    parser = StreamParser()
+    parser.feed({"stream": "Step 1/2 : FROM alpine:latest\n"}, 0.0)
+    parser.feed({"stream": " ---> 0123456789ab\n"}, 0.1)
+    parser.feed({"stream": "Step 2/2 : RUN seq 3\n"}, 0.2)
+    events = parser.feed({"stream": "1\n2\n3\n"}, 0.3)
+    assert len(events) == 1 and events[0].lines == ["1", "2", "3"]
+    record = BuildRecord()
+    record.apply(StepStarted(2, 2, "RUN seq 3", 0, None))
+    record.apply(events[0])
+    assert record.steps[2].output_lines == 3 and list(record.steps[2].tail) == ["1", "2", "3"]

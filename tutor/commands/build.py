@@ -136,7 +136,7 @@ def _print_human(event, state, record: BuildRecord, out: TextIO, colour: bool, v
     elif isinstance(event, StepFinished) and state is not None:
         print(("\x1b[2K" if colour else "") + step_line(state, colour), file=out, flush=True)
     elif isinstance(event, StepOutput) and verbose:
-        print(f"        | {event.text}", file=out, flush=True)
+        print("\n".join(f"        | {line}" for line in event.lines), file=out, flush=True)
     elif isinstance(event, BuildFailed):
         _print_failure(event, state, record, out, colour)
     elif isinstance(event, BuildSucceeded):

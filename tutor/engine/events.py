@@ -58,8 +58,13 @@ class StepRunning:
 class StepOutput:
     type: ClassVar[str] = "step_output"
     step: int | None
+    # One or more lines (joined with "\n"): a chunk of a noisy step comes as one event.
     text: str  # with the engine's ANSI colours, for display
     plain: str  # colours stripped, for matching
+
+    @property
+    def lines(self) -> list[str]:
+        return self.text.split("\n")
 
 
 @dataclass(frozen=True)

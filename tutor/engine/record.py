@@ -75,13 +75,8 @@ class BuildRecord:
                 state.container_id = event.container_id
             return state
         if isinstance(event, StepOutput):
-            state = self.steps.get(event.step) if event.step is not None else None
-            if state:
-                state.output_lines += 1
-                state.tail.append(event.plain)
-            elif len(self.orphan_output) < 50:
-                self.orphan_output.append(event.plain)
-            return state
+            self.apply_output(event.step, [event.plain])
+            return self.steps.get(event.step) if event.step is not None else None
         if isinstance(event, StepFinished):
             state = self.steps.get(event.step)
             if state:
@@ -104,6 +99,27 @@ class BuildRecord:
         if isinstance(event, BuildSucceeded):
             self.result = event
         return None
+
+    def apply_output(self, step: int | None, chunks: list[str]) -> None:
+        """Output of one step: ``chunks`` of one or more lines each (StepOutput.plain)."""
+        state = self.steps.get(step) if step is not None else None
+        if state is not None:
+            state.output_lines += sum(chunk.count("\n") + 1 for chunk in chunks)
+            keep = state.tail.maxlen or 12
+            last: list[str] = []
+            for chunk in reversed(chunks):  # only the last lines are kept: split no more than needed
+                last[:0] = chunk.rsplit("\n", keep)[-keep:]
+                if len(last) >= keep:
+                    break
+            state.tail.extend(last[-keep:])
+        else:
+            room = 50 - len(self.orphan_output)
+            for chunk in chunks:
+                if room <= 0:
+                    break
+                lines = chunk.split("\n")[:room]
+                self.orphan_output.extend(lines)
+                room -= len(lines)
 
     # -- summaries -------------------------------------------------------------------------
 

@@ -48,6 +48,8 @@ FROM_AS_RE = re.compile(r"^FROM\s+(?:--\S+\s+)*\S+(?:\s+AS\s+(\S+))?\s*$", re.IG
 LINE_RE = re.compile(r"\bline (\d+)\b")
 # Control characters (a binary file's bytes, quoted by the engine) are shown escaped, never sent to a terminal.
 _CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# A line that may be the builder's own (or a warning): anything else in a step is output.
+_BUILDER_LINE_RE = re.compile(r"(?:^|\n)(?: ---> |Step |Removing intermediate container |Successfully |\[WARNING\])")
 # Messages of the builder itself start a line even when the previous output did not end one.
 _BUILDER_PREFIXES = (" ---> ", "Step ", "Removing intermediate container ", "Successfully ")
 
@@ -188,20 +190,73 @@ class StreamParser:
         if self._buffer and text.startswith(_BUILDER_PREFIXES):
             events.extend(self._flush(now))
         self._buffer += text
-        if "\n" in self._buffer:
-            # One split per chunk: a chunk of a noisy step holds thousands of lines.
-            *lines, self._buffer = self._buffer.split("\n")
-            for line in lines:
-                events.extend(self._line(line, now))
+        cut = self._buffer.rfind("\n")
+        if cut < 0:
+            return events
+        block, self._buffer = self._buffer[:cut], self._buffer[cut + 1 :]
+        step = self.step
+        if (
+            step is not None
+            and not step.hidden
+            and "\x1b" not in block
+            and "\r" not in block
+            and not _BUILDER_LINE_RE.search(block)
+        ):
+            # A noisy step's chunk of plain output: one event, not one pass per line.
+            events.append(StepOutput(step.number, block, block))
+        else:
+            events.extend(self._lines(block.split("\n"), now))
         return events
 
     def _flush(self, now: float) -> list[BuildEvent]:
         if not self._buffer:
             return []
         line, self._buffer = self._buffer, ""
-        return self._line(line, now)
+        return self._lines([line], now)
 
-    def _line(self, raw: str, now: float) -> list[BuildEvent]:
+    def _lines(self, lines: list[str], now: float) -> list[BuildEvent]:
+        """Events of complete lines; consecutive output lines become ONE StepOutput.
+
+        A noisy step sends thousands of lines per chunk: one event per chunk keeps
+        every consumer (the UI above all) from paying per line.
+        """
+        events: list[BuildEvent] = []
+        texts: list[str] = []
+        plains: list[str] = []
+        prefixes = (*_BUILDER_PREFIXES, "[WARNING]")
+        for raw in lines:
+            # The common case of a noisy step, without regexes: a plain line of output.
+            if (
+                self.step is not None
+                and raw
+                and not raw.isspace()
+                and "\r" not in raw
+                and "\x1b" not in raw
+                and not raw.startswith(prefixes)
+            ):
+                texts.append(raw)
+                plains.append(raw)
+                continue
+            result = self._line(raw, now)
+            if type(result) is tuple:
+                texts.append(result[0])
+                plains.append(result[1])
+                continue
+            if texts:
+                events.append(self._output(texts, plains))
+                texts, plains = [], []
+            events.extend(result)  # type: ignore[arg-type]
+        if texts:
+            events.append(self._output(texts, plains))
+        return events
+
+    def _output(self, texts: list[str], plains: list[str]) -> StepOutput:
+        text = "\n".join(texts)
+        plain = text if texts == plains else "\n".join(plains)
+        return StepOutput(self.step.number if self.step else None, text, plain)
+
+    def _line(self, raw: str, now: float) -> list[BuildEvent] | tuple[str, str]:
+        """The events of a builder line, or ``(text, plain)`` for a line of output."""
         text = _display_line(raw)
         plain = strip_ansi(text) if "\x1b" in text else text
         if plain.startswith(_BUILDER_PREFIXES):  # the builder's own lines; a step's output skips the regexes
@@ -212,7 +267,7 @@ class StreamParser:
             return []  # outside a step, or only colour codes (a reset after the newline)
         if plain.startswith("[WARNING]") or plain.startswith(" ---> [Warning]"):
             return [EngineWarning(plain.replace(" ---> ", "", 1).strip())]
-        return [StepOutput(self.step.number if self.step else None, text, plain)]
+        return text, plain
 
     def _builder_line(self, plain: str, now: float) -> list[BuildEvent] | None:
         """Events of a line in the builder's own words, or None when it is output after all."""

@@ -37,7 +37,7 @@ from tutor.engine.dockerfile import plan
 from tutor.engine.events import BuildFailed, BuildSucceeded, ContextProgress, ContextSent, StepOutput, StepStarted
 from tutor.engine.explain import CacheExplanation
 from tutor.engine.record import BuildRecord
-from tutor.ui.channel import EventChannel
+from tutor.ui.channel import EventChannel, OutputBatch, merge_output
 from tutor.ui.messages import BuildEnded, BuildEventsReady
 from tutor.ui.screens.editor import EditorClosed, EditorScreen, failure_location, workspace_files
 from tutor.ui.screens.layer_contents import LayerContentsScreen
@@ -280,10 +280,18 @@ class LessonScreen(Screen):
         """Only iterates the generator: every event goes to the channel, the UI thread does the rest."""
         try:
             for event in run.events():
-                if self.channel.put((build_id, event)):
-                    self.post_message(BuildEventsReady(build_id))
+                self._send(build_id, event)
         finally:
             self.post_message(BuildEnded(build_id))
+
+    def _send(self, build_id: int, event: object) -> None:
+        """From a worker thread: queue the event (output lines in batches), wake the UI if needed."""
+        if isinstance(event, StepOutput):
+            wake = self.channel.put((build_id, OutputBatch(event.step, [event.text], [event.plain])), merge_output)
+        else:
+            wake = self.channel.put((build_id, event))
+        if wake:
+            self.post_message(BuildEventsReady(build_id))
 
     def cancel_running_build(self) -> None:
         """Stop the engine's work for this screen (the app is quitting)."""
@@ -308,9 +316,9 @@ class LessonScreen(Screen):
         for build_id, event in self.channel.drain():
             if build_id != self._build_id:
                 continue  # a cancelled build's stragglers
-            if isinstance(event, StepOutput):
-                lines.append(event.text)
-                self.record.apply(event)
+            if isinstance(event, OutputBatch):
+                lines.extend(event.texts)
+                self.record.apply_output(event.step, event.plains)
                 continue
             if lines:
                 log.write_lines(lines)
@@ -496,11 +504,9 @@ class LessonScreen(Screen):
 
         try:
             for event in watch_exercise(lesson, exercise, stop, workspace=workspace, run_factory=new_run):
-                if self.channel.put((watch_id, event)):
-                    self.post_message(BuildEventsReady(watch_id))
+                self._send(watch_id, event)
         except WatchError as exc:
-            if self.channel.put((watch_id, WatchNotice(f"cannot watch: {exc}"))):
-                self.post_message(BuildEventsReady(watch_id))
+            self._send(watch_id, WatchNotice(f"cannot watch: {exc}"))
         finally:
             self.post_message(BuildEnded(watch_id))
 

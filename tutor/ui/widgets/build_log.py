@@ -3,16 +3,36 @@
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Iterable
+from functools import lru_cache
 
+from rich.cells import cell_len
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.geometry import Size
 from textual.strip import Strip
+from textual.timer import Timer
 from textual.widgets import Log
 
 from tutor.engine.stream import strip_ansi
 
 _CONTROL = re.compile("[\u0000-\u0008\u000b-\u001a\u001c-\u001f]")
 MAX_LINES = 5000
+PAINT_EVERY = 0.1  # seconds: ten paints a second are plenty for text scrolling past
+
+
+@lru_cache(maxsize=1024)
+def _line_strip(line: str, rich_style: Style, console) -> Strip:
+    """A log line drawn with its colours.  Cached: while output streams, the same visible lines
+    are drawn frame after frame as the view follows the tail."""
+    raw = _CONTROL.sub("", line.expandtabs())
+    if "\x1b" not in raw:  # most lines: no colours to parse
+        return Strip([Segment(raw, rich_style)], cell_len(raw))
+    text = Text.from_ansi(raw, no_wrap=True, end="")
+    text.stylize_before(rich_style)
+    return Strip(text.render(console), text.cell_len)
 
 
 class BuildLog(Log):
@@ -24,9 +44,62 @@ class BuildLog(Log):
 
     def __init__(self, max_lines: int = MAX_LINES, **kwargs) -> None:
         super().__init__(max_lines=max_lines, highlight=False, **kwargs)
+        self._last_paint = 0.0
+        self._paint_timer: Timer | None = None
+        self._follow = False
 
     def on_mount(self) -> None:
         self.border_title = "Build log"
+
+    def write_lines(self, lines: Iterable[str], scroll_end: bool | None = None) -> BuildLog:
+        """Append lines in one pass, whatever their number.
+
+        The stock method refreshes and measures every new line (and starts a
+        thread to do it); a step printing 100,000 lines would keep the UI busy.
+        Here only the lines that can stay (``max_lines``) are kept, measured and
+        drawn, and the cache of drawn lines is dropped at once.
+        """
+        at_end = self.is_vertical_scroll_end
+        new: list[str] = []
+        for line in lines:
+            new.extend(line.splitlines() or [""])
+        if self.max_lines is not None and len(new) > self.max_lines:
+            new = new[-self.max_lines :]
+        if not new:
+            return self
+        self._lines.extend(new)
+        if self.max_lines is not None and len(self._lines) > self.max_lines:
+            del self._lines[: len(self._lines) - self.max_lines]
+        widest = max(len(strip_ansi(line)) if "\x1b" in line else len(line) for line in new)
+        self._width = max(self._width, widest)
+        self._render_line_cache.clear()
+        self.virtual_size = Size(self._width, len(self._lines))
+        follow = self.auto_scroll if scroll_end is None else scroll_end
+        self._follow = self._follow or (follow and at_end and not self.is_vertical_scrollbar_grabbed)
+        # At most PAINT_EVERY seconds between two paints: a stream of output would otherwise
+        # have the log repainted every frame, and the keys wait behind the paints.
+        wait = self._last_paint + PAINT_EVERY - time.monotonic()
+        if wait <= 0:
+            self._paint()
+        elif self._paint_timer is None:
+            self._paint_timer = self.set_timer(wait, self._paint)
+        return self
+
+    def _paint(self) -> None:
+        self._paint_timer = None
+        self._last_paint = time.monotonic()
+        if self._follow:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self._follow = False
+        self.refresh()
+
+    def clear(self) -> BuildLog:
+        if self._paint_timer is not None:
+            self._paint_timer.stop()
+            self._paint_timer = None
+        self._follow = False
+        super().clear()
+        return self
 
     @classmethod
     def _process_line(cls, line: str) -> str:
@@ -34,7 +107,4 @@ class BuildLog(Log):
         return _CONTROL.sub("", strip_ansi(line).expandtabs())
 
     def _render_line_strip(self, y: int, rich_style: Style) -> Strip:
-        raw = _CONTROL.sub("", self._lines[y].expandtabs())
-        text = Text.from_ansi(raw, no_wrap=True, end="")
-        text.stylize_before(rich_style)
-        return Strip(text.render(self.app.console), text.cell_len)
+        return _line_strip(self._lines[y], rich_style, self.app.console)
