@@ -50,7 +50,7 @@ def _after_builds(count: int):
             await pilot.press("b")
             await wait_for(pilot, lambda: screen.builds_started > before and not screen.building)
         pilot.app.clear_notifications()
-        await pilot.pause()
+        await pilot.pause(0.25)  # the build log paints at most ten times a second
 
     return run
 
