@@ -173,6 +173,9 @@ def markdown(
             out.append(
                 f"| {_md_cell(r.benchmark)} | {_md_cell(r.goal)} | {_md_cell(r.measured)} | {'PASS' if r.passed else '**FAIL**'} |"
             )
+    notes = Path(__file__).with_name("NOTES.md")  # the analysis of missed goals, kept by hand
+    if notes.exists() and any(not r.passed for outcome in outcomes for r in outcome.rows):
+        out += ["", notes.read_text(encoding="utf-8").strip()]
     for outcome in outcomes:
         out += ["", f"## {outcome.title}", "", outcome.method.strip(), "", "Raw figures:", "", "```json"]
         out.append(json.dumps(outcome.details, indent=2))
