@@ -10,6 +10,8 @@ import re
 import sys
 from typing import TextIO
 
+from tutor.commands.engine_access import connect_or_explain
+
 EXIT_OK, EXIT_FAILED, EXIT_NO_ENGINE = 0, 1, 2
 _SEAT_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
 
@@ -27,7 +29,7 @@ def run(args, out: TextIO = sys.stdout) -> int:
 
 def clean(seat: str | None = None, all_seats: bool = False, engine: str | None = None, out: TextIO = sys.stdout) -> int:
     from tutor import paths
-    from tutor.engine.client import EngineUnavailable, connect
+    from tutor.engine.client import EngineUnavailable
     from tutor.engine.containers import cleanup_seat
 
     if seat is not None:
@@ -36,10 +38,8 @@ def clean(seat: str | None = None, all_seats: bool = False, engine: str | None =
             print(f"error: {seat!r} is not a seat name (letters, digits, '.', '_' and '-', at most 40)", file=out)
             return EXIT_FAILED
     target = None if all_seats else (seat or paths.seat_name())
-    try:
-        api = connect(engine)
-    except EngineUnavailable as exc:
-        print(f"error: {exc.problem.reason}\nfix: {exc.problem.fix}", file=out)
+    api = connect_or_explain(engine, out)
+    if api is None:
         return EXIT_NO_ENGINE
     try:
         result = cleanup_seat(api, target)

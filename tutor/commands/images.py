@@ -6,6 +6,7 @@ import sys
 from typing import TextIO
 
 from tutor import fmt
+from tutor.commands.engine_access import connect_or_explain
 
 
 def add_parser(sub) -> None:
@@ -33,12 +34,9 @@ def run(args, out: TextIO | None = None) -> int:
 def images(action: str, force: bool = False, engine: str | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     from tutor.engine import baseimages
-    from tutor.engine.client import EngineUnavailable, connect
 
-    try:
-        api = connect(engine)
-    except EngineUnavailable as exc:
-        print(f"error: {exc.problem.reason}\nfix: {exc.problem.fix}", file=out)
+    api = connect_or_explain(engine, out)
+    if api is None:
         return 2
     try:
         if action == "status":

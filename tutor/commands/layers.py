@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
 from tutor import fmt
+from tutor.commands.engine_access import connect_or_explain
 
 if TYPE_CHECKING:
     import docker
@@ -111,13 +112,10 @@ def layers(
     engine: str | None = None,
     out: TextIO | None = None,
 ) -> int:
-    from tutor.engine.client import EngineUnavailable, connect
 
     out = out or sys.stdout
-    try:
-        api = connect(engine)
-    except EngineUnavailable as exc:
-        print(f"error: {exc.problem.reason}\nfix: {exc.problem.fix}", file=out)
+    api = connect_or_explain(engine, out)
+    if api is None:
         return EXIT_NO_ENGINE
     try:
         return _layers(api, image, step, as_json, limit, out)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from tutor import fmt
+from tutor.commands.engine_access import connect_or_explain
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_NO_ENGINE = 0, 1, 2
 
@@ -146,13 +147,10 @@ def run_all(
     lessons, keep_images: bool = False, verbose: bool = False, engine: str | None = None, out: TextIO | None = None
 ) -> int:
     from tutor.engine import baseimages
-    from tutor.engine.client import EngineUnavailable, connect
 
     out = out or sys.stdout
-    try:
-        api = connect(engine)
-    except EngineUnavailable as exc:
-        print(f"error: {exc.problem.reason}\nfix: {exc.problem.fix}", file=out)
+    api = connect_or_explain(engine, out)
+    if api is None:
         return EXIT_NO_ENGINE
     missing = baseimages.missing(baseimages.status(api))
     if missing:

@@ -13,6 +13,8 @@ import sys
 from dataclasses import asdict
 from typing import TextIO
 
+from tutor.commands.engine_access import connect_or_explain
+
 EXIT_OK, EXIT_ERROR, EXIT_NO_ENGINE = 0, 1, 2
 MAX_WIDTH = 100
 
@@ -40,7 +42,6 @@ def sizes(
     from tutor import paths
     from tutor.course.loader import load_course
     from tutor.course.progress import ProgressStore
-    from tutor.engine.client import EngineUnavailable, connect
     from tutor.engine.seat_race import course_names, passed_exercises, race_notes, seat_race
     from tutor.engine.sizerace import render_bars
 
@@ -50,10 +51,8 @@ def sizes(
     names = course_names(course)
     progress, _notice = ProgressStore(paths.progress_file(seat)).load()
     passed = passed_exercises(progress, names)
-    try:
-        api = connect(engine)
-    except EngineUnavailable as exc:
-        print(f"error: {exc.problem.reason}\nfix: {exc.problem.fix}", file=out)
+    api = connect_or_explain(engine, out)
+    if api is None:
         return EXIT_NO_ENGINE
     try:
         race = seat_race(api, seat, names, passed)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TextIO
 
 from tutor import fmt
+from tutor.commands.engine_access import connect_or_explain
 
 EXIT_OK, EXIT_FAILED, EXIT_NO_ENGINE = 0, 1, 2
 
@@ -83,7 +84,6 @@ def watch_command(args, stop: threading.Event, out: TextIO = sys.stdout) -> int:
     from tutor.course.progress import ProgressError, ProgressStore
     from tutor.course.watch import WatchError, watch_exercise
     from tutor.course.workspace import WorkspaceError, prepare_workspace
-    from tutor.engine.client import EngineUnavailable, connect
 
     root = Path(args.lessons).expanduser() if getattr(args, "lessons", None) else paths.shipped_lessons()
     course = load_course(root)
@@ -99,11 +99,10 @@ def watch_command(args, stop: threading.Event, out: TextIO = sys.stdout) -> int:
             print(f"error: {exercise}", file=out)
         return EXIT_FAILED
     engine = getattr(args, "engine", None)
-    try:
-        connect(engine).close()
-    except EngineUnavailable as exc:
-        print(f"error: {exc.problem.reason}\nfix: {exc.problem.fix}", file=out)
+    api = connect_or_explain(engine, out)
+    if api is None:
         return EXIT_NO_ENGINE
+    api.close()
     try:
         workspace = prepare_workspace(lesson, exercise)
     except (WorkspaceError, OSError) as exc:
