@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 from pathlib import Path
 
 import docker
@@ -47,6 +48,9 @@ COPY --from=builder /src/out.txt /out.txt
 CMD ["cat", "/out.txt"]
 """
 BASE_TAG = labels.seat_tag(TEST_SEAT, "explain-base")  # a test-only name, never a course image
+# Every edit carries this run's token: the engine keeps layers that an interrupted earlier run
+# built from the same edit, and a build that finds them in its cache would miss nothing.
+RUN = uuid.uuid4().hex[:12]
 
 
 def _build(ctx: Path, dockerfile: str = "Dockerfile", nocache: bool = False) -> tuple[BuildRecord, CacheExplanation]:
@@ -84,7 +88,7 @@ def test_first_build_then_unchanged(go_app: Path) -> None:
 def test_editing_main_go_names_it(go_app: Path) -> None:
     _build(go_app)
     main = go_app / "main.go"
-    main.write_text(main.read_text().replace("Hello, Docker with Go!", "Hello, explained Docker!"))
+    main.write_text(main.read_text().replace("Hello, Docker with Go!", f"Hello, explained Docker! {RUN}"))
     record, why = _build(go_app)
     assert record.first_miss is not None and record.first_miss.step == 6  # the engine agrees
     assert why.cause_kind == FILES
@@ -100,9 +104,9 @@ def test_editing_main_go_names_it(go_app: Path) -> None:
 def test_an_ignored_log_file_does_not_miss_and_an_unignored_one_does(go_app: Path) -> None:
     df = _cheap(go_app)
     log = go_app / "debug.log"
-    log.write_text("first run\n")
+    log.write_text(f"first run {RUN}\n")
     _build(go_app, df)
-    log.write_text("second run\n")  # *.log is in .dockerignore: not in the context
+    log.write_text(f"second run {RUN}\n")  # *.log is in .dockerignore: not in the context
     record, why = _build(go_app, df)
     assert record.rebuilt == 0 and why.cause_kind == NONE
 
@@ -114,7 +118,7 @@ def test_an_ignored_log_file_does_not_miss_and_an_unignored_one_does(go_app: Pat
     assert FileChange("debug.log", "added") in why.changed_files
     assert FileChange(".dockerignore", "changed") in why.changed_files  # COPY . . copies it too
 
-    log.write_text("third run\n")
+    log.write_text(f"third run {RUN}\n")
     record, why = _build(go_app, df)
     assert record.first_miss is not None and record.first_miss.step == 5
     assert why.changed_files == (FileChange("debug.log", "changed"),)
@@ -125,11 +129,14 @@ def test_a_changed_instruction_is_named_with_old_and_new_text(go_app: Path) -> N
     df = _cheap(go_app)
     _build(go_app, df)
     path = go_app / df
-    path.write_text(path.read_text().replace('"preparing the workspace"', '"preparing the workspace again"'))
+    path.write_text(path.read_text().replace('"preparing the workspace"', f'"preparing the workspace {RUN}"'))
     record, why = _build(go_app, df)
     assert record.first_miss is not None and record.first_miss.step == 3
     assert why.cause_kind == INSTRUCTION and why.first_miss_step == 3
-    assert why.details == ('before: RUN echo "preparing the workspace"', 'now: RUN echo "preparing the workspace again"')
+    assert why.details == (
+        'before: RUN echo "preparing the workspace"',
+        f'now: RUN echo "preparing the workspace {RUN}"',
+    )
     assert "its instruction changed" in why.summary
     assert why.cascade == (4, 5, 6)
 
@@ -139,7 +146,7 @@ def test_multi_stage_copy_from_is_rebuilt_because_its_stage_changed(go_app: Path
     _build(go_app, "Dockerfile.stages")
     main = go_app / "main.go"
     original = main.read_text()
-    main.write_text(original.replace("Hello, Docker with Go!", "Hello, stages!"))
+    main.write_text(original.replace("Hello, Docker with Go!", f"Hello, stages! {RUN}"))
     record, why = _build(go_app, "Dockerfile.stages")
     assert why.cause_kind == FILES and why.first_miss_step == 3
     assert why.changed_files == (FileChange("main.go", "changed"),)
@@ -158,7 +165,7 @@ def test_multi_stage_copy_from_is_rebuilt_because_its_stage_changed(go_app: Path
 
 def _derived_base(api: docker.APIClient, mark: str) -> str:
     """A tiny image derived from golang:1.24-alpine (one LABEL), labelled for cleanup."""
-    dockerfile = f"FROM golang:1.24-alpine\nLABEL io.tutor.test.base={mark}\n".encode()
+    dockerfile = f"FROM golang:1.24-alpine\nLABEL io.tutor.test.base={mark}-{RUN}\n".encode()
     image_id = None
     for chunk in api.build(
         fileobj=io.BytesIO(dockerfile), rm=True, decode=True, labels=labels.managed_labels(TEST_SEAT, kind="build")
@@ -198,7 +205,7 @@ def test_tutor_build_prints_why_and_json_carries_it(go_app: Path) -> None:
     df = _cheap(go_app)
     out = io.StringIO()
     assert build_command(str(go_app), dockerfile=str(go_app / df), out=out) == 0
-    (go_app / "go.mod").write_text((go_app / "go.mod").read_text() + "\n// edited\n")
+    (go_app / "go.mod").write_text((go_app / "go.mod").read_text() + f"\n// edited {RUN}\n")
     out = io.StringIO()
     assert build_command(str(go_app), dockerfile=str(go_app / df), out=out) == 0
     why_lines = [line for line in out.getvalue().splitlines() if line.startswith("why: ")]
