@@ -19,11 +19,10 @@ What the stream looks like (docker 20.10, ``APIClient.build(decode=True)``)::
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from tutor.engine.failures import advise
 from tutor.engine.events import (
     BuildEvent,
     BuildFailed,
@@ -35,6 +34,7 @@ from tutor.engine.events import (
     StepRunning,
     StepStarted,
 )
+from tutor.engine.failures import advise
 
 ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 STEP_RE = re.compile(r"^Step (\d+)/(\d+) : (.*)$")

@@ -37,6 +37,7 @@ from tutor.engine.dockerfile import plan
 from tutor.engine.events import BuildFailed, BuildSucceeded, ContextProgress, ContextSent, StepOutput, StepStarted
 from tutor.engine.explain import CacheExplanation
 from tutor.engine.record import BuildRecord
+from tutor.ui import quiet_gc
 from tutor.ui.channel import EventChannel, OutputBatch, merge_output
 from tutor.ui.messages import BuildEnded, BuildEventsReady
 from tutor.ui.screens.editor import EditorClosed, EditorScreen, failure_location, workspace_files
@@ -124,6 +125,7 @@ class LessonScreen(Screen):
         self.hints_shown = 0
         self._run: ExerciseRun | None = None
         self._build_id = 0
+        self._gc_held = False  # this screen holds off full garbage collections while it builds
         self._build_started = 0.0
         self._workspace: Path | None = None
         self._steps_lines: dict[int, set[int]] = {}
@@ -273,6 +275,7 @@ class LessonScreen(Screen):
         self._run = self.app.new_exercise_run(
             self.lesson, self.exercise, self._workspace, prediction=self._build_prediction
         )
+        self._hold_gc()
         self._run_worker(self._run, self._build_id)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="build")
@@ -299,6 +302,9 @@ class LessonScreen(Screen):
             self._watch_stop.set()
         if self._run is not None:
             self._run.cancel()
+
+    def on_unmount(self) -> None:
+        self._release_gc()  # a screen closed mid-build never sees its BuildEnded
 
     def action_cancel_build(self) -> None:
         if self._run is None:
@@ -452,11 +458,24 @@ class LessonScreen(Screen):
             self._watch_stop = None
             self._run = None
             self._status_note = None
+            self._release_gc()
             self._refresh_exercise()
+
+    def _hold_gc(self) -> None:
+        """No full garbage collection (a pause of every thread) while this build streams."""
+        if not self._gc_held:
+            self._gc_held = True
+            quiet_gc.hold()
+
+    def _release_gc(self) -> None:
+        if self._gc_held:
+            self._gc_held = False
+            quiet_gc.release()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "build" and event.state == WorkerState.ERROR:
             self._run = None
+            self._release_gc()
             self._status_note = None
             error = event.worker.error
             self.query_one(BuildLog).write_line(f"── the build stopped on an unexpected error: {error}")

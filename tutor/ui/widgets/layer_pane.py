@@ -158,6 +158,11 @@ class LayerPane(DataTable):
 
     def point_at(self, step: int | None) -> None:
         """After a build: the cursor on the step that matters (the first miss, or the failure)."""
+        # After the next refresh: the scrolls that followed the running step are queued the same way
+        # and must not land after this one.
+        self.call_after_refresh(self._point_at, step)
+
+    def _point_at(self, step: int | None) -> None:
         self.scroll_to(y=0, animate=False, immediate=True)
         key = str(step) if step is not None else None
         if key and key in self.rows:

@@ -1,0 +1,23 @@
+"""Full garbage collections are held off while builds stream, and come back after."""
+
+from __future__ import annotations
+
+import gc
+
+from tutor.ui import quiet_gc
+
+
+def test_hold_and_release_nest_and_restore_the_thresholds() -> None:
+    before = gc.get_threshold()
+    quiet_gc.hold()
+    quiet_gc.hold()  # watch mode and a build, or two screens
+    try:
+        held = gc.get_threshold()
+        assert held[:2] == before[:2] and held[2] > 1_000_000
+        quiet_gc.release()
+        assert gc.get_threshold() == held and quiet_gc.holding()
+    finally:
+        quiet_gc.release()
+    assert gc.get_threshold() == before and not quiet_gc.holding()
+    quiet_gc.release()  # one release too many changes nothing
+    assert gc.get_threshold() == before
