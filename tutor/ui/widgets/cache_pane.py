@@ -8,6 +8,7 @@ from textual.widgets import Static
 from tutor.engine.record import BUILT, CACHED, FAILED, BuildRecord
 
 BAR_WIDTH = 24
+MIN_BAR_WIDTH = 6
 
 
 def cache_bar(hits: int, misses: int, width: int = BAR_WIDTH) -> Text:
@@ -21,8 +22,13 @@ def cache_bar(hits: int, misses: int, width: int = BAR_WIDTH) -> Text:
     return bar
 
 
-def describe(record: BuildRecord, why: str | None = None, explanation: str | None = None) -> Text:
-    """Numbers, a bar, and one or two plain sentences about what the cache did."""
+def describe(
+    record: BuildRecord, why: str | None = None, explanation: str | None = None, width: int | None = None
+) -> Text:
+    """Numbers, a bar, and one or two plain sentences about what the cache did.
+
+    ``width`` is the line's room in cells: the bar shrinks so the first line never wraps.
+    """
     steps = record.ordered
     hits = sum(1 for s in steps if s.status == CACHED)
     misses = sum(1 for s in steps if s.status in (BUILT, FAILED))
@@ -31,11 +37,16 @@ def describe(record: BuildRecord, why: str | None = None, explanation: str | Non
     text.append(f"{hits} from cache", style="green")
     text.append(" · ")
     text.append(f"{misses} rebuilt", style="yellow")
-    text.append("  ")
-    text.append_text(cache_bar(hits, misses))
     total = record.total or len(steps)
-    if total:
-        text.append(f"  {hits}/{total}", style="dim")
+    tail = f"  {hits}/{total}" if total else ""
+    bar_width = BAR_WIDTH
+    if width is not None:
+        bar_width = min(BAR_WIDTH, width - text.cell_len - 2 - len(tail))
+    if bar_width >= MIN_BAR_WIDTH:
+        text.append("  ")
+        text.append_text(cache_bar(hits, misses, bar_width))
+    if tail and (width is None or text.cell_len + len(tail) <= width):
+        text.append(tail, style="dim")
     text.append("\n")
     if not steps:
         text.append("No build yet: press b to build.", style="dim")
@@ -73,9 +84,18 @@ class CachePane(Static):
     CachePane { height: auto; min-height: 3; padding: 0 1; }
     """
 
+    _record: BuildRecord | None = None
+    _explanation: str | None = None
+
     def on_mount(self) -> None:
         self.border_title = "Cache"
-        self.update(describe(BuildRecord()))
+        self.show(BuildRecord())
 
     def show(self, record: BuildRecord, explanation: str | None = None) -> None:
-        self.update(describe(record, explanation=explanation))
+        self._record, self._explanation = record, explanation
+        width = self.content_size.width or None  # 0 before the first layout: the full bar
+        self.update(describe(record, explanation=explanation, width=width))
+
+    def on_resize(self) -> None:
+        if self._record is not None:
+            self.show(self._record, self._explanation)
