@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rich.console import Group
+from rich.padding import Padding
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,16 +19,17 @@ from tutor.ui.widgets.engine_status import EngineStatus
 MARKS = {"passed": ("✓", "green"), "attempted": ("◐", "yellow"), "new": ("·", "dim")}
 
 
-def lesson_label(number: int, title: str, summary: str, state: str, current: bool) -> Text:
+def lesson_label(number: int, title: str, summary: str, state: str, current: bool) -> Group:
     mark, style = MARKS.get(state, MARKS["new"])
     text = Text()
     text.append(f" {mark} ", style=f"bold {style}")
     text.append(f"{number}. {title}", style="bold" if current else "")
     if current:
         text.append("  ← you are here", style="italic cyan")
-    if summary:
-        text.append(f"\n     {summary}", style="dim")
-    return text
+    if not summary:
+        return Group(text)
+    # Padded rather than prefixed with spaces, so a long summary wraps under itself.
+    return Group(text, Padding(Text(summary, style="dim"), (0, 0, 0, 5)))
 
 
 class CourseMapScreen(Screen):
