@@ -48,7 +48,7 @@ def _after_builds(count: int):
         for _ in range(count):
             before = screen.builds_started
             await pilot.press("b")
-            await wait_for(pilot, lambda: screen.builds_started > before and not screen.building)
+            await wait_for(pilot, lambda before=before: screen.builds_started > before and not screen.building)
         pilot.app.clear_notifications()
         await pilot.pause(0.25)  # the build log paints at most ten times a second
 

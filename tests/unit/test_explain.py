@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -199,3 +200,27 @@ def test_file_changes_and_their_wording() -> None:
     many = [FileChange(f"f{i}.go", "changed") for i in range(5)]
     assert files_phrase(many) == "f0.go, f1.go, f2.go and 2 more changed"
     assert step_ranges((7, 8, 9, 12, 14, 15)) == "7-9, 12 and 14-15"
+
+
+def test_new_steps_that_came_from_the_cache_are_not_blamed_silently(app: Path, stream_path) -> None:
+    # The previous build was the two-step starter (FROM, ENV); now the whole Dockerfile is there.
+    # The engine had steps 3-5 from an older build and missed at COPY . . (the recorded edit).
+    full = (app / "Dockerfile").read_text()
+    starter_text = full[: full.index("WORKDIR")]
+    (app / "Dockerfile").write_text(starter_text)
+    cached = _record(stream_path("cached"))
+    short = BuildRecord()
+    for step in (1, 2):
+        short.steps[step] = replace(cached.steps[step], total=2)
+    short.result = cached.result
+    previous = take_snapshot(app).completed(short)
+    (app / "Dockerfile").write_text(full)
+    _edit_main_go(app)
+    edited = _record(stream_path("edit_main_go"))
+    why = explain(previous, take_snapshot(app).completed(edited), edited)
+    assert why.first_miss_step == 6 and why.cause_step == 3
+    assert why.summary == (
+        "Step 6/9 COPY . . missed the cache because step 3/9 WORKDIR /app is new since the previous build "
+        "(steps 3-5 still came from the engine's cache: an earlier build had made them); "
+        "steps 7-9 were rebuilt as a consequence."
+    )

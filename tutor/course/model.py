@@ -65,6 +65,13 @@ class Check:
         shown = describe_argument(self.kind, self.argument)
         return f"{self.kind} {shown}".strip()
 
+    @property
+    def title(self) -> str:
+        """What the check asks for, in the learner's words: ``the Dockerfile contains EXPOSE 8080``."""
+        from tutor.course.schema import describe_check
+
+        return describe_check(self.kind, self.argument)
+
 
 @dataclass(frozen=True)
 class Exercise:

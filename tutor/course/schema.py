@@ -213,6 +213,38 @@ def describe_argument(kind: str, argument: Any) -> str:
     return str(argument)
 
 
+_TITLES: dict[str, str] = {
+    "build": "the build {}",
+    "cached": "from the cache: {}",
+    "rebuilt": "rebuilt: {}",
+    "all_cached": "every step comes from the cache",
+    "first_miss": "the first step to miss the cache is {}",
+    "prediction": "your prediction matches the build",
+    "image_smaller_than": "the image is smaller than {}",
+    "image_larger_than": "the image is larger than {}",
+    "stages": "the Dockerfile has {} stages",
+    "dockerfile_contains": "the Dockerfile contains {}",
+    "dockerfile_lacks": "the Dockerfile has no {}",
+    "instruction_order": "in this order: {}",
+    "base_image": "the image is built FROM {}",
+    "context_excludes": "the build context leaves out {}",
+}
+
+
+def describe_check(kind: str, argument: Any) -> str:
+    """The check as a learner reads it, e.g. ``the Dockerfile contains EXPOSE 8080``."""
+    if isinstance(argument, HttpSpec):
+        port = f" on port {argument.port}" if argument.port != 8080 else ""
+        return f"GET {argument.path}{port} answers {argument.status}"
+    if isinstance(argument, HadolintSpec):
+        return f"hadolint finds nothing at level {argument.max_level} or worse"
+    shown = describe_argument(kind, argument)
+    if kind == "instruction_order" and isinstance(argument, tuple):
+        shown = " → ".join(str(item) for item in argument)
+    template = _TITLES.get(kind)
+    return template.format(shown) if template else f"{kind} {shown}".strip()
+
+
 # -- front matter --------------------------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ layer changed, so its cache key did too.
 from __future__ import annotations
 
 import difflib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from tutor import fmt
@@ -159,6 +159,18 @@ def explain(previous: BuildSnapshot | None, current: BuildSnapshot, record: Buil
         m = min((s for s in missed if stage_of[s.step] == stage), key=lambda s: s.step)
         causes.append((m, _cause_in_stage(ctx, stage, m)))
     main_step, main = causes[0]
+    if main.kind == INSTRUCTION and main.step is not None and main.step < main_step.step:
+        # The chain differs from the previous build's from main.step on, yet the engine had some of
+        # those steps from an older build: say so, or "new since the previous build" reads as a
+        # contradiction of the CACHED rows above the miss.
+        hidden = [s.step for s in record.ordered if main.step <= s.step < main_step.step and s.status == CACHED]
+        if hidden:
+            many = len(hidden) > 1
+            main = replace(
+                main,
+                clause=f"{main.clause} (step{'s' if many else ''} {step_ranges(tuple(hidden))} still came from "
+                f"the engine's cache: an earlier build had made {'them' if many else 'it'})",
+            )
     independent = {m.step for m, c in causes[1:] if c.kind != STAGE}
     cascade = tuple(s.step for s in missed if s.step > main_step.step and s.step not in independent)
     details = list(main.details)

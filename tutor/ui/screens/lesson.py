@@ -540,8 +540,14 @@ class LessonScreen(Screen):
             self.hints_shown = self.app.progress_store.reveal_hint(
                 self.lesson.id, self.exercise.id, available=len(self.exercise.hints)
             )
+            if self.hints_shown:
+                total = len(self.exercise.hints)
+                hint = self.exercise.hints[self.hints_shown - 1]
+                self.notify(hint, title=f"Hint {self.hints_shown} of {total}", timeout=10)
         self.query_one(TabbedContent).active = "exercise"
         self._refresh_exercise()
+        panel = self.query_one(ExercisePanel)
+        self.call_after_refresh(panel.scroll_end, animate=False)  # the newest hint is at the bottom
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from rich.console import Group, RenderableType
+from rich.padding import Padding
+from rich.table import Table
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
@@ -17,46 +20,62 @@ def exercise_text(
     hints: list[str],
     running: str | None = None,
     workspace: str | None = None,
-) -> Text:
-    text = Text()
+) -> Group:
+    """The panel's content; checks and hints are laid out in columns so long lines wrap under themselves."""
     if exercise is None:
-        text.append("This lesson has no exercise: read, then move on with ].", style="dim")
-        return text
+        return Group(Text("This lesson has no exercise: read, then move on with ].", style="dim"))
     index = lesson.exercises.index(exercise) + 1
-    text.append(f"Exercise {index}/{len(lesson.exercises)}: {exercise.title}\n", style="bold")
-    text.append(" ".join(exercise.goal.split()) + "\n")
+    head = Text()
+    head.append(f"Exercise {index}/{len(lesson.exercises)}: {exercise.title}\n", style="bold")
+    head.append(" ".join(exercise.goal.split()) + "\n")
     if workspace:
-        text.append(f"Your files: {workspace}\n", style="dim")
+        head.append(f"Your files: {workspace}\n", style="dim")
     if exercise.scenario:
-        text.append(f"When you build, the tutor also runs the scenario '{exercise.scenario}'.\n", style="italic")
-    text.append("\nChecks\n", style="bold")
+        head.append(f"When you build, the tutor also runs the scenario '{exercise.scenario}'.\n", style="italic")
+    head.append("\nChecks", style="bold")
+    parts: list[RenderableType] = [head, Padding(_checks(exercise, results, running), (0, 0, 0, 1))]
+    tail = Text()
+    if running:
+        tail.append(f"\n{running}\n", style="cyan")
+    if tail:
+        parts.append(tail)
+    if hints:
+        parts.append(Text("\nHints", style="bold"))
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(justify="right", no_wrap=True)
+        grid.add_column(ratio=1)
+        for number, hint in enumerate(hints, start=1):
+            grid.add_row(f"{number}.", hint)
+        parts.append(grid)
+    remaining = len(exercise.hints) - len(hints)
+    if remaining > 0:
+        parts.append(Text(f"\n{remaining} more hint{'s' if remaining > 1 else ''}: press h.", style="dim"))
+    return Group(*parts)
+
+
+def _checks(exercise: Exercise, results: list[CheckResult] | None, running: str | None) -> Table:
+    """One row per check: its mark, then what it asks for and, when it failed, expected and found."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(ratio=1)
     by_name = {r.name or r.kind: r for r in results or []}
     for check in exercise.checks:
         result = by_name.get(check.name)
         if result is None:
-            mark, style = ("…", "cyan") if running else ("○", "dim")
-            text.append(f" {mark} {check.name}\n", style=style)
-            continue
-        if result.passed:
-            text.append(" ✓ ", style="bold green")
-            text.append(f"{check.name}\n")
+            mark = Text("…", style="cyan") if running else Text("○", style="dim")
+            grid.add_row(mark, Text(check.title, style="cyan" if running else "dim"))
+        elif result.passed:
+            grid.add_row(Text("✓", style="bold green"), Text(check.title))
         else:
-            text.append(" ✗ ", style="bold red")
-            text.append(f"{check.name}\n", style="bold")
-            text.append(f"     expected: {result.expected}\n", style="")
-            text.append(f"     found:    {result.found}\n", style="yellow")
+            detail = Table.grid(padding=(0, 1))
+            detail.add_column(no_wrap=True, style="dim")
+            detail.add_column(ratio=1)
+            detail.add_row("expected:", result.expected)
+            detail.add_row("found:", Text(result.found, style="yellow"))
             if result.line:
-                text.append(f"     (Dockerfile line {result.line})\n", style="dim")
-    if running:
-        text.append(f"\n{running}\n", style="cyan")
-    if hints:
-        text.append("\nHints\n", style="bold")
-        for number, hint in enumerate(hints, start=1):
-            text.append(f" {number}. {hint}\n")
-    remaining = len(exercise.hints) - len(hints)
-    if remaining > 0:
-        text.append(f"\n{remaining} more hint{'s' if remaining > 1 else ''}: press h.\n", style="dim")
-    return text
+                detail.add_row("where:", Text(f"Dockerfile line {result.line}", style="dim"))
+            grid.add_row(Text("✗", style="bold red"), Group(Text(check.title, style="bold"), detail))
+    return grid
 
 
 class ExercisePanel(VerticalScroll):
@@ -67,5 +86,5 @@ class ExercisePanel(VerticalScroll):
     def compose(self):
         yield Static(id="exercise-text")
 
-    def show(self, text: Text) -> None:
+    def show(self, text: RenderableType) -> None:
         self.query_one("#exercise-text", Static).update(text)
