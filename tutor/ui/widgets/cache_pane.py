@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from tutor.engine.record import BUILT, CACHED, FAILED, BuildRecord
+from tutor.ui.widgets.static_update import update_in_place
 
 BAR_WIDTH = 24
 MIN_BAR_WIDTH = 6
@@ -94,7 +95,7 @@ class CachePane(Static):
     def show(self, record: BuildRecord, explanation: str | None = None) -> None:
         self._record, self._explanation = record, explanation
         width = self.content_size.width or None  # 0 before the first layout: the full bar
-        self.update(describe(record, explanation=explanation, width=width))
+        update_in_place(self, describe(record, explanation=explanation, width=width))
 
     def on_resize(self) -> None:
         if self._record is not None:

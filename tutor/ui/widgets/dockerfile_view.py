@@ -17,22 +17,25 @@ class DockerfileView(VerticalScroll):
         super().__init__(**kwargs)
         self._text = ""
         self._marked: set[int] = set()
+        self._shown = False
 
     def compose(self):
         yield Static(id="dockerfile-code")
 
     def show(self, text: str, title: str = "Dockerfile", marked: set[int] | None = None) -> None:
+        resized = text != self._text
         self._text = text
         self._marked = marked or set()
         self.border_title = title
-        self._show_code()
+        self._show_code(layout=resized or not self._shown)
 
     def mark(self, lines: set[int]) -> None:
         if lines != self._marked:
             self._marked = lines
-            self._show_code()
+            self._show_code(layout=False)  # the same lines, highlighted otherwise: the same size
 
-    def _show_code(self) -> None:  # not `_render`: that name is Textual's own
+    def _show_code(self, layout: bool = True) -> None:  # not `_render`: that name is Textual's own
+        self._shown = True
         syntax = Syntax(
             self._text or "# (no Dockerfile yet)",
             "docker",
@@ -42,4 +45,4 @@ class DockerfileView(VerticalScroll):
             theme="ansi_dark",
             background_color="default",
         )
-        self.query_one("#dockerfile-code", Static).update(syntax)
+        self.query_one("#dockerfile-code", Static).update(syntax, layout=layout)

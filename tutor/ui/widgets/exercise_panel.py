@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from tutor.course.checks import CheckResult
 from tutor.course.model import Exercise, Lesson
+from tutor.ui.widgets.static_update import update_in_place
 
 
 def exercise_text(
@@ -87,4 +88,4 @@ class ExercisePanel(VerticalScroll):
         yield Static(id="exercise-text")
 
     def show(self, text: RenderableType) -> None:
-        self.query_one("#exercise-text", Static).update(text)
+        update_in_place(self.query_one("#exercise-text", Static), text)
