@@ -37,10 +37,11 @@ def context_progress(phase: str, files: int, sent: int, total: int | None) -> st
 
 
 def engine_label(url: str) -> str:
-    """A short name for an engine URL, for the status line: `local`, or `host:port`."""
+    """A short name for an engine URL, for the status line: `local`, `local /path.sock`, or `host:port`."""
     from urllib.parse import urlparse
 
     parsed = urlparse(url)
     if parsed.scheme == "unix":
-        return "local"
+        # The usual socket is just "local"; another one is named, so a seat shows which engine it uses.
+        return "local" if parsed.path in ("/var/run/docker.sock", "/run/docker.sock") else f"local {parsed.path}"
     return f"{parsed.hostname}:{parsed.port}" if parsed.hostname else url

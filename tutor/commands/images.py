@@ -47,7 +47,11 @@ def images(action: str, force: bool = False, engine: str | None = None, out: Tex
                 print(f"{s.name:<22} {s.state:<9}{size}{note}", file=out)
             missing = baseimages.missing(statuses)
             if missing:
-                print("fix: `tutor images pull`, or `tutor images stand-in` without a registry", file=out)
+                print(
+                    "fix: `tutor images pull`, `tutor images load FILE` from a workshop bundle, "
+                    "or `tutor images stand-in` without a registry",
+                    file=out,
+                )
             return 1 if missing else 0
         if action == "pull":
             try:
