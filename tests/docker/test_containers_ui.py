@@ -362,3 +362,14 @@ def test_a_crashed_apps_containers_go_at_the_next_start_kept_ones_stay(engine_ap
                 engine_api.remove_container(cid, force=True, v=True)
             except docker.errors.NotFound:
                 pass
+
+
+def test_a_seat_is_offered_the_first_free_port_of_its_range(engine_api, go_ui_image, no_leftovers) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        busy = holder.getsockname()[1]
+        # The range starts at the busy port: the plan skips it and offers the next free one.
+        plan = cc.plan_run(engine_api, go_ui_image, port_range=(busy, busy + 20))
+        assert plan.busy_port is None and busy < plan.host_port <= busy + 20
+        assert plan.default_mapping == f"{plan.host_port}:8080" and is_port_free(plan.host_port)

@@ -79,6 +79,11 @@ class TutorApp(App):
         # keeps it out of the collector's full passes, which took 50-170 ms each during big builds.
         self.call_after_refresh(gc.freeze)
 
+    @property
+    def host_port_range(self) -> tuple[int, int] | None:
+        """The host ports the learner's containers are offered; None: the container's own port."""
+        return None
+
     def _states(self) -> dict[str, str]:
         return {lesson.id: lesson_state(lesson, self.progress) for lesson in self.course.lessons}
 

@@ -101,14 +101,26 @@ class RunPlan:
         return f"{self.host_port}:{self.container_port}"
 
 
-def plan_run(api: docker.APIClient, image: str, preferred: int | None = None) -> RunPlan:
+def plan_run(
+    api: docker.APIClient, image: str, preferred: int | None = None, port_range: tuple[int, int] | None = None
+) -> RunPlan:
     """Read the image's EXPOSE and check the host port before the prompt shows.
 
+    ``port_range`` (a workshop seat's) gives the host ports to offer: the first free one of it.
     ImageMissing when the image is not on the engine (nothing is pulled).
     """
     exposed = ct.exposed_ports(api, image)
     container_port = exposed[0] if exposed else DEFAULT_PORT
     wanted = preferred or container_port
+    if port_range is not None and preferred is None:
+        low, high = port_range
+        for candidate in range(low, high + 1):
+            try:
+                ct.check_ports_free(api, {candidate: container_port})
+            except ct.PortInUse:
+                continue
+            wanted = candidate
+            break
     try:
         ct.check_ports_free(api, {wanted: container_port})
     except ct.PortInUse as busy:

@@ -323,6 +323,10 @@ class KioskApp(TutorApp):
         self._pin_failures = 0
         self._pin_locked_until = 0.0
 
+    @property
+    def host_port_range(self) -> tuple[int, int] | None:
+        return self.kiosk_config.port_range  # seats that share an engine do not fight over 8080
+
     # -- the course the config selects --------------------------------------------------------------
 
     @property

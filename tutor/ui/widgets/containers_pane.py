@@ -384,7 +384,8 @@ class ContainersPane(Vertical):
 
     @work(thread=True, exit_on_error=False, group=GROUP)
     def _plan_worker(self, image: str) -> None:
-        self._guard("run", lambda api: self.post_message(RunPlanned(plan_run(api, image))))
+        port_range = getattr(self.app, "host_port_range", None)  # a workshop seat's ports, or None
+        self._guard("run", lambda api: self.post_message(RunPlanned(plan_run(api, image, port_range=port_range))))
 
     @work(thread=True, exit_on_error=False, group=GROUP)
     def _run_worker(self, image: str, ports: dict[int, int]) -> None:
