@@ -102,7 +102,18 @@ def main(argv: list[str] | None = None) -> int:
     code = tutor_main(cli_args)
     if config is not None:
         _reset_after_close(seat, config, args.engine, home)
+        _prune_empty_folders(home)
     return code
+
+
+def _prune_empty_folders(home: Path) -> None:
+    """What a reset emptied goes too: the seat's folder keeps only its seat.log (the reset's
+    summary, for the instructor) and stays as the mark that this seat name was used."""
+    for folder in sorted((p for p in home.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        try:
+            folder.rmdir()  # only when empty
+        except OSError:
+            pass
 
 
 def _reset_after_close(seat: str, config, engine: str | None, home: Path) -> None:
