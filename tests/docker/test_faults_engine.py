@@ -248,6 +248,10 @@ async def test_engine_killed_mid_build_is_reported_and_the_next_build_works(engi
         assert "build failed" in log and "fix:" in log, log[-2000:]
         assert any(n.title == "Build failed" for n in app._notifications)
         assert screen.record.steps[7].status == "failed"  # the step that was running is marked
+        # The engine's fault, not the learner's: no "Not yet", and no attempt counted.
+        await pilot.pause(0.2)
+        assert not any(n.title == "Not yet" for n in app._notifications)
+        assert app.progress_store.load()[0].exercise(screen.lesson.id, screen.exercise.id).attempts == 0
 
         # still usable: tabs, help, the course map and back
         await pilot.press("3", "1", "question_mark")

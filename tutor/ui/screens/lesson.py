@@ -427,6 +427,9 @@ class LessonScreen(Screen):
             self.app.push_screen(PredictionResultScreen(grade(self._build_prediction, event.record)))
         if event.cancelled or not event.results:
             return
+        failure = event.record.failure if event.record is not None else None
+        if failure is not None and failure.engine_lost:
+            return  # the engine was missing, not the learner's Dockerfile: no attempt, no "not yet"
         self.app.record_attempt(self.lesson, self.exercise, event.passed, event.seconds)
         if event.passed:
             nxt = self._next_exercise_title()
