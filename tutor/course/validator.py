@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tutor.course import dockerfile as df
 from tutor.course.loader import LESSON_FILE, load_course
-from tutor.course.model import Course, Exercise, LessonProblem
+from tutor.course.model import Course, Exercise, Lesson, LessonProblem
 
 # The course's base images (tutor.engine.baseimages.COURSE_BASE_IMAGES) and the empty one.
 OFFLINE_IMAGES = ("golang:1.24-alpine", "alpine:latest", "scratch")
@@ -31,6 +31,7 @@ def validate(root: Path | str) -> list[LessonProblem]:
     for lesson in course.lessons:
         for exercise in lesson.exercises:
             problems.extend(exercise_dockerfile_problems(exercise))
+        problems.extend(_unused_exercise_folders(lesson))
     return sorted(set(problems), key=lambda p: (str(p.file), p.line, p.message))
 
 
@@ -44,6 +45,34 @@ def _misnamed_lesson_files(course: Course) -> list[LessonProblem]:
         for candidate in folder.iterdir():
             if candidate.name.lower() == LESSON_FILE:
                 problems.append(LessonProblem(candidate, 0, f"rename it to {LESSON_FILE} (the name is case-sensitive)"))
+    return problems
+
+
+def _unused_exercise_folders(lesson: Lesson) -> list[LessonProblem]:
+    """A `starter*` or `solution*` folder no exercise names: almost always a forgotten field
+    (without `solution:`, the reference solution is the base alone, and `--run` fails it)."""
+    used: set[Path] = set()
+    for exercise in lesson.exercises:
+        for folder in (exercise.starter_dir, exercise.solution_dir, exercise.base_dir):
+            if folder is not None:
+                used.add(folder.resolve())
+    problems: list[LessonProblem] = []
+    for folder in sorted(p for p in lesson.dir.iterdir() if p.is_dir()):
+        kind = next((k for k in ("starter", "solution") if folder.name.startswith(k)), None)
+        if kind is None or not lesson.exercises:
+            continue
+        resolved = folder.resolve()
+        if any(resolved == u or resolved in u.parents for u in used):
+            continue
+        exercise = lesson.exercises[0] if len(lesson.exercises) == 1 else None
+        where = f"exercise `{exercise.id}`" if exercise else "an exercise"
+        problems.append(
+            LessonProblem(
+                lesson.path,
+                exercise.line if exercise else 0,
+                f"the folder {folder.name}/ is not used by any exercise: add `{kind}: {folder.name}` to {where}",
+            )
+        )
     return problems
 
 
