@@ -11,6 +11,7 @@ import pytest
 from tests.ui.conftest import no_engine_report, wait_for
 from tutor.ui.screens.course_map import CourseMapScreen
 from tutor.ui.screens.lesson import LessonScreen
+from tutor.ui.widgets.build_log import BuildLog
 
 SIZES = [(100, 30), (80, 24)]
 
@@ -50,7 +51,9 @@ def _after_builds(count: int):
             await pilot.press("b")
             await wait_for(pilot, lambda before=before: screen.builds_started > before and not screen.building)
         pilot.app.clear_notifications()
-        await pilot.pause(0.25)  # the build log paints at most ten times a second
+        # The build log paints at most ten times a second: wait for its last paint, at the tail.
+        await wait_for(pilot, lambda: screen.query_one(BuildLog).settled)
+        await pilot.pause(0.25)
 
     return run
 

@@ -47,6 +47,7 @@ class BuildLog(Log):
         self._last_paint = 0.0
         self._paint_timer: Timer | None = None
         self._follow = False
+        self._tail_shown = True  # the last line is in view (the learner has not scrolled up)
 
     def on_mount(self) -> None:
         self.border_title = "Build log"
@@ -89,15 +90,37 @@ class BuildLog(Log):
         self._paint_timer = None
         self._last_paint = time.monotonic()
         if self._follow:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+            # After the next refresh: a long line may add the horizontal scrollbar, and the tail
+            # must stay in view above it.
+            self.call_after_refresh(self._show_tail)
         self._follow = False
         self.refresh()
+
+    def _show_tail(self) -> None:
+        self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self.refresh()  # the lines drawn for the old offset are stale
+
+    @property
+    def settled(self) -> bool:
+        """No paint is pending and, unless the learner scrolled up, the tail is in view."""
+        return self._paint_timer is None and (not self._tail_shown or self.scroll_y >= self.max_scroll_y)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._tail_shown = new_value >= self.max_scroll_y - 1
+
+    def on_resize(self) -> None:
+        # A pane above grew (the cache pane's explanation at the end of a build): the log got
+        # shorter under the same scroll offset. Keep showing the tail if it was shown.
+        if self._tail_shown:
+            self._show_tail()
 
     def clear(self) -> BuildLog:
         if self._paint_timer is not None:
             self._paint_timer.stop()
             self._paint_timer = None
         self._follow = False
+        self._tail_shown = True
         super().clear()
         return self
 
