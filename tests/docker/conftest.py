@@ -8,7 +8,6 @@ left as it was found.  The course's base images are shared and stay.
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from tests.conftest import ROOT, TEST_SEAT
+from tests.conftest import ROOT, TEST_SEAT, unavailable
 from tutor.engine import baseimages, labels
 from tutor.engine.client import EngineUnavailable, connect
 
@@ -44,10 +43,7 @@ def engine_api() -> Iterator[docker.APIClient]:
     try:
         api = connect()
     except EngineUnavailable as exc:
-        message = f"no Docker engine: {exc.problem.reason} {exc.problem.fix}"
-        if os.environ.get("TUTOR_REQUIRE_ENGINE") == "1":
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+        unavailable(f"no Docker engine: {exc.problem.reason} {exc.problem.fix}")
     dangling_before = {i["Id"] for i in api.images(filters={"dangling": True})}
     yield api
     _remove_seat_objects(api, TEST_SEAT)
