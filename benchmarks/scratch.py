@@ -60,27 +60,13 @@ def build(req: BuildRequest) -> BuildRecord:
 
 
 def remove_seat(seat_name: str, api: docker.APIClient | None = None) -> int:
-    """Remove the containers and images of one seat; how many images went."""
+    """Remove the containers and images of one seat, as `tutor clean --seat` does; how many images went."""
+    from tutor.engine.containers import cleanup_seat
+
     own = api is None
     api = api or connect()
-    removed = 0
     try:
-        for c in api.containers(all=True, filters=labels.seat_filter(seat_name)):
-            try:
-                api.remove_container(c["Id"], force=True, v=True)
-            except docker.errors.APIError:
-                pass
-        for _ in range(3):  # children before parents
-            images = api.images(filters=labels.seat_filter(seat_name))
-            if not images:
-                break
-            for image in images:
-                try:
-                    api.remove_image(image["Id"], force=True)
-                    removed += 1
-                except docker.errors.APIError:
-                    pass
+        return cleanup_seat(api, seat_name).images_removed
     finally:
         if own:
             api.close()
-    return removed

@@ -16,26 +16,9 @@ import docker
 import pytest
 
 from tests.conftest import ROOT, TEST_SEAT, unavailable
-from tutor.engine import baseimages, labels
+from tutor.engine import baseimages
 from tutor.engine.client import EngineUnavailable, connect
-
-
-def _remove_seat_objects(api: docker.APIClient, seat: str) -> None:
-    for c in api.containers(all=True, filters=labels.seat_filter(seat)):
-        try:
-            api.remove_container(c["Id"], force=True, v=True)
-        except docker.errors.APIError:  # already being removed (or gone)
-            pass
-    # Children before parents: retry until nothing more can go.
-    for _ in range(3):
-        remaining = api.images(filters=labels.seat_filter(seat))
-        if not remaining:
-            break
-        for image in remaining:
-            try:
-                api.remove_image(image["Id"], force=True)
-            except docker.errors.APIError:
-                pass
+from tutor.engine.containers import cleanup_seat
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +29,7 @@ def engine_api() -> Iterator[docker.APIClient]:
         unavailable(f"no Docker engine: {exc.problem.reason} {exc.problem.fix}")
     dangling_before = {i["Id"] for i in api.images(filters={"dangling": True})}
     yield api
-    _remove_seat_objects(api, TEST_SEAT)
+    cleanup_seat(api, TEST_SEAT)  # what `tutor clean --seat pytest` removes
     for image in api.images(filters={"dangling": True}):
         if image["Id"] not in dangling_before:
             try:
