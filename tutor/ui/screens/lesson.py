@@ -241,24 +241,31 @@ class LessonScreen(Screen):
             return
         self._start_build()
 
-    def _start_build(self) -> None:
-        if self.watching:
-            self.notify("Watch mode is on: save a file to rebuild, or press w to stop watching.", title="Build")
-            return
+    def _workspace_to_build(self, title: str, verb: str) -> Path | None:
+        """The exercise's workspace when a build (or watch) may start now; else None, said why."""
         if self.building:
-            self.notify("A build is already running: wait for it, or press c to cancel it.", title="Build", severity="warning")
-            return
+            self.notify("A build is already running: wait for it, or press c to cancel it.", title=title, severity="warning")
+            return None
         if self.exercise is None:
-            self.notify("This lesson has no exercise to build.", title="Build")
-            return
+            self.notify(f"This lesson has no exercise to {verb}.", title=title)
+            return None
         self._load_workspace()
         if self._workspace is None:
-            return
+            return None
         try:
             # A symlink out of the workspace would send files the learner should not ship (or see).
             check_build_context(self._workspace, paths.workspace_dir(), self.exercise.dockerfile)
         except UnsafeContext as exc:
             self.notify(f"{exc.message}. {exc.fix}", title="Build refused", severity="error", timeout=12)
+            return None
+        return self._workspace
+
+    def _start_build(self) -> None:
+        if self.watching:
+            self.notify("Watch mode is on: save a file to rebuild, or press w to stop watching.", title="Build")
+            return
+        workspace = self._workspace_to_build("Build", "build")
+        if workspace is None or self.exercise is None:  # (the second half only narrows the type)
             return
         self._build_id += 1
         self.record = BuildRecord()
@@ -272,9 +279,7 @@ class LessonScreen(Screen):
         self._show_build_view = True
         self._apply_width(self.app.size.width)
         self._build_prediction, self._next_prediction = self._next_prediction, None
-        self._run = self.app.new_exercise_run(
-            self.lesson, self.exercise, self._workspace, prediction=self._build_prediction
-        )
+        self._run = self.app.new_exercise_run(self.lesson, self.exercise, workspace, prediction=self._build_prediction)
         self._hold_gc()
         self._run_worker(self._run, self._build_id)
 
@@ -499,22 +504,16 @@ class LessonScreen(Screen):
             self._watch_stop.set()
             self.notify("Watch mode off.", title="Watch", timeout=3)
             return
-        if self.building:
-            self.notify("A build is running: wait for it, or press c to cancel it.", title="Watch", severity="warning")
-            return
-        if self.exercise is None:
-            self.notify("This lesson has no exercise to watch.", title="Watch")
-            return
-        self._load_workspace()
-        if self._workspace is None:
+        workspace = self._workspace_to_build("Watch", "watch")
+        if workspace is None or self.exercise is None:  # (the second half only narrows the type)
             return
         self._build_id += 1
         self._watch_stop = threading.Event()
         self._show_build_view = True
         self._apply_width(self.app.size.width)
         self.query_one(BuildLog).clear()
-        self.notify(f"Watching {self._workspace}: save a file there and the tutor rebuilds.", title="Watch", timeout=6)
-        self._watch_worker(self._build_id, self._watch_stop, self.exercise, self._workspace)
+        self.notify(f"Watching {workspace}: save a file there and the tutor rebuilds.", title="Watch", timeout=6)
+        self._watch_worker(self._build_id, self._watch_stop, self.exercise, workspace)
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="watch")
     def _watch_worker(self, watch_id: int, stop: threading.Event, exercise: Exercise, workspace: Path) -> None:
