@@ -70,8 +70,9 @@ def _wait_until_gone(api: docker.APIClient, mark: str, since: float, timeout: fl
     return time.monotonic() - started
 
 
-async def _start_slow_build(pilot, app: TutorApp) -> tuple[LessonScreen, str]:
-    """Open the lesson, press b, and wait until the engine runs the slow step; its container id."""
+async def _start_slow_build(pilot, app: TutorApp, api: docker.APIClient, mark: str, since: float) -> tuple[LessonScreen, str]:
+    """Open the lesson, press b, and wait until the engine runs the slow step; its container id
+    (checked to be on the engine)."""
     await wait_for(pilot, lambda: isinstance(app.screen, CourseMapScreen))
     await pilot.press("enter")
     await wait_for(pilot, lambda: isinstance(app.screen, LessonScreen))
@@ -80,7 +81,9 @@ async def _start_slow_build(pilot, app: TutorApp) -> tuple[LessonScreen, str]:
     await wait_for(
         pilot, lambda: 2 in screen.record.steps and screen.record.steps[2].container_id is not None, timeout=120
     )
-    return screen, screen.record.steps[2].container_id
+    container_id = screen.record.steps[2].container_id
+    assert any(c["Id"].startswith(container_id) for c in _build_containers(api, mark, since))
+    return screen, container_id
 
 
 async def test_cancel_mid_build_leaves_no_container_and_the_next_build_works(
@@ -90,8 +93,7 @@ async def test_cancel_mid_build_leaves_no_container_and_the_next_build_works(
     since = time.time() - 1
     app = TutorApp(lessons_dir=root, backend=EngineBackend(), engine_check_seconds=0)
     async with app.run_test(size=SIZE) as pilot:
-        screen, container_id = await _start_slow_build(pilot, app)
-        assert any(c["Id"].startswith(container_id) for c in _build_containers(engine_api, mark, since))
+        screen, container_id = await _start_slow_build(pilot, app, engine_api, mark, since)
         pressed = time.monotonic()
         await pilot.press("c")
         await wait_for(pilot, lambda: not screen.building, timeout=10)
@@ -123,8 +125,7 @@ async def test_quit_mid_build_leaves_no_container_and_the_next_build_works(
     since = time.time() - 1
     app = TutorApp(lessons_dir=root, backend=EngineBackend(), engine_check_seconds=0)
     async with app.run_test(size=SIZE) as pilot:
-        screen, container_id = await _start_slow_build(pilot, app)
-        assert any(c["Id"].startswith(container_id) for c in _build_containers(engine_api, mark, since))
+        screen, container_id = await _start_slow_build(pilot, app, engine_api, mark, since)
         pressed = time.monotonic()
         await pilot.press("ctrl+q")
     quit_seconds = time.monotonic() - pressed
