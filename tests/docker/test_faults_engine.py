@@ -246,7 +246,7 @@ async def test_engine_killed_mid_build_is_reported_and_the_next_build_works(engi
         assert reported <= 2.0, f"the lost engine was reported after {reported:.2f}s"
         log = "\n".join(screen.query_one(BuildLog).lines)
         assert "build failed" in log and "fix:" in log, log[-2000:]
-        assert any(n.title == "Build failed" for n in app._notifications)
+        await wait_for(pilot, lambda: any(n.title == "Build failed" for n in app._notifications))
         assert screen.record.steps[7].status == "failed"  # the step that was running is marked
         # The engine's fault, not the learner's: no "Not yet", and no attempt counted.
         await pilot.pause(0.2)

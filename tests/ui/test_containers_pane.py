@@ -262,8 +262,10 @@ async def test_without_an_engine_the_pane_says_why_and_how_to_fix_it() -> None:
         pane.run_image(IMAGE)
         await wait_for(pilot, lambda: pane.last_error is not None)
         assert pane.last_error.action == "run" and not pane.last_error.quiet
+        # App.notify posts a message: the toast lands a moment after the failure is shown.
+        await wait_for(pilot, lambda: list(app._notifications))
         notes = list(app._notifications)
-        assert notes and notes[-1].title == "docker run" and "No Docker engine socket" in notes[-1].message
+        assert notes[-1].title == "docker run" and "No Docker engine socket" in notes[-1].message
         assert "✗ docker run: No Docker engine socket" in text_of(pane, "#containers-action")
         assert not isinstance(app.screen, RunDialog)
 

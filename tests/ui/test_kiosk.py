@@ -134,7 +134,7 @@ async def test_quit_suspend_and_unsafe_palette_entries_are_blocked(config, monke
         app.action_suspend_process()
         assert kills == []
         assert app.return_code is None and isinstance(app.screen, CourseMapScreen)
-        assert any("Suspending the tutor is disabled" in n for n in notes(app))
+        await wait_for(pilot, lambda: any("Suspending the tutor is disabled" in n for n in notes(app)))
         # Nothing may take the terminal over (an editor could reach a shell).
         with pytest.raises(SuspendNotSupported):
             with app.suspend():
@@ -146,7 +146,7 @@ async def test_quit_suspend_and_unsafe_palette_entries_are_blocked(config, monke
         # Links do not open a browser.
         app.open_url("https://example.com/")
         await pilot.pause()
-        assert any("example.com" in n and "disabled" in n for n in notes(app))
+        await wait_for(pilot, lambda: any("example.com" in n and "disabled" in n for n in notes(app)))
         assert app.return_code is None
 
 
@@ -158,7 +158,7 @@ async def test_a_wrong_pin_does_not_unlock(config):
         await wait_for(pilot, lambda: not isinstance(app.screen, PinScreen))
         assert not any(isinstance(s, InstructorMenu) for s in app.screen_stack)
         assert app.return_code is None
-        assert any("Wrong PIN" in n for n in notes(app))
+        await wait_for(pilot, lambda: any("Wrong PIN" in n for n in notes(app)))
 
 
 async def test_the_pin_unlocks_exit(config):
@@ -184,7 +184,7 @@ async def test_repeated_wrong_pins_lock_the_prompt(config):
         await pilot.press("ctrl+q")
         await pilot.pause()
         assert not isinstance(app.screen, PinScreen)
-        assert any("Too many wrong PINs" in n for n in notes(app))
+        await wait_for(pilot, lambda: any("Too many wrong PINs" in n for n in notes(app)))
         now[0] += 61
         await enter_pin(pilot, PIN)
         await wait_for(pilot, lambda: isinstance(app.screen, InstructorMenu))
@@ -267,7 +267,7 @@ async def test_a_seat_that_is_not_ready_says_why_and_does_not_start(config):
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, WelcomeScreen) and not app.in_session
-        assert any("Seat not ready" in n for n in notes(app))
+        await wait_for(pilot, lambda: any("Seat not ready" in n for n in notes(app)))
 
 
 async def test_an_interrupted_reset_is_finished_at_start(config):

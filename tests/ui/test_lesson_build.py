@@ -117,8 +117,7 @@ async def test_second_build_while_running_is_refused(make_app):
         await pilot.press("b")
         await wait_for(pilot, lambda: screen.building)
         await pilot.press("b")
-        await pilot.pause(0.05)
-        assert any("already running" in n.message for n in app._notifications)
+        await wait_for(pilot, lambda: any("already running" in n.message for n in app._notifications))
         await pilot.press("c")
         await wait_for(pilot, lambda: not screen.building, timeout=10)
         assert screen.record.failure is not None and screen.record.failure.cancelled
