@@ -24,7 +24,27 @@ def _available() -> list[str]:
     return [name for name in COMMANDS if importlib.util.find_spec(f"tutor.commands.{name}") is not None]
 
 
-def build_parser() -> argparse.ArgumentParser:
+# The options of `tutor` itself; each takes a value.
+APP_OPTIONS = ("--lessons", "--engine")
+
+
+def _opens_the_app(argv: Sequence[str]) -> bool:
+    """True when ``argv`` is only options of `tutor` itself: no command, no help, nothing unknown.
+
+    Then the parser needs no subcommands, and the command modules (a tenth of the start-up) stay
+    unloaded: opening the course is the common case.
+    """
+    args = iter(argv)
+    for arg in args:
+        name, eq, _value = arg.partition("=")
+        if name not in APP_OPTIONS:
+            return False
+        if not eq and next(args, None) is None:
+            return False  # a missing value: let the full parser say so
+    return True
+
+
+def build_parser(commands: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tutor",
         description="Learn how Docker images are built, by building them. Run without a command to open the course.",
@@ -32,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tutor {__version__}")
     parser.add_argument("--lessons", metavar="DIR", help="use the course in DIR instead of the shipped one")
     parser.add_argument("--engine", metavar="URL", help="Docker engine to use (default: DOCKER_HOST or the active context)")
+    if not commands:
+        parser.set_defaults(command=None)
+        return parser
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _available():
         module = importlib.import_module(f"tutor.commands.{name}")
@@ -46,7 +69,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(commands=not _opens_the_app(argv)).parse_args(argv)
     try:
         return _dispatch(args)
     except KeyboardInterrupt:

@@ -39,7 +39,7 @@ from textual.worker import Worker, WorkerState
 from tutor import paths
 from tutor.course.model import Course, Exercise, Lesson
 from tutor.engine.doctor import DoctorReport
-from tutor.ui.app import ENGINE_CHECK_SECONDS, TutorApp
+from tutor.ui.app import ENGINE_CHECK_SECONDS, SCREEN_CSS, TutorApp
 from tutor.ui.backend import Backend
 from tutor.ui.messages import EngineStatusChanged
 from tutor.ui.screens.course_map import CourseMapScreen
@@ -286,7 +286,7 @@ class ResettingScreen(ModalScreen[None]):
 
 
 class KioskApp(TutorApp):
-    CSS_PATH = ["app.tcss", "kiosk.tcss"]
+    CSS_PATH = ["app.tcss", "kiosk.tcss", *SCREEN_CSS]
     BINDINGS = [
         Binding(
             "ctrl+q",
