@@ -21,3 +21,27 @@ def test_hold_and_release_nest_and_restore_the_thresholds() -> None:
     assert gc.get_threshold() == before and not quiet_gc.holding()
     quiet_gc.release()  # one release too many changes nothing
     assert gc.get_threshold() == before
+
+
+class Node:
+    """A container object the collector tracks, in a reference cycle."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_a_settled_screen_is_out_of_full_passes_until_it_goes() -> None:
+    gc.collect()
+    try:
+        kept = [Node() for _ in range(1000)]
+        quiet_gc.settle()
+        frozen = gc.get_freeze_count()
+        assert frozen >= 1000
+        # Garbage made before settling waits in the frozen set: a full pass does not visit it.
+        del kept
+        assert gc.collect() == 0
+        quiet_gc.unsettle()
+        assert gc.get_freeze_count() == 0
+        assert gc.collect() >= 1000  # the screen went: its cycles are collected as usual
+    finally:
+        gc.unfreeze()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable, Mapping
 from functools import partial
 from pathlib import Path
@@ -17,6 +16,7 @@ from tutor import paths
 from tutor.course.loader import load_course
 from tutor.course.model import Course, Exercise, Lesson
 from tutor.course.progress import ProgressStore, lesson_state, resume_point
+from tutor.ui import quiet_gc
 from tutor.ui.backend import Backend, EngineBackend
 from tutor.ui.messages import EngineStatusChanged, LessonChosen
 from tutor.ui.screens.course_map import CourseMapScreen
@@ -82,7 +82,7 @@ class TutorApp(App):
         self.set_timer(1.0, self.watch_lessons)  # edits to lessons matter later, not in the first second
         # What start-up made (Textual's objects, the course) lives as long as the app: freezing it
         # keeps it out of the collector's full passes, which took 50-170 ms each during big builds.
-        self.call_after_refresh(gc.freeze)
+        self.call_after_refresh(quiet_gc.settle)
 
     @property
     def host_port_range(self) -> tuple[int, int] | None:

@@ -5,6 +5,11 @@ A generation-2 pass stops every thread, the UI's included: 40-170 ms here during
 build runs, the young generations still collect as usual (they are what a build's short-lived
 objects need); only the full pass waits until the build ends, when the next ordinary collection
 catches up. Holds nest: the full pass comes back when the last holder lets go.
+
+A full pass visits every object the collector tracks, so its length grows with the screens on
+show. What a drawn screen holds lives as long as the screen: :func:`settle` freezes it (the
+collector skips frozen objects) and :func:`unsettle` gives it back when the screen goes, so
+that its garbage is collected as usual.
 """
 
 from __future__ import annotations
@@ -42,3 +47,13 @@ def release() -> None:
 
 def holding() -> bool:
     return _holders > 0
+
+
+def settle() -> None:
+    """A screen has been drawn: what is alive now stays out of full passes until :func:`unsettle`."""
+    gc.freeze()
+
+
+def unsettle() -> None:
+    """A settled screen is going: its objects are collectable again."""
+    gc.unfreeze()

@@ -164,6 +164,8 @@ class LessonScreen(Screen):
         self._load_workspace()
         self._refresh_exercise()
         self._apply_width(self.app.size.width)
+        # Once drawn, the screen's widgets live as long as it does: keep them out of full passes.
+        self.set_timer(0.5, quiet_gc.settle)
 
     def on_resize(self, event) -> None:
         self._apply_width(event.size.width)
@@ -310,6 +312,7 @@ class LessonScreen(Screen):
 
     def on_unmount(self) -> None:
         self._release_gc()  # a screen closed mid-build never sees its BuildEnded
+        quiet_gc.unsettle()  # its widgets are garbage now: let the collector have them
 
     def action_cancel_build(self) -> None:
         if self._run is None:
