@@ -22,7 +22,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Input, Log, Static
 
 from tests.conftest import ROOT, TEST_SEAT
-from tests.ui.conftest import wait_for
+from tests.ui.conftest import click, wait_for
 from tutor.engine import containers as ct
 from tutor.engine import labels
 from tutor.engine.build import Build, BuildRequest
@@ -103,7 +103,7 @@ async def _run(pilot, pane: ContainersPane, image: str, mapping: str | None) -> 
     pane.run_image(image)
     await _dialog(pilot, RunDialog)
     if mapping is None:
-        await pilot.click("#run-no-port")
+        await click(pilot, "#run-no-port")
     else:
         pilot.app.screen.query_one("#run-ports", Input).value = mapping
         await pilot.press("enter")

@@ -46,3 +46,18 @@ async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 10.0) 
         if loop.time() > deadline:
             raise AssertionError("condition not reached in time")
         await pilot.pause(0.02)
+
+
+async def click(pilot, selector, offset: tuple[int, int] = (0, 0), timeout: float = 10.0) -> None:
+    """Click ``selector`` once it is on show.
+
+    Pilot clicks where the widget is drawn; before its screen's first layout a widget has no region
+    yet, and the click would land elsewhere (on a loaded machine that window is wide enough to hit).
+    """
+
+    def shown() -> bool:
+        found = pilot.app.screen.query(selector)
+        return bool(found) and found.first().region.area > 0
+
+    await wait_for(pilot, shown, timeout)
+    await pilot.click(selector, offset=offset)

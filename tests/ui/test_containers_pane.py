@@ -15,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Log, Static
 
 from tests.conftest import ROOT, TEST_SEAT
-from tests.ui.conftest import wait_for
+from tests.ui.conftest import click, wait_for
 from tutor.engine import containers as ct
 from tutor.ui.containers_controller import RunPlan, check_exec_command, parse_mappings
 from tutor.ui.screens.run_dialog import ConfirmDialog, ExecDialog, RunChoice, RunDialog
@@ -140,7 +140,7 @@ async def test_run_without_p_and_cancel() -> None:
     app = DialogApp(RunDialog(RunPlan(IMAGE, 8080, 8080, (8080,))))
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot, RunDialog)
-        await pilot.click("#run-no-port")
+        await click(pilot, "#run-no-port")
     assert app.results == [RunChoice(())] and app.results[0].mapping == {}
 
     app = DialogApp(RunDialog(RunPlan(IMAGE, 8080, 8080, ())))

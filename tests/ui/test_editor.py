@@ -9,7 +9,7 @@ import pytest
 from textual.app import App
 
 from tests.conftest import ROOT, STREAMS
-from tests.ui.conftest import wait_for
+from tests.ui.conftest import click, wait_for
 from tutor.course import checks
 from tutor.course.checks import CheckResult
 from tutor.engine.record import BuildRecord
@@ -140,7 +140,7 @@ async def test_escape_then_save_writes_before_leaving(workspace: Path) -> None:
         await pilot.press(*"*.log", "enter")
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, SaveChangesScreen))
-        await pilot.click("#save")
+        await click(pilot, "#save")
         await wait_for(pilot, lambda: app.results != [])
         assert app.results == [EditorClosed(build=False, saved=(".dockerignore",))]
         assert (workspace / ".dockerignore").read_text() == "*.log\n"

@@ -19,7 +19,7 @@ from textual.app import SuspendNotSupported
 from textual.widgets import Input, Static
 
 from tests.conftest import STREAMS
-from tests.ui.conftest import UI_COURSE, connected_report, no_engine_report, wait_for
+from tests.ui.conftest import UI_COURSE, click, connected_report, no_engine_report, wait_for
 from tutor import paths
 from tutor.ui.backend import ReplayBackend
 from tutor.ui.kiosk import (
@@ -167,7 +167,7 @@ async def test_the_pin_unlocks_exit(config):
         await start_session(pilot)
         await enter_pin(pilot, PIN)
         await wait_for(pilot, lambda: isinstance(app.screen, InstructorMenu))
-        await pilot.click("#exit")
+        await click(pilot, "#exit")
         await wait_for(pilot, lambda: app.return_code is not None)
     assert app.return_code == 0
 
@@ -240,7 +240,7 @@ async def test_finish_saves_and_returns_to_the_welcome_screen(config):
         await start_session(pilot)
         await pilot.press("ctrl+f")
         await wait_for(pilot, lambda: isinstance(app.screen, FinishScreen))
-        await pilot.click("#finish")
+        await click(pilot, "#finish")
         await wait_for(pilot, lambda: app.last_reset is not None and isinstance(app.screen, WelcomeScreen), timeout=20)
         assert json.loads(app.last_reset.export.json_path.read_text())["reason"] == "finish"
         assert list(paths.workspace_dir("pytest").iterdir()) == []

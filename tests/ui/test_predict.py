@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import App
 
 from tests.conftest import ROOT, STREAMS
-from tests.ui.conftest import wait_for
+from tests.ui.conftest import click, wait_for
 from tutor.course.prediction import grade
 from tutor.engine.dockerfile import plan
 from tutor.engine.record import BuildRecord
@@ -99,12 +99,12 @@ async def test_one_click_on_a_row_toggles_it() -> None:
     async with app.run_test(size=(110, 34)) as pilot:
         screen = await opened(pilot)
         table = screen.query_one(StepTable)
-        await pilot.click(StepTable, offset=(4, 1 + 5))  # the header, then rows 1.. : step 6
+        await click(pilot, StepTable, offset=(4, 1 + 5))  # the header, then rows 1.. : step 6
         await wait_for(pilot, lambda: screen.marks[6] == "rebuilt")
         assert table.cursor_row == 5
-        await pilot.click(StepTable, offset=(4, 1 + 5))
+        await click(pilot, StepTable, offset=(4, 1 + 5))
         await wait_for(pilot, lambda: screen.marks[6] == "cached")
-        await pilot.click("#confirm")
+        await click(pilot, "#confirm")
         await wait_for(pilot, lambda: app.result is not _NOT_YET)
     assert app.result == {step: "cached" for step in NON_FROM_STEPS}
 

@@ -9,7 +9,7 @@ from textual.app import App
 from textual.widgets import Button
 
 from tests.conftest import FIXTURES
-from tests.ui.conftest import wait_for
+from tests.ui.conftest import click, wait_for
 from tutor.course.loader import load_course
 from tutor.course.model import Exercise, Lesson
 from tutor.course.progress import ProgressStore
@@ -132,9 +132,9 @@ async def test_copying_the_solution_keeps_a_backup(serve) -> None:
         await wait_for(pilot, lambda: app.screen is screen)
         assert (workspace / "Dockerfile").read_text() == mine
         assert not backup_path(workspace, "Dockerfile").exists()
-        await pilot.click("#copy")
+        await click(pilot, "#copy")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        await pilot.click("#yes")
+        await click(pilot, "#yes")
         await wait_for(pilot, lambda: app.screen is screen and screen.copied == ["Dockerfile"])
         assert (workspace / "Dockerfile").read_text() == solution
         assert backup_path(workspace, "Dockerfile").read_text() == mine
