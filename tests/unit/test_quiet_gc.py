@@ -45,3 +45,14 @@ def test_a_settled_screen_is_out_of_full_passes_until_it_goes() -> None:
         assert gc.collect() >= 1000  # the screen went: its cycles are collected as usual
     finally:
         gc.unfreeze()
+
+
+def test_start_up_runs_without_collections_until_the_first_screen_settles() -> None:
+    try:
+        quiet_gc.pause_for_startup()
+        assert not gc.isenabled()
+        quiet_gc.settle()
+        assert gc.isenabled() and gc.get_freeze_count() > 0
+    finally:
+        gc.enable()
+        gc.unfreeze()

@@ -11,6 +11,9 @@ def run(args) -> int:
     if lessons is not None and not lessons.is_dir():
         print(f"error: no course folder at {lessons}", file=sys.stderr)
         return 2
+    from tutor.ui import quiet_gc
+
+    quiet_gc.pause_for_startup()  # until the course map is drawn (TutorApp.on_mount settles)
     from tutor.ui.app import TutorApp
     from tutor.ui.backend import EngineBackend
 

@@ -49,9 +49,17 @@ def holding() -> bool:
     return _holders > 0
 
 
+def pause_for_startup() -> None:
+    """No collections while the app starts: what start-up makes (modules, classes, the first
+    screen) is nearly all long-lived, so passes over it are wasted, and one full pass there cost
+    the first frame 60 ms. :func:`settle`, once the first screen is drawn, turns them back on."""
+    gc.disable()
+
+
 def settle() -> None:
     """A screen has been drawn: what is alive now stays out of full passes until :func:`unsettle`."""
     gc.freeze()
+    gc.enable()  # after start-up's pause; collections on as usual
 
 
 def unsettle() -> None:
