@@ -90,11 +90,17 @@ class BuildLog(Log):
         self._paint_timer = None
         self._last_paint = time.monotonic()
         if self._follow:
-            # After the next refresh: a long line may add the horizontal scrollbar, and the tail
-            # must stay in view above it.
-            self.call_after_refresh(self._show_tail)
+            # Scroll first, then draw once: drawing the old offset and then the tail doubled the
+            # log's share of every frame. A long line may also add the horizontal scrollbar,
+            # which the next layout shows: the tail is checked again after it.
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+            self.call_after_refresh(self._keep_tail)
         self._follow = False
         self.refresh()
+
+    def _keep_tail(self) -> None:
+        if self.scroll_y < self.max_scroll_y:
+            self._show_tail()
 
     def _show_tail(self) -> None:
         self.scroll_end(animate=False, immediate=True, x_axis=False)
