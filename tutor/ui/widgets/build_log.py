@@ -74,7 +74,7 @@ class BuildLog(Log):
         widest = max(len(strip_ansi(line)) if "\x1b" in line else len(line) for line in new)
         self._width = max(self._width, widest)
         self._render_line_cache.clear()
-        self.virtual_size = Size(self._width, len(self._lines))
+        self._set_virtual_size(Size(self._width, len(self._lines)))
         follow = self.auto_scroll if scroll_end is None else scroll_end
         self._follow = self._follow or (follow and at_end and not self.is_vertical_scrollbar_grabbed)
         # At most PAINT_EVERY seconds between two paints: a stream of output would otherwise
@@ -86,13 +86,26 @@ class BuildLog(Log):
             self._paint_timer = self.set_timer(wait, self._paint)
         return self
 
+    def _set_virtual_size(self, size: Size) -> None:
+        """The log's own size is fixed by the screen (height 1fr): more lines change only its
+        scrollbars. Setting ``virtual_size`` would lay out the whole screen for each batch, as
+        Textual does for any widget; this updates the scrollbars alone, as Textual's own resize
+        path does (a scrollbar that appears or goes still asks for a layout)."""
+        if size == self.virtual_size:
+            return
+        if not (self.is_mounted and self.container_size and hasattr(self, "_scroll_update")):
+            self.virtual_size = size
+            return
+        self.set_reactive(Log.virtual_size, size)
+        self._scroll_update(size)
+
     def _paint(self) -> None:
         self._paint_timer = None
         self._last_paint = time.monotonic()
         if self._follow:
             # Scroll first, then draw once: drawing the old offset and then the tail doubled the
-            # log's share of every frame. A long line may also add the horizontal scrollbar,
-            # which the next layout shows: the tail is checked again after it.
+            # log's share of every frame. A layout queued meanwhile may change the log's room
+            # (a pane above grew): the tail is checked again after it.
             self.scroll_end(animate=False, immediate=True, x_axis=False)
             self.call_after_refresh(self._keep_tail)
         self._follow = False
