@@ -32,7 +32,7 @@ ENGINE_CHECK_SECONDS = 10.0
 
 # Every screen's stylesheet, read with the app's. Textual reads a screen's CSS_PATH when the screen
 # is first shown and then restyles every widget of every screen; read up front, the parse is cached
-# and opening help or a lesson the first time skips that pass (40-100 ms on the first key).
+# and opening help or a lesson the first time skips that pass.
 SCREEN_CSS = tuple(sorted(str(path) for path in (Path(__file__).parent / "screens").glob("*.tcss")))
 
 
@@ -82,6 +82,7 @@ class TutorApp(App):
         self.set_timer(1.0, self.watch_lessons)  # edits to lessons matter later, not in the first second
         # What start-up made (Textual's objects, the course) lives as long as the app: freezing it
         # keeps it out of the collector's full passes, which took 50-170 ms each during big builds.
+        # Settling also ends the pause of collections that `tutor` starts with.
         self.call_after_refresh(quiet_gc.settle)
 
     @property

@@ -103,9 +103,9 @@ class BuildLog(Log):
         self._paint_timer = None
         self._last_paint = time.monotonic()
         if self._follow:
-            # Scroll first, then draw once: drawing the old offset and then the tail doubled the
-            # log's share of every frame. A layout queued meanwhile may change the log's room
-            # (a pane above grew): the tail is checked again after it.
+            # Scroll first, then draw: the frame shows the tail, not the old offset. A layout
+            # queued meanwhile may change the log's room (a pane above grew): the tail is checked
+            # again after it.
             self.scroll_end(animate=False, immediate=True, x_axis=False)
             self.call_after_refresh(self._keep_tail)
         self._follow = False
