@@ -38,7 +38,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from tests.conftest import ROOT, unavailable
+from tests.conftest import ROOT, missing
 from tests.second_engine import SecondEngine, second_engine
 from tutor.course.loader import load_course
 from tutor.engine import baseimages, containers, labels, probe
@@ -95,7 +95,7 @@ def bundle_file(engine_api, main_base_ids, tmp_path_factory) -> Iterator[Path]:
 def remote() -> Iterator[SecondEngine]:
     """A second engine on a loopback TCP port: its own data root, bridge and socket; removed after."""
     if os.geteuid() != 0 or shutil.which("dockerd") is None:
-        unavailable("a second engine needs root and dockerd")
+        missing("a second engine needs root and dockerd")
     with second_engine(tcp=True) as engine:
         yield engine
     # dockerd leaves its data root mounted on itself, which keeps the folder: unmount and remove ours.
@@ -351,7 +351,7 @@ def wait_port(port: int, process: subprocess.Popen, log: Path, timeout: float = 
 
 def test_browser_tabs_are_seats_of_their_own_and_render_the_course(tmp_path, base_images):
     if not Path(CHROMIUM).exists():
-        unavailable("headless Chromium is not installed (Debian's chromium package; .ci/run installs it)")
+        missing("headless Chromium is not installed (Debian's chromium package; .ci/run installs it)")
     pin = "8642"
     config = tmp_path / "kiosk.toml"
     config.write_text(
