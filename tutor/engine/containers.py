@@ -314,15 +314,23 @@ def container_name(seat: str) -> str:
     return f"tutor-{seat}-{secrets.token_hex(2)}"
 
 
-def check_ports_free(api: docker.APIClient, ports: Mapping[int, int], bind_host: str = DEFAULT_BIND) -> None:
-    """PortInUse for the first busy host port, with a free one to use instead."""
+def check_ports_free(
+    api: docker.APIClient,
+    ports: Mapping[int, int],
+    bind_host: str = DEFAULT_BIND,
+    candidates: Iterable[int] | None = None,
+) -> None:
+    """PortInUse for the first busy host port, with a free one to use instead (the first free one
+    of ``candidates`` when given, else one just above the busy port)."""
     if not ports or not _engine_is_local(api):
         return
     taken = port_tools.engine_published_ports(api)
     for host_port in ports:
         if host_port in taken or not port_tools.is_port_free(host_port, bind_host or "0.0.0.0"):
             others = set(taken) | set(ports)
-            suggestion = port_tools.find_free_port(host_port, host=bind_host or "0.0.0.0", taken=others)
+            suggestion = port_tools.find_free_port(
+                host_port, candidates, host=bind_host or "0.0.0.0", taken=others
+            )
             raise PortInUse(host_port, bind_host or "0.0.0.0", suggestion)
 
 

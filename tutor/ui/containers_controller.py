@@ -112,18 +112,14 @@ def plan_run(
     exposed = ct.exposed_ports(api, image)
     container_port = exposed[0] if exposed else DEFAULT_PORT
     wanted = preferred or container_port
+    candidates = None
     if port_range is not None and preferred is None:
-        low, high = port_range
-        for candidate in range(low, high + 1):
-            try:
-                ct.check_ports_free(api, {candidate: container_port})
-            except ct.PortInUse:
-                continue
-            wanted = candidate
-            break
+        wanted, candidates = port_range[0], range(port_range[0] + 1, port_range[1] + 1)
     try:
-        ct.check_ports_free(api, {wanted: container_port})
+        ct.check_ports_free(api, {wanted: container_port}, candidates=candidates)
     except ct.PortInUse as busy:
+        if candidates is not None:  # the seat's range: its next free port, nothing to report
+            return RunPlan(image, container_port, busy.suggestion, exposed)
         return RunPlan(image, container_port, busy.suggestion, exposed, busy_port=wanted)
     return RunPlan(image, container_port, wanted, exposed)
 

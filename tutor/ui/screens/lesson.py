@@ -149,7 +149,12 @@ class LessonScreen(Screen):
                 with TabPane("Exercise", id="exercise"):
                     yield ExercisePanel(id="exercise-panel")
                 with TabPane("Containers", id="containers"):
-                    yield ContainersPane(engine=self.app.backend.engine, lesson=self.lesson.id, id="containers-pane")
+                    yield ContainersPane(
+                        engine=self.app.backend.engine,
+                        lesson=self.lesson.id,
+                        port_range=self.app.host_port_range,
+                        id="containers-pane",
+                    )
             with Vertical(id="build-panes"):
                 yield LayerPane(id="layers")
                 yield CachePane(id="cache")

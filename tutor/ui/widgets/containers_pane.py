@@ -175,6 +175,7 @@ class ContainersPane(Vertical):
         engine: str | None = None,
         seat: str | None = None,
         lesson: str | None = None,
+        port_range: tuple[int, int] | None = None,
         *,
         name: str | None = None,
         id: str | None = None,
@@ -184,6 +185,7 @@ class ContainersPane(Vertical):
         self.engine = engine
         self.seat = seat or paths.seat_name()
         self.lesson = lesson
+        self.port_range = port_range  # a workshop seat's host ports; None: the container's own port
         self.image: str | None = None  # the image `run_image` was last given
         self.containers: dict[str, ct.ContainerInfo] = {}  # engine order: newest first
         self.selected: str | None = None
@@ -245,7 +247,7 @@ class ContainersPane(Vertical):
             "#containers-action",
             Text.assemble(_command(ct.run_cli(image)), "\n", ("reading the image's ports…", "dim")),
         )
-        self._plan_worker(image)
+        self._plan_worker(image, self.port_range)
 
     def probe(self, path: str = "/") -> None:
         """Ask the selected (or last started) container's server for a page, as curl would."""
@@ -383,8 +385,7 @@ class ContainersPane(Vertical):
         self._guard("ps", job, quiet)
 
     @work(thread=True, exit_on_error=False, group=GROUP)
-    def _plan_worker(self, image: str) -> None:
-        port_range = getattr(self.app, "host_port_range", None)  # a workshop seat's ports, or None
+    def _plan_worker(self, image: str, port_range: tuple[int, int] | None) -> None:
         self._guard("run", lambda api: self.post_message(RunPlanned(plan_run(api, image, port_range=port_range))))
 
     @work(thread=True, exit_on_error=False, group=GROUP)
