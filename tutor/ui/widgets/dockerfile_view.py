@@ -15,19 +15,18 @@ class DockerfileView(VerticalScroll):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self._text = ""
+        self._text: str | None = None  # None: nothing shown yet
         self._marked: set[int] = set()
-        self._shown = False
 
     def compose(self):
         yield Static(id="dockerfile-code")
 
     def show(self, text: str, title: str = "Dockerfile", marked: set[int] | None = None) -> None:
-        resized = text != self._text
+        resized = text != self._text  # other lines: another size (the code is as wide as its text)
         self._text = text
         self._marked = marked or set()
         self.border_title = title
-        self._show_code(layout=resized or not self._shown)
+        self._show_code(layout=resized)
 
     def mark(self, lines: set[int]) -> None:
         if lines != self._marked:
@@ -35,7 +34,6 @@ class DockerfileView(VerticalScroll):
             self._show_code(layout=False)  # the same lines, highlighted otherwise: the same size
 
     def _show_code(self, layout: bool = True) -> None:  # not `_render`: that name is Textual's own
-        self._shown = True
         syntax = Syntax(
             self._text or "# (no Dockerfile yet)",
             "docker",
