@@ -24,8 +24,11 @@ def _available() -> list[str]:
     return [name for name in COMMANDS if importlib.util.find_spec(f"tutor.commands.{name}") is not None]
 
 
-# The options of `tutor` itself; each takes a value.
-APP_OPTIONS = ("--lessons", "--engine")
+# The options of `tutor` itself (each takes a value): the parser's, and what `_opens_the_app` knows.
+APP_OPTIONS = {
+    "--lessons": {"metavar": "DIR", "help": "use the course in DIR instead of the shipped one"},
+    "--engine": {"metavar": "URL", "help": "Docker engine to use (default: DOCKER_HOST or the active context)"},
+}
 
 
 def _opens_the_app(argv: Sequence[str]) -> bool:
@@ -50,8 +53,8 @@ def build_parser(commands: bool = True) -> argparse.ArgumentParser:
         description="Learn how Docker images are built, by building them. Run without a command to open the course.",
     )
     parser.add_argument("--version", action="version", version=f"tutor {__version__}")
-    parser.add_argument("--lessons", metavar="DIR", help="use the course in DIR instead of the shipped one")
-    parser.add_argument("--engine", metavar="URL", help="Docker engine to use (default: DOCKER_HOST or the active context)")
+    for option, settings in APP_OPTIONS.items():
+        parser.add_argument(option, **settings)
     if not commands:
         parser.set_defaults(command=None)
         return parser
