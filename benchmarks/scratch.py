@@ -18,6 +18,7 @@ import docker
 from tutor.engine import labels
 from tutor.engine.build import Build, BuildRequest
 from tutor.engine.client import connect
+from tutor.engine.containers import cleanup_seat
 from tutor.engine.events import BuildFailed, BuildSucceeded
 from tutor.engine.record import BuildRecord
 
@@ -61,8 +62,6 @@ def build(req: BuildRequest) -> BuildRecord:
 
 def remove_seat(seat_name: str, api: docker.APIClient | None = None) -> int:
     """Remove the containers and images of one seat, as `tutor clean --seat` does; how many images went."""
-    from tutor.engine.containers import cleanup_seat
-
     own = api is None
     api = api or connect()
     try:
