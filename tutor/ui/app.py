@@ -23,6 +23,7 @@ from tutor.ui.screens.course_map import CourseMapScreen
 from tutor.ui.screens.engine_problem import EngineProblemScreen
 from tutor.ui.screens.help import HelpScreen
 from tutor.ui.widgets.engine_status import EngineStatus
+from tutor.ui.widgets.lesson_text import LessonText
 
 if TYPE_CHECKING:  # loaded when first needed: start-up shows the course map without them
     from tutor.course.runner import ExerciseRun
@@ -60,6 +61,7 @@ class TutorApp(App):
         self.progress_store = ProgressStore()
         self.progress, notice = self.progress_store.load()
         self._startup_notice = notice
+        self.reading_positions: dict[str, float] = {}  # lesson id -> how far its text was scrolled
 
     # -- start -----------------------------------------------------------------------------------
 
@@ -147,7 +149,7 @@ class TutorApp(App):
                 fresh = self.course.lesson(screen.lesson.id)
                 if fresh is not None and fresh.body != screen.lesson.body:
                     screen.lesson = fresh
-                    screen.query_one("#lesson-markdown").update(fresh.body)
+                    screen.query_one(LessonText).update(fresh.body)
         self.notify("The course changed on disk and was reloaded.", title="Lessons", timeout=4)
 
     def record_attempt(self, lesson: Lesson, exercise: Exercise | None, passed: bool, seconds: float) -> None:

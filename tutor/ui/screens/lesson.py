@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Markdown, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, Header, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from tutor import fmt, paths
@@ -52,6 +52,7 @@ from tutor.ui.widgets.dockerfile_view import DockerfileView
 from tutor.ui.widgets.engine_status import EngineStatus
 from tutor.ui.widgets.exercise_panel import ExercisePanel, exercise_text
 from tutor.ui.widgets.layer_pane import LayerPane
+from tutor.ui.widgets.lesson_text import LessonText
 from tutor.workshop.safety import UnsafeContext, check_build_context
 
 NARROW_WIDTH = 110  # below this, one column: the learner switches views with `v`
@@ -59,6 +60,7 @@ NARROW_WIDTH = 110  # below this, one column: the learner switches views with `v
 
 class LessonScreen(Screen):
     CSS_PATH = "lesson.tcss"
+    AUTO_FOCUS = "#lesson-scroll"  # the text answers the arrow and page keys from the start
     BINDINGS = [
         Binding("b", "build", "Build", tooltip="Build the exercise's Dockerfile on the engine, then run its checks"),
         Binding("c", "cancel_build", "Cancel", tooltip="Cancel the running build"),
@@ -143,7 +145,9 @@ class LessonScreen(Screen):
         with Horizontal(id="lesson-body"):
             with TabbedContent(id="left", initial="lesson-text"):
                 with TabPane("Lesson", id="lesson-text"):
-                    yield Markdown(self.lesson.body, id="lesson-markdown")
+                    yield LessonText(
+                        self.lesson.body, self.app.reading_positions, self.lesson.id, id="lesson-scroll"
+                    )
                 with TabPane("Dockerfile", id="dockerfile"):
                     yield DockerfileView(id="dockerfile-view")
                 with TabPane("Exercise", id="exercise"):
@@ -561,6 +565,8 @@ class LessonScreen(Screen):
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
+        if tab == "lesson-text":
+            self.query_one(LessonText).focus()
         if self.has_class("narrow"):
             self._show_build_view = False
             self._apply_width(self.app.size.width)

@@ -1,0 +1,61 @@
+"""The lesson's text: markdown that scrolls, with the keyboard and the mouse wheel, to its last line.
+
+Textual's Markdown widget is as tall as its text and never scrolls itself, so it sits in a
+focusable scroll view. Code blocks wider than the pane (a `docker history` table) keep their
+columns: they show a scrollbar and slide sideways with Left/Right, all together.
+"""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Markdown
+from textual.widgets._markdown import MarkdownFence
+
+SIDEWAYS_STEP = 8  # columns per Left/Right press
+
+
+class LessonText(VerticalScroll, can_focus=True):
+    DEFAULT_CSS = """
+    LessonText { height: 1fr; scrollbar-size-vertical: 1; }
+    LessonText:focus { background-tint: $foreground 0%; }
+    LessonText > Markdown { padding: 0 1; }
+    LessonText MarkdownFence { overflow-x: auto; scrollbar-size-horizontal: 1; }
+    """
+
+    BINDINGS = [
+        Binding("space", "page_down", "Page down", show=False),
+        Binding("shift+space", "page_up", "Page up", show=False),
+        Binding("left", "sideways(-1)", "Code left", show=False),
+        Binding("right", "sideways(1)", "Code right", show=False),
+    ]
+
+    def __init__(self, body: str, positions: dict[str, float], key: str, **kwargs) -> None:
+        """`positions` is where each lesson was left, by `key`: read on opening, kept up to date."""
+        super().__init__(**kwargs)
+        self._body = body
+        self._positions = positions
+        self._key = key
+
+    def compose(self):
+        yield Markdown(self._body, id="lesson-markdown")
+
+    def update(self, body: str) -> None:
+        self._body = body
+        self.query_one(Markdown).update(body)
+
+    def on_markdown_table_of_contents_updated(self, _message: Markdown.TableOfContentsUpdated) -> None:
+        # The text is laid out once the next refresh is done: only then is there room to go back to.
+        position = self._positions.get(self._key, 0.0)
+        if position:
+            self.call_after_refresh(self.scroll_to, y=position, animate=False)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._positions[self._key] = new_value
+
+    def action_sideways(self, direction: int) -> None:
+        """Slide every code block that is wider than the pane (text blocks already wrap)."""
+        for fence in self.query(MarkdownFence):
+            if fence.max_scroll_x > 0:
+                fence.scroll_to(x=fence.scroll_x + direction * SIDEWAYS_STEP, animate=False)
