@@ -7,6 +7,8 @@ host's default ``docker0`` bridge, which breaks every build of the main engine.
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
 import shutil
 import signal
@@ -27,6 +29,7 @@ class SecondEngine:
     root: Path
     url: str
     bridge: str
+    containerd_store: bool = False
     process: subprocess.Popen | None = None
 
     @property
@@ -47,6 +50,11 @@ class SecondEngine:
             "--iptables=false",
             "--ip-masq=false",
         ]
+        if self.containerd_store:
+            # What Docker Desktop (4.34+) and new Engine 29 installs use: images live in containerd.
+            config = self.root / "daemon.json"
+            config.write_text(json.dumps({"features": {"containerd-snapshotter": True}}))
+            args.append(f"--config-file={config}")
         log = open(self.root / "dockerd.log", "ab")
         self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
@@ -81,6 +89,9 @@ class SecondEngine:
             subprocess.run(["umount", "-l", target], capture_output=True)
 
 
+_engines = itertools.count()
+
+
 def _free_subnet() -> str:
     used = subprocess.run(["ip", "-4", "addr"], capture_output=True, text=True).stdout
     for third in range(200, 250):
@@ -96,17 +107,18 @@ def free_tcp_port() -> int:
 
 
 @contextmanager
-def second_engine(tcp: bool = False) -> Iterator[SecondEngine]:
-    """A started private engine (unix socket, or loopback TCP with ``tcp=True``); removed after."""
+def second_engine(tcp: bool = False, containerd_store: bool = False) -> Iterator[SecondEngine]:
+    """A started private engine (unix socket, or loopback TCP with ``tcp=True``; the containerd
+    image store with ``containerd_store=True``); removed after."""
     if shutil.which("dockerd") is None:
         raise RuntimeError("dockerd is not installed")
     root = Path(tempfile.mkdtemp(prefix="tutor-engine-"))
-    bridge = f"tbr{os.getpid() % 100000}"
+    bridge = f"tbr{os.getpid() % 100000}x{next(_engines)}"  # at most 15 characters
     subprocess.run(["ip", "link", "add", bridge, "type", "bridge"], check=True, capture_output=True)
     subprocess.run(["ip", "addr", "add", _free_subnet(), "dev", bridge], check=True, capture_output=True)
     subprocess.run(["ip", "link", "set", bridge, "up"], check=True, capture_output=True)
     url = f"tcp://127.0.0.1:{free_tcp_port()}" if tcp else f"unix://{root / 'docker.sock'}"
-    engine = SecondEngine(root, url, bridge)
+    engine = SecondEngine(root, url, bridge, containerd_store)
     try:
         engine.start()
         yield engine

@@ -45,3 +45,8 @@ def engine_label(url: str) -> str:
         # The usual socket is just "local"; another one is named, so a seat shows which engine it uses.
         return "local" if parsed.path in ("/var/run/docker.sock", "/run/docker.sock") else f"local {parsed.path}"
     return f"{parsed.hostname}:{parsed.port}" if parsed.hostname else url
+
+
+def store_figures(disk: int, content: int) -> str:
+    """The containerd store's two `docker images` figures, beside the tutor's own (its layers unpacked)."""
+    return f"docker images: {size(disk)} disk usage, {size(content)} content; the tutor counts the layers unpacked"

@@ -202,3 +202,14 @@ def test_a_chunk_of_many_lines_is_one_output_event():
     record.apply(StepStarted(2, 2, "RUN seq 3", 0, None))
     record.apply(events[0])
     assert record.steps[2].output_lines == 3 and list(record.steps[2].tail) == ["1", "2", "3"]
+
+
+def test_docker_26_classic_builder_lines_are_not_step_output(stream_path):
+    """Docker 23+ says "Removed intermediate container ID" (20.10: "Removing"): the builder's words."""
+    events, record = replay(stream_path, "engine26_cold")
+    output = [line for e in events if isinstance(e, StepOutput) for line in e.lines]
+    assert output, "the recording has RUN output"
+    assert not [line for line in output if "intermediate container" in line]
+    assert [e.step for e in events if isinstance(e, StepStarted)] == list(range(1, 10))
+    assert isinstance(events[-1], BuildSucceeded)
+    assert all(s.status == "built" for s in record.ordered[1:])

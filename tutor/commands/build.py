@@ -148,6 +148,8 @@ def _print_human(event, state, record: BuildRecord, out: TextIO, colour: bool, v
             file=out,
             flush=True,
         )
+        if event.store_sizes is not None:
+            print(f"sizes: {fmt.store_figures(event.store_sizes.disk, event.store_sizes.content)}", file=out, flush=True)
 
 
 def _print_failure(event: BuildFailed, state: StepState | None, record: BuildRecord, out: TextIO, colour: bool) -> None:

@@ -134,6 +134,7 @@ def _fail(message: str, as_json: bool, out: TextIO, code: int = EXIT_ERROR) -> i
 def _layers(api: docker.APIClient, image: str, step: int | None, as_json: bool, limit: int, out: TextIO) -> int:
     from docker.errors import DockerException
 
+    from tutor.engine.image_size import layers_size
     from tutor.engine.layer_contents import METADATA_KEYWORDS, ExportError, image_contents
 
     try:
@@ -145,7 +146,7 @@ def _layers(api: docker.APIClient, image: str, step: int | None, as_json: bool, 
     steps, base = history_steps(history)
     image_id = _short(info.get("Id")) or image
     if step is None:
-        return _print_list(image, image_id, int(info.get("Size") or 0), steps, base, as_json, out)
+        return _print_list(image, image_id, layers_size(history), steps, base, as_json, out)
     if not steps:
         return _fail(f"{image} has no history to number its steps.", as_json, out)
     if not 1 <= step <= len(steps):

@@ -14,7 +14,9 @@ from pathlib import Path
 import docker
 from docker.errors import APIError, DockerException
 
-from tutor.engine import layers
+from tutor.engine import labels as tl
+from tutor.engine import layers, ledger
+from tutor.engine.image_size import store_sizes
 from tutor.engine.client import (
     EngineUnavailable,
     diagnose,
@@ -202,6 +204,9 @@ class Build:
             with self._lock:
                 self._api = None
             api.close()
+            seat = req.labels.get(tl.SEAT)
+            if seat:
+                ledger.record(seat, [*parser.produced, parser.image_id or ""])
         if parser.failed or parser.image_id is None:
             return
         image_size = layers.image_size(warm, parser.image_id)
@@ -210,6 +215,7 @@ class Build:
             tags=tuple(parser.tags),
             image_size=image_size,
             seconds=round(self._clock() - started, 3),
+            store_sizes=store_sizes(warm, parser.image_id[:12]),
         )
 
     def _pump(self, api: _StreamingClient, context: Path, dockerfile: Path, out: queue.Queue) -> None:

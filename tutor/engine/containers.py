@@ -29,6 +29,7 @@ from requests.exceptions import RequestException
 
 from tutor import paths
 from tutor.engine import labels as tl
+from tutor.engine import ledger
 from tutor.engine import ports as port_tools
 from tutor.engine.baseimages import COURSE_BASE_IMAGES
 from tutor.engine.client import EngineUnavailable, diagnose, engine_url
@@ -613,6 +614,52 @@ def _remove_managed_image(api: docker.APIClient, image: Mapping) -> int:
     return deleted
 
 
+def _remove_built_leftovers(api: docker.APIClient, seat: str) -> tuple[int, list[str]]:
+    """Remove the untagged images the seat's builds produced (its ledger) that nothing kept needs.
+
+    Kept: anything tagged, any ancestor of an image that stays, whatever another seat's builds
+    produced (its cache), and images a container uses (the engine refuses those).
+    """
+    mine = ledger.recorded(seat)
+    if not mine:
+        return 0, []
+    listed = api.images(all=True)
+    parents = {i["Id"]: i.get("ParentId") or "" for i in listed}
+    short = {i["Id"]: i["Id"].split(":", 1)[-1][:12] for i in listed}
+    others = ledger.others_recorded(seat)
+    leftovers = {
+        i["Id"]
+        for i in listed
+        if short[i["Id"]] in mine
+        and short[i["Id"]] not in others
+        and not [t for t in i.get("RepoTags") or () if t != "<none>:<none>"]
+    }
+    protected: set[str] = set()
+    for image_id in parents:
+        if image_id in leftovers:
+            continue
+        cur = parents.get(image_id, "")
+        while cur and cur not in protected:
+            protected.add(cur)
+            cur = parents.get(cur, "")
+    doomed = leftovers - protected
+    depths = _depths(api) if doomed else {}
+    deleted, failures, gone = 0, [], set()
+    for image_id in sorted(doomed, key=lambda i: depths.get(i, 0), reverse=True):  # children first
+        try:
+            answer = api.remove_image(image_id)
+            deleted += sum(1 for entry in answer or () if entry.get("Deleted"))
+            gone.add(short[image_id])
+        except NotFound:
+            gone.add(short[image_id])  # pruned with its child
+        except APIError as exc:
+            if exc.status_code != 409:  # 409: a container still uses it; it stays, and so does its entry
+                failures.append(f"image {short[image_id]}: {_api_text(exc)}")
+    on_engine = set(short.values())
+    ledger.forget(seat, gone | (mine - on_engine))
+    return deleted, failures
+
+
 def cleanup_seat(api: docker.APIClient, seat: str | None = None) -> CleanupResult:
     """Remove every container and image labelled ``io.tutor.managed=true`` (of ``seat``).
 
@@ -623,11 +670,12 @@ def cleanup_seat(api: docker.APIClient, seat: str | None = None) -> CleanupResul
     still uses a layer: shared cache stays, and so does an image that another
     image is built on (reported in ``kept``).
 
-    What stays: anything without the label, so base images (the course's and
-    its stand-ins) and other people's objects; the last image of a multi-stage
-    build's earlier stages, which the classic builder leaves untagged and
-    unlabelled (labels go on the final stage only), so it cannot be told apart
-    from images others made; ``docker image prune`` is the learner's call.
+    Then the untagged images the seat's builds produced (its ledger, tutor.engine.ledger): the
+    step images the containerd image store keeps after their final image went, and the last
+    image of a multi-stage build's earlier stages, which carries no label.
+
+    What stays: anything else, so base images (the course's and its stand-ins), other people's
+    objects, and what another seat's images or cache still use.
     """
     filters = tl.seat_filter(seat)
     removed_c = removed_i = deleted = 0
@@ -667,6 +715,10 @@ def cleanup_seat(api: docker.APIClient, seat: str | None = None) -> CleanupResul
                         failures.append(f"image {ref}: {text}")
                 break
             pending = [image for image, _ in blocked]
+
+        pruned, ledger_failures = _remove_built_leftovers(api, seat or paths.seat_name())
+        deleted += pruned
+        failures.extend(ledger_failures)
 
     label_args = " ".join(f"--filter label={v}" for v in filters["label"])
     cli = (

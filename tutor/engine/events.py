@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar, Union
 
+from tutor.engine.image_size import StoreSizes
+
 
 @dataclass(frozen=True)
 class ContextSent:
@@ -109,8 +111,9 @@ class BuildSucceeded:
     type: ClassVar[str] = "succeeded"
     image_id: str
     tags: tuple[str, ...] = ()
-    image_size: int | None = None
+    image_size: int | None = None  # its layers unpacked: tutor.engine.image_size
     seconds: float = 0.0
+    store_sizes: StoreSizes | None = None  # on the containerd store: what `docker images` shows
 
 
 BuildEvent = Union[

@@ -10,6 +10,7 @@ import dataclasses
 import threading
 from typing import TYPE_CHECKING
 
+from tutor.engine import image_size as sizes
 from tutor.engine.events import StepFinished
 
 if TYPE_CHECKING:
@@ -48,8 +49,9 @@ def layer_size(api: docker.APIClient, image_id: str) -> int | None:
 
 
 def image_size(api: docker.APIClient, image_id: str) -> int | None:
+    """The image's layers unpacked (tutor.engine.image_size), the same on either image store."""
     try:
-        return int(api.inspect_image(_short(image_id)).get("Size") or 0)
+        return sizes.image_size(api, _short(image_id))
     except Exception:
         return None
 

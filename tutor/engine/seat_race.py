@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from tutor import fmt
 from tutor.engine import labels
+from tutor.engine.image_size import image_size, image_store
 from tutor.engine.sizerace import DEFAULT_BINARY, MeasureError, RaceRow, binary_size, race_rows
 
 if TYPE_CHECKING:
@@ -93,6 +94,8 @@ def seat_images(api: docker.APIClient, seat: str) -> list[SeatImage]:
     """The seat's tagged images the learner made, biggest first."""
     prefix = f"tutor/{_slug(seat)}/"
     found: list[SeatImage] = []
+    # The list's Size is the tutor's size on the classic store; the containerd store lists its disk usage.
+    listed_size_is_ours = image_store(api) != "containerd"
     for image in api.images(filters=labels.seat_filter(seat)):
         image_labels = image.get("Labels") or {}
         kind = image_labels.get(labels.KIND, "")
@@ -106,7 +109,7 @@ def seat_images(api: docker.APIClient, seat: str) -> list[SeatImage]:
                 SeatImage(
                     tag=tag,
                     image_id=str(image["Id"]).split(":", 1)[-1][:12],
-                    size=int(image.get("Size") or 0),
+                    size=int(image.get("Size") or 0) if listed_size_is_ours else image_size(api, str(image["Id"])),
                     name=name,
                     kind=kind,
                     lesson_id=image_labels.get(labels.LESSON),

@@ -17,6 +17,7 @@ from docker.errors import DockerException
 
 from tutor import fmt, paths
 from tutor.engine import labels
+from tutor.engine.image_size import image_size
 
 if TYPE_CHECKING:
     import docker
@@ -43,7 +44,7 @@ class RaceRow:
 
 def image_bytes(api: docker.APIClient, ref: str) -> int:
     try:
-        return int(api.inspect_image(ref).get("Size") or 0)
+        return image_size(api, ref)
     except Exception as exc:
         raise MeasureError(f"No image {ref} on the engine: {exc}") from exc
 

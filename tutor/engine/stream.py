@@ -41,7 +41,8 @@ STEP_RE = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
 RESULT_RE = re.compile(r"^ ---> ([0-9a-f]{12,64})?\s*$")  # `FROM scratch` ends with an empty id
 USING_CACHE_RE = re.compile(r"^ ---> Using cache\s*$")
 RUNNING_RE = re.compile(r"^ ---> Running in ([0-9a-f]{12,64})\s*$")
-REMOVING_RE = re.compile(r"^Removing intermediate container [0-9a-f]+\s*$")
+# 20.10 says "Removing intermediate container ID", 23 and later " ---> Removed intermediate container ID".
+REMOVING_RE = re.compile(r"^(?: ---> )?Remov(?:ing|ed) intermediate container [0-9a-f]+\s*$")
 BUILT_RE = re.compile(r"^Successfully built ([0-9a-f]{12,64})\s*$")
 TAGGED_RE = re.compile(r"^Successfully tagged (\S+)\s*$")
 FROM_AS_RE = re.compile(r"^FROM\s+(?:--\S+\s+)*\S+(?:\s+AS\s+(\S+))?\s*$", re.IGNORECASE)
@@ -49,9 +50,9 @@ LINE_RE = re.compile(r"\bline (\d+)\b")
 # Control characters (a binary file's bytes, quoted by the engine) are shown escaped, never sent to a terminal.
 _CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # A line that may be the builder's own (or a warning): anything else in a step is output.
-_BUILDER_LINE_RE = re.compile(r"(?:^|\n)(?: ---> |Step |Removing intermediate container |Successfully |\[WARNING\])")
+_BUILDER_LINE_RE = re.compile(r"(?:^|\n)(?: ---> |Step |Remov(?:ing|ed) intermediate container |Successfully |\[WARNING\])")
 # Messages of the builder itself start a line even when the previous output did not end one.
-_BUILDER_PREFIXES = (" ---> ", "Step ", "Removing intermediate container ", "Successfully ")
+_BUILDER_PREFIXES = (" ---> ", "Step ", "Removing intermediate container ", "Removed intermediate container ", "Successfully ")
 
 
 def strip_ansi(text: str) -> str:
@@ -119,6 +120,7 @@ class StreamParser:
     failed: bool = False
     _buffer: str = ""
     _last_error: str | None = None
+    produced: list[str] = field(default_factory=list)  # every step's image id, hidden steps too
 
     def feed(self, chunk: Any, now: float) -> list[BuildEvent]:
         if not isinstance(chunk, dict):
@@ -284,6 +286,8 @@ class StreamParser:
         if m and self.step:
             done = self.step
             self.step = None
+            if m.group(1):
+                self.produced.append(m.group(1))
             if done.hidden:
                 return []
             # FROM takes the base image from the local store: nothing is rebuilt.

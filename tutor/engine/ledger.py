@@ -1,0 +1,76 @@
+"""The images a seat's builds made, intermediate step images included.
+
+Labels mark only a build's final image: the classic builder's step images (and the last image of
+a multi-stage build's earlier stages) carry none of the seat's labels, and on the containerd image
+store the engine does not delete them with the final image. Each build appends the ids it saw
+produced to the seat's ledger, so `tutor clean` and a seat reset can remove them too, once no image
+they keep still builds on them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from tutor import atomic, paths
+
+_ID_RE = re.compile(r"^[0-9a-f]{12,64}$")
+
+
+def ledger_file(seat: str) -> Path:
+    return paths.seat_dir(seat) / "built-images"
+
+
+def record(seat: str, image_ids: Iterable[str]) -> None:
+    """Append ids (short or full, with or without "sha256:"); never fails a build over bookkeeping."""
+    lines = "".join(f"{i.split(':', 1)[-1][:12]}\n" for i in image_ids if i)
+    if not lines:
+        return
+    path = ledger_file(seat)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # One write with O_APPEND: concurrent builds of a seat interleave whole lines.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.write(fd, lines.encode())
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
+
+
+def recorded(seat: str) -> set[str]:
+    """The 12-hex ids the seat's builds produced (an unreadable ledger reads as empty)."""
+    try:
+        text = ledger_file(seat).read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return set()
+    return {line.strip() for line in text.splitlines() if _ID_RE.match(line.strip())}
+
+
+def others_recorded(seat: str) -> set[str]:
+    """What the other seats' builds under the same data folder produced (their cache: kept)."""
+    seats = paths.seat_dir(seat).parent
+    found: set[str] = set()
+    try:
+        others = [p.name for p in seats.iterdir() if p.is_dir() and p.name != seat]
+    except OSError:
+        return found
+    for other in others:
+        found |= recorded(other)
+    return found
+
+
+def forget(seat: str, image_ids: Iterable[str]) -> None:
+    gone = {i[:12] for i in image_ids}
+    left = sorted(recorded(seat) - gone)
+    path = ledger_file(seat)
+    try:
+        if left:
+            atomic.write_text(path, "".join(f"{i}\n" for i in left))
+        else:
+            path.unlink(missing_ok=True)
+    except OSError:
+        pass
