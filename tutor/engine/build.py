@@ -26,7 +26,7 @@ from tutor.engine.client import (
     thread_client,
 )
 from tutor.engine.context import ContextError, ProgressReader, pack, resolve
-from tutor.engine.dockerfile import long_line
+from tutor.engine.dockerfile import heredoc_line, long_line
 from tutor.engine.events import (
     BuildEvent,
     BuildFailed,
@@ -125,6 +125,10 @@ class Build:
             context, dockerfile = resolve(req.context, req.dockerfile)
         except ContextError as exc:
             yield BuildFailed(str(exc))
+            return
+        refused = _classic_cannot_build(dockerfile)
+        if refused is not None:
+            yield refused
             return
         try:
             warm = thread_client(req.engine)
@@ -263,6 +267,24 @@ class Build:
         finally:
             if packed is not None:
                 packed.close()
+
+
+def _classic_cannot_build(dockerfile: Path) -> BuildFailed | None:
+    """A Dockerfile the classic builder would get wrong, refused before anything is sent."""
+    try:
+        text = dockerfile.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None  # packing the context reports an unreadable Dockerfile with its path
+    line = heredoc_line(text)
+    if line is None:
+        return None
+    return BuildFailed(
+        "this Dockerfile opens a heredoc (<<EOF). The classic builder cannot build heredocs: Docker 23 and "
+        "later accept the line, silently drop the lines of the heredoc and report success with nothing run.",
+        line=line,
+        fix="Heredocs are BuildKit syntax: build this Dockerfile with BuildKit (`docker build` on Docker 23 "
+        "or later), or write the commands on one RUN line joined with && (continue long lines with \\).",
+    )
 
 
 def _located(event: BuildFailed, dockerfile: Path) -> BuildFailed:

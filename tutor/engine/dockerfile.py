@@ -20,6 +20,17 @@ def long_line(text: str) -> int | None:
     return None
 
 
+# A heredoc (`RUN <<EOF`, `COPY <<-"EOF" /file`): BuildKit syntax. The classic builder of 23 and
+# later accepts it, drops the body and "succeeds" with nothing run; 20.10 fails on the body's lines.
+_HEREDOC_RE = re.compile(r"^\s*(?:RUN|COPY|ADD)\b[^\n]*?<<-?\s*([\"']?)[A-Za-z_][\w.-]*\1", re.IGNORECASE | re.MULTILINE)
+
+
+def heredoc_line(text: str) -> int | None:
+    """The first line (1-based) of an instruction that opens a heredoc, or None."""
+    match = _HEREDOC_RE.search(text)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
 @dataclass(frozen=True)
 class PlannedStep:
     step: int  # 1-based, as the classic builder numbers them
