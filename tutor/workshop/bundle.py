@@ -56,6 +56,9 @@ class BundleImage:
     id: str | None  # "sha256:..."
     size: int | None
     standin: str | None  # the stand-in's note, None for a pulled image (or unknown)
+    # What identifies an image on any store: its layers' content digests (RootFS.Layers). The id
+    # does not: the classic store names an image by its config, the containerd store by its manifest.
+    layers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,22 @@ def _describe(api, name: str) -> BundleImage:
         ) from None
     image_labels = (data.get("Config") or {}).get("Labels") or {}
     standin = image_labels.get(tl.STANDIN_NOTE) or ("offline stand-in" if tl.STANDIN in image_labels else None)
-    return BundleImage(name, data.get("Id"), data.get("Size"), standin)
+    return BundleImage(name, data.get("Id"), data.get("Size"), standin, _layers_of(data))
+
+
+def _layers_of(inspect: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(str(d) for d in (inspect.get("RootFS") or {}).get("Layers") or ())
+
+
+def _on_engine(api, image: BundleImage) -> bool:
+    """Whether the engine holds this very image under its name (same layers; same id for old bundles)."""
+    try:
+        data = api.inspect_image(image.name)
+    except (APIError, DockerException, RequestException):
+        return False
+    if image.layers:
+        return _layers_of(data) == image.layers
+    return bool(image.id) and data.get("Id") == image.id
 
 
 def save_bundle(api, dest: Path, names: Iterable[str] = baseimages.COURSE_BASE_IMAGES) -> Iterator[str]:
@@ -256,7 +274,10 @@ def read_bundle_info(path: Path) -> BundleInfo:
 def _info_from_meta(path: Path, data: dict[str, Any]) -> BundleInfo:
     if data.get("format") != FORMAT:
         raise _not_a_bundle(path, f"bundle format {data.get('format')!r}; this tutor reads format {FORMAT}")
-    images = tuple(BundleImage(i["name"], i.get("id"), i.get("size"), i.get("standin")) for i in data["images"])
+    images = tuple(
+        BundleImage(i["name"], i.get("id"), i.get("size"), i.get("standin"), tuple(i.get("layers") or ()))
+        for i in data["images"]
+    )
     return BundleInfo(images, data.get("created"), data.get("tutor_version"), True)
 
 
@@ -287,7 +308,7 @@ def load_bundle(api, src: Path) -> Iterator[str]:
                 "would replace the real image: nothing was loaded",
                 "keep the real images (nothing to do), or load a bundle saved from pulled images",
             )
-    if info.from_tutor and all(image.id and before[image.name].image_id == image.id for image in info.images):
+    if info.from_tutor and all(_on_engine(api, image) for image in info.images):
         yield "every image of the bundle is on the engine already: nothing to load"
         return
     started = time.monotonic()
@@ -309,7 +330,7 @@ def load_bundle(api, src: Path) -> Iterator[str]:
         raise BundleError(f"cannot read {src}: {exc.strerror or exc}") from exc
     after = baseimages.status(api, info.names)
     for status, image in zip(after, info.images):
-        if status.state == "missing" or (image.id and status.image_id != image.id):
+        if status.state == "missing" or (info.from_tutor and not _on_engine(api, image)):
             raise BundleError(f"{image.name} is not on the engine after the load", "run `tutor doctor`, then try again")
         note = f" ({status.note})" if status.note else ""
         yield f"{status.name}: {status.state}{note}"
