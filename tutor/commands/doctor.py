@@ -17,7 +17,11 @@ def render(report: DoctorReport) -> list[str]:
     lines: list[str] = []
     e = report.engine
     if e.reachable:
-        lines.append(f"OK       engine      Docker {e.version} (API {e.api_version}, {e.storage_driver}) at {e.url}")
+        lines.append(f"OK       engine      Docker {e.version} (API {e.api_version}) at {e.url}")
+        store = {"containerd": "containerd image store", "graphdriver": "classic image store"}.get(e.image_store or "", "")
+        lines.append(f"OK       storage     {e.storage_driver}" + (f", {store}" if store else ""))
+        mark = "OK" if e.buildkit else "NOTE"
+        lines.append(f"{mark:<8} buildkit    {e.buildkit or 'not available on this engine (the classic builder builds)'}")
     else:
         lines.append(f"PROBLEM  engine      not reachable at {e.url}")
     for image in report.images:
@@ -32,7 +36,7 @@ def render(report: DoctorReport) -> list[str]:
         lines.append(f"{'OK':<8} disk        {fmt.size(report.disk_free)} free on {report.disk_path}")
     for problem in report.problems:
         lines.append("")
-        lines.append(f"problem: {problem.what}")
+        lines.append(f"{'problem:' if problem.blocking else 'note:':<8} {problem.what}")
         lines.append(f"fix:     {problem.fix}")
     lines.append("")
     lines.append("ready for the course" if report.ok else "not ready: fix the problems above, then run `tutor doctor` again")

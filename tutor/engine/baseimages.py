@@ -37,6 +37,7 @@ from requests.exceptions import RequestException
 
 from tutor import paths
 from tutor.engine import labels
+from tutor.engine.image_size import image_size, image_store
 
 COURSE_BASE_IMAGES: tuple[str, ...] = ("golang:1.24-alpine", "alpine:latest")
 
@@ -128,12 +129,13 @@ def _inspect(api, name: str) -> dict | None:
         return None
 
 
-def _classify(name: str, inspect: dict | None) -> BaseImageStatus:
-    """One image's state from its ``inspect_image`` dict (None: not on the engine)."""
+def _classify(name: str, inspect: dict | None, size: int | None = None) -> BaseImageStatus:
+    """One image's state from its ``inspect_image`` dict (None: not on the engine); ``size``: the
+    tutor's size of it (tutor.engine.image_size), else inspect's, which is the same on the classic store."""
     if inspect is None:
         return BaseImageStatus(name, "missing", None, None, "")
     image_id = inspect.get("Id")
-    size = inspect.get("Size")
+    size = size if size is not None else inspect.get("Size")
     image_labels = (inspect.get("Config") or {}).get("Labels") or {}
     standin_for = image_labels.get(labels.STANDIN)
     if standin_for is None:
@@ -147,7 +149,18 @@ def _classify(name: str, inspect: dict | None) -> BaseImageStatus:
 
 def status(api, names: Iterable[str] = COURSE_BASE_IMAGES) -> list[BaseImageStatus]:
     """Whether each base image is on the engine, and whether it is real or a stand-in."""
-    return [_classify(name, _inspect(api, name)) for name in names]
+    containerd = image_store(api) == "containerd"
+    found = []
+    for name in names:
+        inspect = _inspect(api, name)
+        size = None
+        if containerd and inspect is not None:
+            try:
+                size = image_size(api, name)
+            except Exception:  # noqa: BLE001 - gone since the inspect: inspect's figure will do
+                size = None
+        found.append(_classify(name, inspect, size))
+    return found
 
 
 def missing(statuses: Iterable[BaseImageStatus]) -> list[str]:

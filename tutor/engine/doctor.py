@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tutor.engine import baseimages
 from tutor.engine.client import EngineUnavailable, connect, engine_url
+from tutor.engine.image_size import store_of_info
 
 MIN_FREE_DISK = 2_000_000_000  # a cold build of the course needs about 1 GB of layers
+BUILDKIT_DEFAULT_SINCE = 23  # `docker build` is BuildKit from Engine 23.0 on; older engines are out of support
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,8 @@ class EngineInfo:
     storage_driver: str | None = None
     root_dir: str | None = None
     problem_kind: str | None = None
+    image_store: str | None = None  # "containerd" or "graphdriver" (tutor.engine.image_size)
+    buildkit: str | None = None  # how BuildKit can be reached here, None: it cannot
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,10 @@ class DoctorReport:
         return not any(p.blocking for p in self.problems)
 
 
+def remote_url(url: str) -> bool:
+    return not url.startswith("unix://")
+
+
 def _disk(root_dir: str | None) -> tuple[str, int | None]:
     for candidate in (root_dir, "/var/lib/docker", str(Path.home())):
         if candidate and Path(candidate).exists():
@@ -51,6 +61,39 @@ def _disk(root_dir: str | None) -> tuple[str, int | None]:
             except OSError:
                 continue
     return "", None
+
+
+def _major(version: str | None) -> int | None:
+    head = (version or "").split(".", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+@functools.lru_cache(maxsize=1)
+def buildx_version() -> str | None:
+    """`docker buildx version` of the CLI on PATH ("0.13.1"), None without the CLI or the plugin."""
+    docker = shutil.which("docker")
+    if docker is None:
+        return None
+    try:
+        done = subprocess.run([docker, "buildx", "version"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    words = done.stdout.split()
+    if done.returncode != 0 or len(words) < 2:
+        return None
+    return words[1].lstrip("v").split("+", 1)[0]
+
+
+def buildkit_route(engine_version: str | None, image_store: str | None, buildx: str | None) -> str | None:
+    """Through what BuildKit builds on this engine, in words; None when nothing can."""
+    major = _major(engine_version)
+    if major is not None and major < BUILDKIT_DEFAULT_SINCE and buildx is None:
+        return None
+    if buildx is not None:
+        return f"buildx {buildx} (docker buildx build)"
+    if major is None or (image_store == "containerd" and major < 27):
+        return None  # the engine's own BuildKit endpoint fails on 26.x with the containerd store
+    return "the engine alone (its build API, version 2)"
 
 
 def check(engine: str | None = None) -> DoctorReport:
@@ -70,8 +113,9 @@ def check(engine: str | None = None) -> DoctorReport:
         images = tuple(baseimages.status(api))
     finally:
         api.close()
-    remote = not url.startswith("unix://")
+    remote = remote_url(url)
     root = None if remote else info.get("DockerRootDir")
+    store = store_of_info(info)
     engine_info = EngineInfo(
         url,
         True,
@@ -79,7 +123,20 @@ def check(engine: str | None = None) -> DoctorReport:
         version.get("ApiVersion"),
         info.get("Driver"),
         info.get("DockerRootDir"),
+        image_store=store,
+        buildkit=buildkit_route(version.get("Version"), store, buildx_version() if not remote_url(url) else None),
     )
+    major = _major(version.get("Version"))
+    if major is not None and major < BUILDKIT_DEFAULT_SINCE:
+        problems.append(
+            Problem(
+                f"Docker {version.get('Version')} is out of support, and its `docker build` is not BuildKit: "
+                "what you learn here about `docker build` output follows Docker 23 and later.",
+                "Upgrade the engine to Docker 26 or later (Debian 13: `apt-get install docker.io`; "
+                "elsewhere Docker's own packages or Docker Desktop).",
+                blocking=False,
+            )
+        )
     for image in images:
         if image.state == "missing":
             problems.append(
