@@ -2,8 +2,9 @@
 test proves nothing.
 
 At the end of the session every container and image of the test seat is
-removed, with the dangling intermediate images the builds left: the engine is
-left as it was found.  The course's base images are shared and stay.
+removed, then every image that was not on the engine when the session began
+(the builds' step images included, on either image store): the engine is left
+as it was found.  The course's base images are shared and stay.
 """
 
 from __future__ import annotations
@@ -27,16 +28,34 @@ def engine_api() -> Iterator[docker.APIClient]:
         api = connect()
     except EngineUnavailable as exc:
         missing(f"no Docker engine: {exc.problem.reason} {exc.problem.fix}")
-    dangling_before = {i["Id"] for i in api.images(filters={"dangling": True})}
+    images_before = {i["Id"] for i in api.images(all=True)}
     yield api
     cleanup_seat(api, TEST_SEAT)  # what `tutor clean --seat pytest` removes
-    for image in api.images(filters={"dangling": True}):
-        if image["Id"] not in dangling_before:
+    leave_images_as_found(api, images_before)
+    api.close()
+
+
+def leave_images_as_found(api: docker.APIClient, before: set[str]) -> None:
+    """Remove every image that was not on the engine before, children first.
+
+    Each test has its own TUTOR_HOME, so no one seat ledger knows all the step images the
+    tests' builds left; on the containerd image store those are top-level images that no
+    `dangling` filter lists.
+    """
+    for _ in range(3):  # a child removed lets its parent go in the next round
+        new = [
+            i
+            for i in api.images(all=True)
+            if i["Id"] not in before and not set(i.get("RepoTags") or ()) & set(baseimages.COURSE_BASE_IMAGES)
+        ]
+        if not new:
+            return
+        parents = {i.get("ParentId") for i in new}
+        for image in sorted(new, key=lambda i: i["Id"] in parents):  # leaves first
             try:
-                api.remove_image(image["Id"])
+                api.remove_image(image["Id"], force=True)
             except docker.errors.APIError:
                 pass
-    api.close()
 
 
 @pytest.fixture(scope="session")

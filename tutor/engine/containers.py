@@ -18,7 +18,7 @@ import dataclasses
 import secrets
 import shlex
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -614,19 +614,18 @@ def _remove_managed_image(api: docker.APIClient, image: Mapping) -> int:
     return deleted
 
 
-def _remove_built_leftovers(api: docker.APIClient, seat: str) -> tuple[int, list[str]]:
-    """Remove the untagged images the seat's builds produced (its ledger) that nothing kept needs.
+def _remove_built_leftovers(api: docker.APIClient, seats: Sequence[str], others: set[str]) -> tuple[int, list[str]]:
+    """Remove the untagged images the seats' builds produced (their ledgers) that nothing kept needs.
 
-    Kept: anything tagged, any ancestor of an image that stays, whatever another seat's builds
-    produced (its cache), and images a container uses (the engine refuses those).
+    Kept: anything tagged, any ancestor of an image that stays, what ``others`` lists (another
+    seat's builds produced it: its cache), and images a container uses (the engine refuses those).
     """
-    mine = ledger.recorded(seat)
+    mine = set().union(*(ledger.recorded(seat) for seat in seats)) if seats else set()
     if not mine:
         return 0, []
     listed = api.images(all=True)
     parents = {i["Id"]: i.get("ParentId") or "" for i in listed}
     short = {i["Id"]: i["Id"].split(":", 1)[-1][:12] for i in listed}
-    others = ledger.others_recorded(seat)
     leftovers = {
         i["Id"]
         for i in listed
@@ -656,7 +655,8 @@ def _remove_built_leftovers(api: docker.APIClient, seat: str) -> tuple[int, list
             if exc.status_code != 409:  # 409: a container still uses it; it stays, and so does its entry
                 failures.append(f"image {short[image_id]}: {_api_text(exc)}")
     on_engine = set(short.values())
-    ledger.forget(seat, gone | (mine - on_engine))
+    for seat in seats:
+        ledger.forget(seat, gone | (mine - on_engine))
     return deleted, failures
 
 
@@ -716,7 +716,10 @@ def cleanup_seat(api: docker.APIClient, seat: str | None = None) -> CleanupResul
                 break
             pending = [image for image, _ in blocked]
 
-        pruned, ledger_failures = _remove_built_leftovers(api, seat or paths.seat_name())
+        if seat:
+            pruned, ledger_failures = _remove_built_leftovers(api, [seat], ledger.others_recorded(seat))
+        else:  # every seat: what one seat's builds share with another's goes too
+            pruned, ledger_failures = _remove_built_leftovers(api, ledger.seats(), set())
         deleted += pruned
         failures.extend(ledger_failures)
 

@@ -44,7 +44,8 @@ def store_of_info(info: dict[str, Any]) -> str:
 
 def image_store(api: docker.APIClient) -> str:
     """The engine's image store, asked once per engine for the life of the process."""
-    key = str(getattr(api, "base_url", ""))
+    # Every unix-socket client has the base_url http+docker://localhost: its socket tells engines apart.
+    key = str(getattr(getattr(api, "_custom_adapter", None), "socket_path", None) or getattr(api, "base_url", ""))
     with _lock:
         if key in _stores:
             return _stores[key]

@@ -50,16 +50,20 @@ def recorded(seat: str) -> set[str]:
     return {line.strip() for line in text.splitlines() if _ID_RE.match(line.strip())}
 
 
+def seats() -> list[str]:
+    """Every seat with a folder under this data folder."""
+    try:
+        return sorted(p.name for p in paths.seat_dir("x").parent.iterdir() if p.is_dir())
+    except OSError:
+        return []
+
+
 def others_recorded(seat: str) -> set[str]:
     """What the other seats' builds under the same data folder produced (their cache: kept)."""
-    seats = paths.seat_dir(seat).parent
     found: set[str] = set()
-    try:
-        others = [p.name for p in seats.iterdir() if p.is_dir() and p.name != seat]
-    except OSError:
-        return found
-    for other in others:
-        found |= recorded(other)
+    for other in seats():
+        if other != seat:
+            found |= recorded(other)
     return found
 
 
