@@ -17,17 +17,33 @@ LESSON_FILE = "lesson.md"
 
 def lesson_files(root: Path) -> list[Path]:
     """Every lesson.md one folder below ``root``, by folder name."""
-    return sorted(path for path in root.glob(f"*/{LESSON_FILE}") if path.is_file())
+    return sorted(path for path in root.glob(f"*/{LESSON_FILE}") if path.is_symlink() or path.is_file())
 
 
 def load_lesson(path: Path) -> tuple[Lesson | None, list[LessonProblem]]:
     """One lesson, or None and what is wrong with it."""
-    source, problems = read_lesson(path)
-    if source is None:
-        return None, problems
-    lesson, more = build_lesson(source)
+    try:
+        source, problems = read_lesson(path)
+        if source is None:
+            return None, problems
+        lesson, more = build_lesson(source)
+    except (RecursionError, MemoryError, OSError, ValueError) as exc:
+        # Whatever the file holds, one lesson never stops the course from loading.
+        return None, [LessonProblem(path, 1, f"the lesson could not be read: {type(exc).__name__}: {exc}")]
     problems = problems + more
     return (lesson if not problems else None), problems
+
+
+def outside_link(path: Path, root: Path) -> str | None:
+    """Why ``path`` (a lesson.md or its folder) is refused: a symbolic link, or a place outside ``root``."""
+    for candidate in (path.parent, path):
+        if candidate.is_symlink():
+            return f"{candidate.name} is a symbolic link: a course holds its own files"
+    try:
+        inside = path.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):  # a link loop
+        inside = False
+    return None if inside else "it lies outside the course folder"
 
 
 def load_course(root: Path | str) -> Course:
@@ -43,6 +59,10 @@ def load_course(root: Path | str) -> Course:
     by_order: dict[int, Lesson] = {}
     loaded: list[Lesson] = []
     for path in files:
+        why = outside_link(path, root)
+        if why is not None:
+            problems.append(LessonProblem(path, 0, f"not read: {why}"))
+            continue
         lesson, found = load_lesson(path)
         problems.extend(found)
         if lesson is None:

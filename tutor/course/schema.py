@@ -9,6 +9,7 @@ agree on one list.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
@@ -295,11 +296,29 @@ class _Rules:
         if value is None:
             return None
         rel = PurePosixPath(value)
+        lesson_dir = self.source.path.parent
         if rel.is_absolute():
             self.add((*where, key), f"`{key}` must be a folder relative to the lesson folder, found {value!r}")
             return None
-        if not _is_dir(self.source.path.parent / rel):
-            self.add((*where, key), f"`{key}` folder {value!r} does not exist in {self.source.path.parent.name}/")
+        if not _inside(lesson_dir / rel, lesson_dir.parent):
+            self.add((*where, key), f"`{key}` folder {value!r} is outside the course folder: a lesson only uses its course's files")
+            return None
+        if not _is_dir(lesson_dir / rel):
+            self.add((*where, key), f"`{key}` folder {value!r} does not exist in {lesson_dir.name}/")
+            return None
+        return value
+
+    def workspace_file(self, data: dict[str, Any], where: tuple[Key, ...], key: str) -> str | None:
+        """A file named relative to the workspace (``dockerfile``): it must stay inside it."""
+        value = self.text(data, where, key, required=False)
+        if value is None:
+            return None
+        rel = PurePosixPath(value)
+        if rel.is_absolute() or ".." in rel.parts or "\\" in value:
+            self.add(
+                (*where, key),
+                f"`{key}` must be a file inside the workspace (e.g. Dockerfile or docker/Dockerfile), found {value!r}",
+            )
             return None
         return value
 
@@ -372,7 +391,7 @@ def _exercise(rules: _Rules, raw: Any, where: tuple[Key, ...]) -> Exercise | Non
             base = rules.folder(raw, where, "base") or GO_APP
     starter = rules.folder(raw, where, "starter")
     solution = rules.folder(raw, where, "solution")
-    dockerfile = rules.text(raw, where, "dockerfile", required=False) or "Dockerfile"
+    dockerfile = rules.workspace_file(raw, where, "dockerfile") or "Dockerfile"
 
     scenario = None
     if "scenario" in raw:
@@ -502,9 +521,10 @@ def _dockerfile_exists(
         ("starter", lesson_dir / starter if starter else None),
         ("solution", lesson_dir / solution if solution else None),
     ]
+    at = (*where, "dockerfile") if "dockerfile" in raw else where
     for name, folders in _variants(base_path(lesson_dir, base), overlays):
-        if not any(_is_file(folder / dockerfile) for folder in folders):
-            at = (*where, "dockerfile") if "dockerfile" in raw else where
+        found = _top_entry(folders, dockerfile)
+        if found is None:
             rules.add(
                 at, f"no {dockerfile} in the {name} workspace ({' + '.join(_rel(f, lesson_dir) for f in folders)})"
             )
@@ -529,6 +549,60 @@ def _scenario_file_exists(
         if not any(_is_file(folder / wanted) for folder in folders):
             rules.add((*where, "scenario"), f"scenario {scenario} edits {wanted}, but the {name} workspace has none")
             return
+        if not _is_file(found) or found.is_symlink():
+            what = "a symbolic link" if found.is_symlink() else "not a file"
+            rules.add(at, f"{_rel(found.parent, lesson_dir)}{found.name} is {what}: the {name} workspace needs {dockerfile} as a file")
+            return
+    for key, overlay in (("starter", starter), ("solution", solution)):
+        clash = _type_clash(base_path(lesson_dir, base), lesson_dir / overlay) if overlay else None
+        if clash is not None:
+            rules.add((*where, key), clash)
+            return
+
+
+def _top_entry(folders: list[Path], name: str) -> Path | None:
+    """What the workspace holds at ``name``: the entry of the top-most folder that has one."""
+    for folder in folders:
+        entry = folder / name
+        if entry.is_symlink() or _exists(entry):
+            return entry
+    return None
+
+
+def _type_clash(base: Path, overlay: Path, limit: int = 10_000) -> str | None:
+    """A file of the overlay where the base has a folder, or the reverse: laying it over fails."""
+    seen = 0
+    for dirpath, dirnames, filenames in os.walk(overlay):
+        for name in dirnames + filenames:
+            seen += 1
+            if seen > limit:
+                return None
+            mine = Path(dirpath, name)
+            rel = mine.relative_to(overlay)
+            theirs = base / rel
+            if mine.is_symlink() or theirs.is_symlink() or not _exists(theirs):
+                continue
+            if _is_dir(mine) != _is_dir(theirs):
+                kinds = ("a folder", "a file") if _is_dir(mine) else ("a file", "a folder")
+                return (
+                    f"{overlay.name}/{rel.as_posix()} is {kinds[0]} but the base has {kinds[1]} there: "
+                    "the workspace cannot be laid out"
+                )
+    return None
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):  # a link loop
+        return False
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:
+        return False
 
 
 def _rel(folder: Path, lesson_dir: Path) -> str:

@@ -67,22 +67,52 @@ def _child(node: yaml.Node | None, key: Key) -> yaml.Node | None:
     return None
 
 
-def _duplicate_keys(node: yaml.Node, offset: int, path: Path) -> list[LessonProblem]:
-    """YAML keeps the last of two equal keys without a word; an author wants to know."""
+def _duplicate_keys(root: yaml.Node, offset: int, path: Path) -> list[LessonProblem]:
+    """YAML keeps the last of two equal keys without a word; an author wants to know.
+
+    A walk with its own stack, in document order: no recursion limit to reach.
+    """
     problems: list[LessonProblem] = []
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            if isinstance(key_node, yaml.ScalarNode):
-                if key_node.value in seen:
-                    line = key_node.start_mark.line + offset
-                    problems.append(LessonProblem(path, line, f"`{key_node.value}` is given twice"))
-                seen.add(key_node.value)
-            problems.extend(_duplicate_keys(value_node, offset, path))
-    elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            problems.extend(_duplicate_keys(item, offset, path))
+    stack: list[yaml.Node] = [root]
+    while stack:
+        node = stack.pop()
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    if key_node.value in seen:
+                        line = key_node.start_mark.line + offset
+                        problems.append(LessonProblem(path, line, f"`{key_node.value}` is given twice"))
+                    seen.add(key_node.value)
+                children.append(value_node)
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        stack.extend(reversed(children))
     return problems
+
+
+def _unsafe_structure(fm_text: str, offset: int, path: Path) -> LessonProblem | None:
+    """Anchors, aliases and deep nesting, found in the event stream before anything is built.
+
+    An alias may refer to itself (endless recursion) or nest others ("billion laughs":
+    a few lines that expand to billions of items); lessons never need them.
+    """
+    depth = 0
+    for event in yaml.parse(fm_text, Loader=_LOADER):
+        anchor = getattr(event, "anchor", None)
+        line = event.start_mark.line + offset
+        if isinstance(event, yaml.AliasEvent):
+            return LessonProblem(path, line, f"YAML aliases (*{anchor}) are not allowed in lessons: write the value out")
+        if anchor is not None:
+            return LessonProblem(path, line, f"YAML anchors (&{anchor}) are not allowed in lessons: write the value out")
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return LessonProblem(path, line, f"the front matter nests deeper than {MAX_DEPTH} levels")
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+    return None
 
 
 def _yaml_problem(path: Path, offset: int, first_line: int, exc: yaml.YAMLError) -> LessonProblem:
@@ -98,17 +128,63 @@ def _yaml_problem(path: Path, offset: int, first_line: int, exc: yaml.YAMLError)
 
 
 # libyaml's loader when PyYAML was built with it: the same nodes and marks, several times faster.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BASE_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BASE_LOADER):  # type: ignore[misc, valid-type]
+    """The safe loader, with a value it cannot build reported at its node, as a YAML error.
+
+    PyYAML raises plain ValueError for some scalars it resolves but cannot build: an
+    integer of more than 4300 digits, a date such as 2024-13-45.
+    """
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, OverflowError, TypeError) as exc:
+            if isinstance(exc, yaml.YAMLError):
+                raise
+            raise yaml.constructor.ConstructorError(None, None, f"cannot read this value: {exc}", node.start_mark) from None
+
+
+_LOADER = _Loader
+
+# A lesson is a page of text and a few exercises (the shipped ones are under 10 kB). Beyond this,
+# it is refused before it is read: the app lays out and highlights the whole text when it opens.
+MAX_LESSON_BYTES = 32 * 1024
+MAX_DEPTH = 32  # levels of nested lists and mappings in the front matter (a lesson uses 4)
+
+
+def _read_bounded(path: Path, limit: int) -> bytes | None:
+    """The file's bytes, or None when it holds more than ``limit`` (never reading more)."""
+    with path.open("rb") as fh:
+        data = fh.read(limit + 1)
+    return data if len(data) <= limit else None
+
+
+def _too_big(path: Path) -> str:
+    try:
+        size = f"{path.stat().st_size:,} bytes"
+    except OSError:
+        size = "too big"
+    return (
+        f"the lesson is too big ({size}; at most {MAX_LESSON_BYTES // 1024} kB): "
+        "split it into several lessons"
+    )
 
 
 def read_lesson(path: Path) -> tuple[LessonSource | None, list[LessonProblem]]:
     """The parsed lesson.md, or None and the problems that stop it from being read."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return None, [LessonProblem(path, 1, f"not UTF-8 text ({exc.reason} at byte {exc.start})")]
+        raw = _read_bounded(path, MAX_LESSON_BYTES)
     except OSError as exc:
         return None, [LessonProblem(path, 1, f"cannot read the file: {exc.strerror or exc}")]
+    if raw is None:
+        return None, [LessonProblem(path, 1, _too_big(path))]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return None, [LessonProblem(path, 1, f"not UTF-8 text ({exc.reason} at byte {exc.start})")]
     stripped = text.lstrip()  # python-frontmatter strips leading blank lines too
     first_line = text[: len(text) - len(stripped)].count("\n") + 1
     handler = frontmatter.YAMLHandler()
@@ -121,6 +197,9 @@ def read_lesson(path: Path) -> tuple[LessonSource | None, list[LessonProblem]]:
     # fm_text starts right after the opening `---`, i.e. on its line.
     offset = first_line
     try:
+        unsafe = _unsafe_structure(fm_text, offset, path)
+        if unsafe is not None:
+            return None, [unsafe]
         root = yaml.compose(fm_text, Loader=_LOADER)
         # As frontmatter.parse would, with the fast loader: the mapping, and the text after it.
         loaded = handler.load(fm_text, Loader=_LOADER)

@@ -14,6 +14,7 @@ from pathlib import Path
 from tutor.course import dockerfile as df
 from tutor.course.loader import LESSON_FILE, load_course
 from tutor.course.model import Course, Exercise, Lesson, LessonProblem
+from tutor.course.workspace import unusual_entries
 
 # The course's base images (tutor.engine.baseimages.COURSE_BASE_IMAGES) and the empty one.
 OFFLINE_IMAGES = ("golang:1.24-alpine", "alpine:latest", "scratch")
@@ -29,6 +30,7 @@ def validate(root: Path | str) -> list[LessonProblem]:
     problems = list(course.problems)
     problems.extend(_misnamed_lesson_files(course))
     for lesson in course.lessons:
+        problems.extend(_links_in_exercise_folders(lesson))
         for exercise in lesson.exercises:
             problems.extend(exercise_dockerfile_problems(exercise))
         problems.extend(_unused_exercise_folders(lesson))
@@ -36,15 +38,37 @@ def validate(root: Path | str) -> list[LessonProblem]:
 
 
 def _misnamed_lesson_files(course: Course) -> list[LessonProblem]:
+    """`Lesson.md` instead of `lesson.md`; or both, where the file system tells them apart."""
     problems: list[LessonProblem] = []
     if not course.root.is_dir():
         return problems
-    for folder in sorted(p for p in course.root.iterdir() if p.is_dir()):
-        if (folder / LESSON_FILE).is_file():
-            continue
-        for candidate in folder.iterdir():
-            if candidate.name.lower() == LESSON_FILE:
-                problems.append(LessonProblem(candidate, 0, f"rename it to {LESSON_FILE} (the name is case-sensitive)"))
+    for folder in sorted(p for p in course.root.iterdir() if p.is_dir() and not p.is_symlink()):
+        has_lesson = (folder / LESSON_FILE).is_file()
+        for candidate in sorted(folder.iterdir()):
+            if candidate.name.lower() == LESSON_FILE and candidate.name != LESSON_FILE:
+                fix = "remove it: the folder already has" if has_lesson else "rename it to"
+                problems.append(LessonProblem(candidate, 0, f"{fix} {LESSON_FILE} (the name is case-sensitive)"))
+    return problems
+
+
+def exercise_folders(lesson: Lesson) -> list[Path]:
+    """The lesson's own folders its exercises lay out (the shipped go_app is not the author's)."""
+    folders: list[Path] = []
+    for exercise in lesson.exercises:
+        for folder in (exercise.base_dir if exercise.base != "go_app" else None, exercise.starter_dir, exercise.solution_dir):
+            if folder is not None and folder not in folders:
+                folders.append(folder)
+    return folders
+
+
+def _links_in_exercise_folders(lesson: Lesson) -> list[LessonProblem]:
+    """Symbolic links and special files: a workspace never follows nor copies them (see workspace.py)."""
+    problems: list[LessonProblem] = []
+    for folder in exercise_folders(lesson):
+        for path, why in unusual_entries(folder):
+            problems.append(
+                LessonProblem(path, 0, f"{why}: not allowed in exercise folders (a workspace takes plain files and folders only)")
+            )
     return problems
 
 
@@ -79,11 +103,11 @@ def _unused_exercise_folders(lesson: Lesson) -> list[LessonProblem]:
 def exercise_dockerfile_problems(exercise: Exercise) -> list[LessonProblem]:
     """Rules for the Dockerfiles an exercise builds: starter, solution, and a lesson's own base."""
     files: list[Path] = []
-    for folder in (exercise.starter_dir, exercise.solution_dir):
-        if folder is not None and (folder / exercise.dockerfile).is_file():
-            files.append(folder / exercise.dockerfile)
-    if exercise.base != "go_app" and (exercise.base_dir / exercise.dockerfile).is_file():
-        files.append(exercise.base_dir / exercise.dockerfile)
+    folders = [exercise.starter_dir, exercise.solution_dir, exercise.base_dir if exercise.base != "go_app" else None]
+    for folder in folders:
+        path = folder / exercise.dockerfile if folder is not None else None
+        if path is not None and path.is_file() and not path.is_symlink():
+            files.append(path)
     problems: list[LessonProblem] = []
     for path in files:
         problems.extend(dockerfile_problems(path))
