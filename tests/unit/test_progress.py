@@ -115,7 +115,7 @@ def test_reset_one_exercise_one_lesson_or_everything(tmp_path: Path) -> None:
 
 
 def test_failed_replace_leaves_the_previous_file_intact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = ProgressStore(tmp_path / "progress.json")
+    store = ProgressStore(tmp_path / "progress.json", strict=True)
     store.record_attempt("l", "e", passed=False, seconds=1)
     before = store.path.read_bytes()
 

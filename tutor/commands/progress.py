@@ -38,7 +38,8 @@ def run(args, out: TextIO | None = None, stdin: TextIO | None = None) -> int:
     stdin = stdin or sys.stdin
 
     course = _course(args)
-    store = ProgressStore()
+    # A reset that cannot be saved is an error, not something kept until the command ends.
+    store = ProgressStore(strict=True)
     try:
         if getattr(args, "progress_command", None) == "reset":
             return reset(course, store, args.lesson, args.exercise, args.all, args.yes, out, stdin)

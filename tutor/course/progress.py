@@ -4,8 +4,13 @@ Saved as JSON at ``paths.progress_file()`` (one file per seat).  Three promises:
 
 - A write is atomic: a temporary file in the same folder, fsync, ``os.replace``,
   fsync of the folder.  A process killed mid-write leaves the previous file whole.
-- A damaged file (bad JSON, wrong types, binary junk) never crashes the tutor: it
+- A damaged file (bad JSON, wrong types, binary junk, numbers of thousands of digits,
+  nesting beyond reason, more than ``MAX_FILE_BYTES``) never crashes the tutor: it
   is moved aside to ``progress.json.damaged-<timestamp>`` and a notice says so.
+- A folder the tutor cannot write (read-only, immutable, not a folder) never stops
+  it: the store keeps the session's progress in memory and says once why it cannot
+  be saved (``strict=True``, for commands whose whole point is a change, raises
+  ``ProgressError`` instead).
 - Several tutor processes may share one file: every change takes an advisory lock
   (``flock`` on ``progress.json.lock``), re-reads the file under it and applies the
   change to what it finds, so concurrent updates are all kept.
@@ -20,6 +25,8 @@ import dataclasses
 import json
 import math
 import os
+import re
+import stat
 import tempfile
 import threading
 import time
@@ -115,17 +122,46 @@ class Progress:
 # -- reading and checking the file ------------------------------------------------------------------
 
 
+MAX_FILE_BYTES = 8 * 1024 * 1024  # a course's progress takes a few kB; beyond this it is not ours
+MAX_NUMBER = 1e12  # seconds, timestamps (the year 33658) and counts stay far below it
+_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")  # lesson and exercise ids (see schema.ID_RE)
+
+
+def _shown(value: Any) -> str:
+    """A value for a message: short, whatever it is."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_NUMBER:
+        return "a number too big to be a count"
+    text = repr(value) if not isinstance(value, (dict, list)) else ("an object" if isinstance(value, dict) else "a list")
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _in_range(value: Any) -> bool:
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, (int, float))
+        and (isinstance(value, int) or math.isfinite(value))
+        and 0 <= value <= MAX_NUMBER
+    )
+
+
 def _number(value: Any, what: str, optional: bool = False) -> float | None:
     if value is None and optional:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-        raise DamagedProgress(f"{what} should be a number of at least 0, found {value!r}")
+    if not _in_range(value):
+        raise DamagedProgress(f"{what} should be a number from 0 to {MAX_NUMBER:.0e}, found {_shown(value)}")
     return float(value)
 
 
 def _count(value: Any, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise DamagedProgress(f"{what} should be a whole number of at least 0, found {value!r}")
+    if not _in_range(value) or not isinstance(value, int):
+        raise DamagedProgress(f"{what} should be a whole number from 0 to {MAX_NUMBER:.0e}, found {_shown(value)}")
+    return value
+
+
+def _ident(value: Any, what: str) -> str:
+    """Lesson and exercise ids: the tutor prints them, so nothing but what the schema allows."""
+    if not isinstance(value, str) or not _ID_RE.match(value):
+        raise DamagedProgress(f"{what} should be an id (lowercase letters, digits, dashes), found {_shown(value)}")
     return value
 
 
@@ -165,9 +201,11 @@ def parse(data: Any) -> Progress:
         raise DamagedProgress("lessons should be an object")
     exercises: dict[Key, ExerciseProgress] = {}
     for lesson_id, entries in lessons.items():
+        _ident(lesson_id, "a lesson id")
         if not isinstance(entries, dict):
             raise DamagedProgress(f"lessons.{lesson_id} should be an object")
         for exercise_id, entry in entries.items():
+            _ident(exercise_id, f"an exercise id in lessons.{lesson_id}")
             exercises[(lesson_id, exercise_id)] = _exercise_from(entry, f"lessons.{lesson_id}.{exercise_id}")
     current_data = data.get("current")
     current: tuple[str, str | None] | None = None
@@ -175,11 +213,11 @@ def parse(data: Any) -> Progress:
         if not isinstance(current_data, dict) or not isinstance(current_data.get("lesson"), str):
             raise DamagedProgress("current should be an object with a lesson id")
         exercise_id = current_data.get("exercise")
-        if exercise_id is not None and not isinstance(exercise_id, str):
-            raise DamagedProgress(f"current.exercise should be a text or null, found {exercise_id!r}")
-        current = (current_data["lesson"], exercise_id)
+        if exercise_id is not None:
+            _ident(exercise_id, "current.exercise")
+        current = (_ident(current_data["lesson"], "current.lesson"), exercise_id)
     visited = data.get("visited", [])
-    if not isinstance(visited, list) or not all(isinstance(v, str) for v in visited):
+    if not isinstance(visited, list) or not all(isinstance(v, str) and _ID_RE.match(v) for v in visited):
         raise DamagedProgress("visited should be a list of lesson ids")
     return Progress(
         MappingProxyType(exercises),
@@ -190,6 +228,9 @@ def parse(data: Any) -> Progress:
 
 
 def decode(raw: bytes) -> Progress:
+    """The progress in a file's bytes; ``DamagedProgress`` for anything else, whatever it holds."""
+    if len(raw) > MAX_FILE_BYTES:
+        raise DamagedProgress(f"it is too big to be a progress file ({len(raw):,} bytes)")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -198,7 +239,16 @@ def decode(raw: bytes) -> Progress:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise DamagedProgress(f"it is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
-    return parse(data)
+    except RecursionError:
+        raise DamagedProgress("it nests lists or objects too deeply") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise DamagedProgress(f"it holds a value that cannot be read ({str(exc).split(':')[0][:80]})") from None
+    try:
+        return parse(data)
+    except DamagedProgress:
+        raise
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        raise DamagedProgress(f"it holds values that cannot be read ({type(exc).__name__})") from None
 
 
 # -- the store --------------------------------------------------------------------------------------
@@ -226,35 +276,95 @@ class _Draft:
 class ProgressStore:
     """Reads and changes one progress file; safe across threads and processes."""
 
-    def __init__(self, path: Path | str | None = None, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, path: Path | str | None = None, clock: Callable[[], float] = time.time, strict: bool = False
+    ) -> None:
         self.path = Path(path) if path is not None else paths.progress_file()
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self._clock = clock
+        self._strict = strict
         self._thread_lock = threading.Lock()  # flock is per open file; this keeps threads orderly too
         self._notice: str | None = None  # a damage found during a change, for the next load()
+        self._probed = False
+        # Set when progress cannot be saved: the session's progress lives here from then on.
+        self._memory: Progress | None = None
+        self.unsaved: str | None = None  # why progress cannot be saved
 
     # -- reading -----------------------------------------------------------------------------------
 
     def load(self) -> tuple[Progress, str | None]:
-        """The saved progress, and a notice when a damaged file had to be moved aside."""
+        """The saved progress, and a notice when a damaged file had to be moved aside or progress
+        cannot be saved (each said once)."""
+        if self._memory is not None:
+            return self._memory, self._take_notice()
+        progress, notice = self._load_file()
+        self._remember(notice)
+        if not self._strict and not self._probed:
+            self._probed = True
+            why = self._cannot_save()
+            if why is not None:
+                self._keep_in_memory(progress, why)
+        return progress, self._take_notice()
+
+    def _load_file(self) -> tuple[Progress, str | None]:
         try:
-            progress = self._read()
+            return self._read(), None
         except DamagedProgress as damage:
             # Look again under the lock: another process may be replacing it right now.
             try:
                 with self._locked():
-                    progress, notice = self._read_or_set_aside()
+                    return self._read_or_set_aside()
             except (ProgressError, OSError) as exc:
-                return Progress(), f"the progress file {self.path} is damaged ({damage}) and could not be moved aside ({exc})"
-            self._remember(notice)
+                return Progress(), f"the progress file {self.path} is damaged ({damage}) and could not be moved aside ({_why(exc)})"
         except OSError as exc:
-            return Progress(), f"the progress file {self.path} could not be read ({exc.strerror or exc}); progress starts empty"
+            return Progress(), f"the progress file {self.path} could not be read ({_why(exc)}); progress starts empty"
+
+    def _take_notice(self) -> str | None:
         notice, self._notice = self._notice, None
-        return progress, notice
+        return notice
+
+    def _cannot_save(self) -> str | None:
+        """Why nothing could be saved here now, or None; leaves nothing behind.
+
+        An existing folder is tried with a file made and removed at once (as root, only
+        that tells an immutable folder); a missing one needs an ancestor it can be made in.
+        """
+        folder = self.path.parent
+        try:
+            if folder.is_dir():
+                fd, trial = tempfile.mkstemp(prefix=".tutor-write-test-", dir=folder)
+                os.close(fd)
+                os.unlink(trial)
+                return None
+            ancestor = folder
+            while not ancestor.exists() and ancestor != ancestor.parent:
+                ancestor = ancestor.parent
+            if not ancestor.is_dir():
+                return f"{ancestor} is not a folder"
+            if not os.access(ancestor, os.W_OK | os.X_OK):
+                return f"{ancestor} cannot be written"
+        except OSError as exc:
+            return _why(exc)
+        return None
+
+    def _keep_in_memory(self, progress: Progress, why: str) -> None:
+        """From now on, changes live in memory only; the next load() says so, once."""
+        self._memory = progress
+        self.unsaved = why
+        self._remember(
+            f"progress cannot be saved in {self.path.parent} ({why}); what you do now is kept "
+            "until the tutor closes, and the saved progress stays as it was"
+        )
 
     def _read(self) -> Progress:
         try:
-            raw = self.path.read_bytes()
+            mode = self.path.stat().st_mode
+            if stat.S_ISDIR(mode):
+                raise IsADirectoryError
+            if not stat.S_ISREG(mode):  # a pipe would block the read for ever
+                raise DamagedProgress("it is not a regular file")
+            with self.path.open("rb") as fh:
+                raw = fh.read(MAX_FILE_BYTES + 1)  # never more: decode() refuses a bigger file
         except FileNotFoundError:
             return Progress()
         except IsADirectoryError:
@@ -284,13 +394,16 @@ class ProgressStore:
 
     def _remember(self, notice: str | None) -> None:
         if notice is not None:
-            self._notice = notice
+            self._notice = notice if self._notice is None else f"{self._notice}; {notice}"
 
     # -- changing ------------------------------------------------------------------------------------
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
         with self._thread_lock:
+            folder = self.path.parent
+            if folder.exists() and not folder.is_dir():  # mkdir would only say "File exists"
+                raise ProgressError(f"cannot save progress in {folder}: it is a file, not a folder")
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -304,13 +417,39 @@ class ProgressStore:
                 os.close(fd)  # closing releases the lock
 
     def _update(self, change: Callable[[_Draft], T]) -> T:
-        """Re-read under the lock, apply ``change`` to what is there now, write it back."""
+        """Re-read under the lock, apply ``change`` to what is there now, write it back.
+
+        When that fails, a strict store raises ProgressError; the others keep the change
+        (and every later one) in memory.
+        """
+        if self._memory is None:
+            try:
+                return self._update_file(change)
+            except ProgressError as exc:
+                if self._strict:
+                    raise
+                self._keep_in_memory(self._last_known(), _why(exc))
+        with self._thread_lock:
+            assert self._memory is not None
+            draft = _Draft.of(self._memory)
+            result = change(draft)
+            self._memory = draft.freeze(self._clock())
+            return result
+
+    def _last_known(self) -> Progress:
+        """What the file holds, when it can still be read; else nothing."""
+        try:
+            return self._read()
+        except (DamagedProgress, OSError):
+            return Progress()
+
+    def _update_file(self, change: Callable[[_Draft], T]) -> T:
         with self._locked():
             self._remove_orphans()
             try:
                 current, notice = self._read_or_set_aside()
             except OSError as exc:
-                raise ProgressError(f"cannot read the progress file {self.path}: {exc.strerror or exc}") from exc
+                raise ProgressError(f"cannot read the progress file {self.path}: {_why(exc)}") from exc
             self._remember(notice)
             draft = _Draft.of(current)
             result = change(draft)
@@ -436,6 +575,15 @@ class ProgressStore:
             return len(doomed)
 
         return self._update(change)
+
+
+def _why(exc: BaseException) -> str:
+    """An OSError's reason without its errno, e.g. ``Read-only file system`` (a ProgressError's cause's)."""
+    if isinstance(exc, ProgressError) and isinstance(exc.__cause__, OSError):
+        exc = exc.__cause__
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc)
 
 
 def _fsync_dir(folder: Path) -> None:
