@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_ERROR, EXIT_NO_ENGINE = 0, 1, 2
 DEFAULT_LIMIT = 20
 _NOP = re.compile(r"^(?:\|\d+ (?:\S+=\S* )*)?/bin/sh -c #\(nop\)\s+")
-_SHELL = re.compile(r"^(?:\|\d+ (?:\S+=\S* )*)?/bin/sh -c\s+")
+_SHELL = re.compile(r"^(?:RUN )?(?:\|\d+ (?:\S+=\S* )*)?/bin/sh -c\s+")  # BuildKit writes "RUN /bin/sh -c ..."
+_EXPOSE_MAP = re.compile(r"^EXPOSE map\[(.*)\]$")  # BuildKit: EXPOSE map[8080/tcp:{}]
 _HIDDEN_LABEL = "LABEL io.tutor."
 _SOURCE_HASH = re.compile(r"\b(file|dir|multi):([0-9a-f]{12})[0-9a-f]{52}\b")  # labels the tutor adds to every build: not the learner's steps
 
@@ -55,6 +56,9 @@ def instruction_of(created_by: str) -> str:
     text = _SOURCE_HASH.sub(r"\1:\2…", text)  # the classic builder names copied sources by their hash
     if _NOP.match(text):
         return _NOP.sub("", text)
+    exposed = _EXPOSE_MAP.match(text)
+    if exposed:
+        return "EXPOSE " + " ".join(p.split(":", 1)[0].removesuffix("/tcp") for p in exposed.group(1).split())
     if _SHELL.match(text):
         return "RUN " + _SHELL.sub("", text)
     return text
@@ -66,15 +70,45 @@ def _short(image_id: str | None) -> str | None:
     return image_id.split(":", 1)[-1][:12]
 
 
-def history_steps(history: list[dict[str, Any]]) -> tuple[list[HistoryStep], str | None]:
-    """Steps (oldest first) from the engine's history (newest first), and the base image's name."""
+def _entry_key(entry: dict[str, Any]) -> tuple[Any, ...]:
+    return (entry.get("CreatedBy"), entry.get("Size"), entry.get("Created"))
+
+
+def base_from_images(history: list[dict[str, Any]], tagged: dict[str, list[dict[str, Any]]]) -> tuple[int, str] | None:
+    """Where the base image ends in ``history`` (newest first), from other images' histories.
+
+    BuildKit records no ids in history, so a base is found as a tagged image whose history is a
+    strict prefix of this one. Of several (a learner tags successive builds: app:1, app:2), the
+    oldest is the base: what a rebuild adds on top of app:1 was made by the same Dockerfile.
+    """
+    ours = [_entry_key(e) for e in reversed(history)]
+    best: tuple[int, str] | None = None
+    for name, theirs in tagged.items():
+        keys = [_entry_key(e) for e in reversed(theirs)]
+        if 0 < len(keys) < len(ours) and ours[: len(keys)] == keys and (best is None or len(keys) - 1 < best[0]):
+            best = (len(keys) - 1, name)
+    return best
+
+
+def history_steps(
+    history: list[dict[str, Any]], tagged: dict[str, list[dict[str, Any]]] | None = None
+) -> tuple[list[HistoryStep], str | None]:
+    """Steps (oldest first) from the engine's history (newest first), and the base image's name.
+
+    The base is the oldest tagged ancestor: an image tagged twice, or rebuilt and tagged again,
+    does not count as its own base. ``tagged`` (name -> history) finds it for BuildKit images.
+    """
     entries = list(reversed(history))
     base_at, base_name = None, None
-    for i in range(len(entries) - 2, -1, -1):  # the newest ancestor with a tag is the FROM image
+    for i in range(len(entries) - 1):
         tags = [t for t in entries[i].get("Tags") or [] if t != "<none>:<none>"]
         if tags:
             base_at, base_name = i, tags[0]
             break
+    if base_at is None and tagged:
+        found = base_from_images(history, tagged)
+        if found is not None:
+            base_at, base_name = found
     steps: list[HistoryStep] = []
     if base_at is not None:
         size = sum(int(e.get("Size") or 0) for e in entries[: base_at + 1])
@@ -123,6 +157,30 @@ def layers(
         api.close()
 
 
+MAX_BASE_CANDIDATES = 40  # histories asked for when the image's own history names no base
+
+
+def _tagged_histories(api: docker.APIClient, history: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Histories of the tagged images that may be this image's base (BuildKit histories have no ids)."""
+    if any(e.get("Id") not in (None, "", "<missing>") for e in history[1:]):
+        return {}  # the classic builder's ids already lead to the base
+    found: dict[str, list[dict[str, Any]]] = {}
+    try:
+        listed = api.images()
+    except Exception:  # noqa: BLE001 - no base then: every entry is a step
+        return {}
+    top = str(history[0].get("Id") or "") if history else ""
+    for image in listed:
+        tags = [t for t in image.get("RepoTags") or () if t != "<none>:<none>"]
+        if not tags or image.get("Id") == top or len(found) >= MAX_BASE_CANDIDATES:
+            continue
+        try:
+            found[tags[0]] = api.history(image["Id"])
+        except Exception:  # noqa: BLE001 - gone meanwhile
+            continue
+    return found
+
+
 def _fail(message: str, as_json: bool, out: TextIO, code: int = EXIT_ERROR) -> int:
     if as_json:
         print(json.dumps({"error": message}), file=out)
@@ -143,7 +201,7 @@ def _layers(api: docker.APIClient, image: str, step: int | None, as_json: bool, 
     except DockerException as exc:
         explanation = getattr(exc, "explanation", None) or str(exc)
         return _fail(f"no image {image} on the engine ({explanation}). `docker images` lists them.", as_json, out)
-    steps, base = history_steps(history)
+    steps, base = history_steps(history, _tagged_histories(api, history))
     image_id = _short(info.get("Id")) or image
     if step is None:
         return _print_list(image, image_id, layers_size(history), steps, base, as_json, out)
