@@ -16,6 +16,7 @@ from tutor.engine.events import (
     ContextProgress,
     ContextSent,
     StepFinished,
+    StepNeverEnds,
     StepOutput,
     StepStarted,
     to_dict,
@@ -137,6 +138,8 @@ def _print_human(event, state, record: BuildRecord, out: TextIO, colour: bool, v
         print(("\x1b[2K" if colour else "") + step_line(state, colour), file=out, flush=True)
     elif isinstance(event, StepOutput) and verbose:
         print("\n".join(f"        | {line}" for line in event.lines), file=out, flush=True)
+    elif isinstance(event, StepNeverEnds):
+        print(("\x1b[2K" if colour else "") + f"note: {event.reason}.\n      {event.advice}", file=out, flush=True)
     elif isinstance(event, BuildFailed):
         _print_failure(event, state, record, out, colour)
     elif isinstance(event, BuildSucceeded):

@@ -27,6 +27,7 @@ from tutor.engine.client import (
 )
 from tutor.engine.context import ContextError, ProgressReader, pack, resolve
 from tutor.engine.dockerfile import heredoc_line, long_line
+from tutor.engine.never_ends import NeverEndsWatch
 from tutor.engine.events import (
     BuildEvent,
     BuildFailed,
@@ -49,6 +50,7 @@ class BuildRequest:
 
 
 PROGRESS_EVERY = 0.1  # seconds between two context progress events
+TICK = 1.0  # seconds: how often a silent build is looked at
 
 
 class BuildCancelled(Exception):
@@ -144,10 +146,15 @@ class Build:
         pump = threading.Thread(target=self._pump, args=(api, context, dockerfile, queue_), daemon=True)
         pump.start()
         parser = StreamParser(labels=dict(req.labels))
+        watch = NeverEndsWatch()
         last_progress = 0.0
         try:
             while True:
-                kind, value = queue_.get()
+                try:
+                    kind, value = queue_.get(timeout=TICK)
+                except queue.Empty:  # a silent step: is it a server that will never end?
+                    yield from watch.tick(self._clock())
+                    continue
                 if kind == "chunk":
                     now = self._clock()
                     if self._on_chunk is not None:
@@ -156,6 +163,7 @@ class Build:
                         if isinstance(event, StepFinished):
                             event = layers.with_size(warm, event, parser)
                         yield event
+                        yield from watch.feed(event, now)
                     if self.cancelled:
                         raise BuildCancelled()
                 elif kind == "progress":

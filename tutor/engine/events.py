@@ -95,6 +95,16 @@ class EngineWarning:
 
 
 @dataclass(frozen=True)
+class StepNeverEnds:
+    """A RUN step looks like it started a server: a build step has to finish, and a server never does."""
+
+    type: ClassVar[str] = "never_ends"
+    step: int
+    reason: str  # what gave it away, in words
+    advice: str  # what to do instead
+
+
+@dataclass(frozen=True)
 class BuildFailed:
     type: ClassVar[str] = "failed"
     message: str
@@ -126,6 +136,7 @@ BuildEvent = Union[
     StepFinished,
     PullProgress,
     EngineWarning,
+    StepNeverEnds,
     BuildFailed,
     BuildSucceeded,
 ]

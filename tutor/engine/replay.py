@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from tutor.engine.events import BuildEvent, BuildFailed, BuildSucceeded, ContextSent, StepFinished
+from tutor.engine.never_ends import NeverEndsWatch
 from tutor.engine.stream import StreamParser, failure
 
 
@@ -75,6 +76,7 @@ class ReplayBuild:
         yield ContextSent(int(ctx.get("files", 0)), int(ctx.get("bytes", 0)))
         t_prev = 0.0
         last_t = 0.0
+        watch = NeverEndsWatch()
         for t, chunk in rec.chunks:
             if self.speed > 0 and t > t_prev:
                 self._cancelled.wait((t - t_prev) / self.speed)
@@ -86,10 +88,12 @@ class ReplayBuild:
             if isinstance(chunk, dict) and chunk.get("kind") == "api_error":
                 yield failure(str(chunk.get("message", "")))
                 return
+            yield from watch.tick(t)  # the silence before this chunk, as it was recorded
             for event in parser.feed(chunk, t):
                 if isinstance(event, StepFinished):
                     event = dataclasses.replace(event, size=rec.layer_sizes.get(event.image_id[:12]))
                 yield event
+                yield from watch.feed(event, t)
         yield from parser.finish(last_t)
         if not parser.failed and parser.image_id is not None:
             yield BuildSucceeded(parser.image_id[:12], tuple(parser.tags), rec.image_size, round(last_t, 3))
