@@ -8,6 +8,7 @@ SDK's session is not meant to be shared between threads.
 from __future__ import annotations
 
 import errno
+import importlib.util
 import os
 import threading
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ _local = threading.local()
 class EngineProblem:
     """Why no engine could be reached, and what to do about it."""
 
-    kind: str  # socket-missing | permission | refused | host-unreachable | error
+    kind: str  # socket-missing | permission | refused | host-unreachable | ssh-support | error
     url: str
     reason: str
     fix: str
@@ -85,6 +86,15 @@ def diagnose(url: str, exc: BaseException | None = None) -> EngineProblem:
         "(or `sudo dockerd > /var/log/dockerd.log 2>&1 &` where there is no init system), "
         "then run `tutor doctor`."
     )
+    if url.startswith("ssh://") and importlib.util.find_spec("paramiko") is None:
+        # The SDK says so in a message run together with a NameError; say it once, with the fix.
+        return EngineProblem(
+            "ssh-support",
+            url,
+            f"Cannot reach {url}: ssh:// engines need the paramiko package, which is not installed.",
+            "Install it where the tutor runs: `pip install paramiko` (or `pip install 'docker[ssh]'`), "
+            "then run `tutor doctor`.",
+        )
     if sock is not None:
         if not os.path.exists(sock):
             # A DOCKER_HOST left over from another setup is as likely as a stopped engine.

@@ -17,18 +17,31 @@ class ContextError(Exception):
     """The context or Dockerfile cannot be used; the message says why."""
 
 
+def unreadable(exc: OSError, what: str = "the build context") -> ContextError:
+    """A ContextError naming the path that could not be read, e.g. ``Cannot read /ctx/secret: Permission denied``."""
+    if exc.filename is not None and exc.strerror:
+        return ContextError(f"Cannot read {exc.filename}: {exc.strerror}.")
+    return ContextError(f"Cannot read {what}: {exc.strerror or exc}.")
+
+
 def dockerignore_patterns(context: Path) -> list[str]:
-    """The patterns of ``.dockerignore``, read the way the SDK reads them."""
+    """The patterns of ``.dockerignore``, read the way the SDK reads them; ContextError if unreadable."""
     path = context / ".dockerignore"
-    if not path.is_file():
-        return []
-    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    try:
+        if not path.is_file():
+            return []
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError as exc:
+        raise unreadable(exc, str(path)) from exc
     return [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
 
 
 def context_files(context: Path, dockerfile: str = "Dockerfile") -> list[str]:
-    """Relative paths (POSIX) of every file sent to the engine, sorted."""
-    return sorted(exclude_paths(str(context), dockerignore_patterns(context), dockerfile=dockerfile))
+    """Relative paths (POSIX) of every file sent to the engine, sorted; ContextError if unreadable."""
+    try:
+        return sorted(exclude_paths(str(context), dockerignore_patterns(context), dockerfile=dockerfile))
+    except OSError as exc:
+        raise unreadable(exc) from exc
 
 
 @dataclass
@@ -80,6 +93,16 @@ def resolve(context: Path, dockerfile: str | Path | None) -> tuple[Path, Path]:
     df_path = df if df.is_absolute() else ctx / df
     if not df_path.is_file():
         raise ContextError(f"No Dockerfile at {df_path}.")
+    # Everything after this reads them (the tutor and the SDK, some in other threads): refuse
+    # an unreadable one here, with its path, rather than fail somewhere less clear.
+    for path in (df_path, ctx / ".dockerignore"):
+        try:
+            with path.open("rb"):
+                pass
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise unreadable(exc, str(path)) from exc
     return ctx, df_path
 
 
@@ -91,7 +114,10 @@ def pack(
     ``on_file(count, path)`` is called before each file is added (progress, and
     a place to stop: it may raise to abandon packing).
     """
-    name, outside = process_dockerfile(str(dockerfile), str(context))
+    try:
+        name, outside = process_dockerfile(str(dockerfile), str(context))
+    except OSError as exc:
+        raise unreadable(exc, str(dockerfile)) from exc
     patterns = dockerignore_patterns(context)
     extra: list[tuple[str, str]] = []
     if outside is not None:
@@ -107,7 +133,7 @@ def pack(
 
         archive = create_archive(str(context), files=reported(), fileobj=tempfile.TemporaryFile(), extra_files=extra)
     except OSError as exc:
-        raise ContextError(f"Cannot read the build context: {exc}") from exc
+        raise unreadable(exc) from exc
     archive.seek(0, os.SEEK_END)
     size = archive.tell()
     archive.seek(0)
