@@ -151,7 +151,7 @@ _LOADER = _Loader
 
 # A lesson is a page of text and a few exercises (the shipped ones are under 10 kB). Beyond this,
 # it is refused before it is read: the app lays out and highlights the whole text when it opens.
-MAX_LESSON_BYTES = 32 * 1024
+MAX_LESSON_BYTES = 16 * 1024
 MAX_DEPTH = 32  # levels of nested lists and mappings in the front matter (a lesson uses 4)
 
 
