@@ -529,6 +529,15 @@ def _dockerfile_exists(
                 at, f"no {dockerfile} in the {name} workspace ({' + '.join(_rel(f, lesson_dir) for f in folders)})"
             )
             return
+        if not _is_file(found) or found.is_symlink():
+            what = "a symbolic link" if found.is_symlink() else "not a file"
+            rules.add(at, f"{_rel(found.parent, lesson_dir)}{found.name} is {what}: the {name} workspace needs {dockerfile} as a file")
+            return
+    for key, overlay in (("starter", starter), ("solution", solution)):
+        clash = _type_clash(base_path(lesson_dir, base), lesson_dir / overlay) if overlay else None
+        if clash is not None:
+            rules.add((*where, key), clash)
+            return
 
 
 def _scenario_file_exists(
@@ -548,15 +557,6 @@ def _scenario_file_exists(
     for name, folders in _variants(base_path(lesson_dir, base), overlays):
         if not any(_is_file(folder / wanted) for folder in folders):
             rules.add((*where, "scenario"), f"scenario {scenario} edits {wanted}, but the {name} workspace has none")
-            return
-        if not _is_file(found) or found.is_symlink():
-            what = "a symbolic link" if found.is_symlink() else "not a file"
-            rules.add(at, f"{_rel(found.parent, lesson_dir)}{found.name} is {what}: the {name} workspace needs {dockerfile} as a file")
-            return
-    for key, overlay in (("starter", starter), ("solution", solution)):
-        clash = _type_clash(base_path(lesson_dir, base), lesson_dir / overlay) if overlay else None
-        if clash is not None:
-            rules.add((*where, key), clash)
             return
 
 
