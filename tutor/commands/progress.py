@@ -87,14 +87,17 @@ def report(course, progress) -> dict:
             }
         )
     lesson_id, exercise_id = resume_point(course, progress)
+    passed = sum(1 for lesson in lessons for e in lesson["exercises"] if e["state"] == "passed")
+    total = sum(len(lesson["exercises"]) for lesson in lessons)
     elsewhere = sorted(f"{lid}/{eid}" for lid, eid in progress.exercises if (lid, eid) not in known)
     return {
         "course": str(course.root),
         "lessons": lessons,
         "resume": None if lesson_id is None else {"lesson": lesson_id, "exercise": exercise_id},
         "not_in_course": elsewhere,
-        "passed": sum(1 for lesson in lessons for e in lesson["exercises"] if e["state"] == "passed"),
-        "exercises": sum(len(lesson["exercises"]) for lesson in lessons),
+        "passed": passed,
+        "exercises": total,
+        "done": total > 0 and passed == total,  # every exercise passed: nothing is "next"
     }
 
 
@@ -128,7 +131,12 @@ def show(course, store, as_json: bool = False, out: TextIO = sys.stdout) -> int:
     if course.problems:
         print(f"({_plural(len(course.problems), 'problem')} kept lessons out: `tutor lessons check`)", file=out)
     resume = data["resume"]
-    if resume is not None and resume["exercise"] is not None:
+    if data["done"]:
+        unread = [lesson["id"] for lesson in data["lessons"] if not lesson["exercises"] and lesson["state"] != "passed"]
+        print(f"the course is done: all {_plural(data['exercises'], 'exercise')} passed", file=out)
+        if unread:
+            print(f"not read yet: {', '.join(unread)}", file=out)
+    elif resume is not None and resume["exercise"] is not None:
         print(f"next: {resume['lesson']} / {resume['exercise']}  (tutor watch {resume['lesson']} --exercise {resume['exercise']})", file=out)
     elif resume is not None:
         print(f"next: read {resume['lesson']}", file=out)

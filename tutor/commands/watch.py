@@ -182,10 +182,8 @@ class _Printer:
             self.line(f"{self.record.cache_hits}/{total} steps from cache · {fmt.seconds(event.seconds)} · image {fmt.size(event.image_size)}")
         elif isinstance(event, CheckResult):
             where = f" (Dockerfile line {event.line})" if event.line and not event.passed else ""
-            if event.passed:
-                self.line(f"{self.good} {event.name or event.kind}: {event.found}")
-            else:
-                self.line(f"{self.bad} {event.name or event.kind}: expected {event.expected}, found {event.found}{where}")
+            # The sentences the app shows, so the learner reads the same words in both.
+            self.line(f"{self.good if event.passed else self.bad} {event.sentence}{where}")
         elif isinstance(event, ExerciseFinished):
             self._finished(event)
 

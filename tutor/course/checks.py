@@ -50,11 +50,18 @@ class CheckResult:
     expected: str
     found: str
     line: int | None = None  # the Dockerfile line the result points at, when there is one
-    name: str = ""  # e.g. "cached RUN go mod download"
+    name: str = ""  # e.g. "cached RUN go mod download": the author's words, a key for the UI
+    title: str = ""  # what the check asks for, in the learner's words
+    said: str = ""  # the verdict as one sentence: "The image is 330 MB; this exercise wants it under 300 MB"
+
+    @property
+    def sentence(self) -> str:
+        said = self.said or f"{_cap(self.found)}; this exercise wants {self.expected}"
+        return said.rstrip(". ")  # the caller ends the sentence
 
     def describe(self) -> str:
         mark = "pass" if self.passed else "FAIL"
-        return f"{mark} {self.name or self.kind}: expected {self.expected}; found {self.found}"
+        return f"{mark} {self.title or self.name or self.kind}: {self.sentence}"
 
 
 @dataclass(frozen=True)
@@ -72,10 +79,11 @@ class Evidence:
 def evaluate(check: Check, evidence: Evidence) -> CheckResult:
     judge = _JUDGES[check.kind]
     try:
-        passed, expected, found, line = judge(check.argument, evidence)
+        passed, expected, found, line, said = judge(check.argument, evidence)
     except Exception as exc:  # noqa: BLE001 - one broken check must not hide the others' results
-        passed, expected, found, line = False, check.name, f"the check could not run: {exc}", None
-    return CheckResult(check.kind, passed, expected, found, line, check.name)
+        passed, expected, found, line = False, check.title, f"the check could not run: {exc}", None
+        said = f"This check could not run: {exc}"
+    return CheckResult(check.kind, passed, expected, found, line, check.name, check.title, said)
 
 
 def evaluate_all(checks: Iterable[Check], evidence: Evidence) -> list[CheckResult]:
@@ -98,7 +106,12 @@ def inverted_prediction(record: BuildRecord) -> dict[int, str]:
 
 # -- helpers -------------------------------------------------------------------------------------
 
-Verdict = tuple[bool, str, str, int | None]
+# passed, expected, found, the Dockerfile line, the verdict in one sentence
+Verdict = tuple[bool, str, str, int | None, str]
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _label(step: int, instruction: str) -> str:
@@ -172,15 +185,17 @@ def _build(argument: str, ev: Evidence) -> Verdict:
     expected = "the build succeeds" if want_success else "the build fails"
     if record.result is not None:
         found = f"it succeeded in {fmt.seconds(record.result.seconds)}"
-        return want_success, expected, found, None
+        said = f"The build succeeded in {fmt.seconds(record.result.seconds)}"
+        return want_success, expected, found, None, said if want_success else f"{said}; this exercise wants it to fail"
     failure = record.failure
     if failure is None:
-        return False, expected, "the build did not finish", None
+        return False, expected, "the build did not finish", None, "The build did not finish"
     state = record.steps.get(failure.step) if failure.step is not None else None
     where = f" at {_label(state.step, state.instruction)}" if state else ""
     found = f"it failed{where}: {fmt.ellipsize(failure.message, 160)}"
     line = _line_of(ev, failure.step) or failure.line
-    return not want_success, expected, found, line
+    said = f"The build failed{where}: {fmt.ellipsize(failure.message, 160)}"
+    return not want_success, expected, found, line, said if want_success else f"{said}, as this exercise wants"
 
 
 def _cache_state(argument: tuple[str | int, ...], ev: Evidence, want_cached: bool) -> Verdict:
@@ -210,8 +225,11 @@ def _cache_state(argument: tuple[str | int, ...], ev: Evidence, want_cached: boo
                 problems.append(text)
                 line = line or _line_of(ev, number)
     if problems:
-        return False, expected, "; ".join(problems), line
-    return True, expected, "; ".join(good), None
+        want = "from the cache" if want_cached else "rebuilt"
+        found = "; ".join(problems)
+        return False, expected, found, line, f"{_cap(found)}: this exercise wants it {want}"
+    found = "; ".join(good)
+    return True, expected, found, None, _cap(found)
 
 
 def _cached(argument: tuple[str | int, ...], ev: Evidence) -> Verdict:
@@ -226,38 +244,42 @@ def _all_cached(argument: bool, ev: Evidence) -> Verdict:
     record = ev.record
     expected = "every step came from the cache"
     if not record.steps:
-        return False, expected, _no_build(record), None
+        return False, expected, _no_build(record), None, _cap(_no_build(record))
     missed = [s for s in record.ordered if s.status != CACHED]
     if not missed and record.result is not None:
-        return True, expected, f"all {len(record.steps)} steps came from the cache", None
+        found = f"all {len(record.steps)} steps came from the cache"
+        return True, expected, found, None, _cap(found)
     if not missed:
-        return False, expected, _no_build(record), None
+        return False, expected, _no_build(record), None, _cap(_no_build(record))
     first = missed[0]
     more = f" and {len(missed) - 1} more" if len(missed) > 1 else ""
     found = f"{_label(first.step, first.instruction)} {_status_word(first)}{more}"
-    return False, expected, found, _line_of(ev, first.step)
+    said = f"{_cap(found)}: this exercise wants every step from the cache"
+    return False, expected, found, _line_of(ev, first.step), said
 
 
 def _first_miss(argument: str | int, ev: Evidence) -> Verdict:
     record = ev.record
     expected = f"the first rebuilt step is {_ref_text(argument)}"
+    want = f"; this exercise wants the first rebuilt step to be {_ref_text(argument)}"
     miss = record.first_miss
     if miss is None:
         if not record.steps:
-            return False, expected, _no_build(record), None
-        return False, expected, "no step was rebuilt: all came from the cache", None
+            return False, expected, _no_build(record), None, _cap(_no_build(record))
+        found = "no step was rebuilt: all came from the cache"
+        return False, expected, found, None, _cap(found) + want
     ok = miss.step == argument if isinstance(argument, int) else df.matches(miss.instruction, argument)
     found = f"the first rebuilt step was {_label(miss.step, miss.instruction)}"
-    return ok, expected, found, None if ok else _line_of(ev, miss.step)
+    return ok, expected, found, None if ok else _line_of(ev, miss.step), _cap(found) + ("" if ok else want)
 
 
 def _prediction(argument: str, ev: Evidence) -> Verdict:
     expected = "your prediction of cached / rebuilt steps matches the build"
     if not ev.prediction:
-        return False, expected, "no prediction was made", None
+        return False, expected, "no prediction was made", None, "No prediction was made: press t to predict, then build"
     actual = perfect_prediction(ev.record)
     if not actual:
-        return False, expected, _no_build(ev.record), None
+        return False, expected, _no_build(ev.record), None, _cap(_no_build(ev.record))
     said = {int(step): str(word).lower() for step, word in ev.prediction.items()}
     wrong: list[str] = []
     for step, truth in actual.items():
@@ -268,22 +290,28 @@ def _prediction(argument: str, ev: Evidence) -> Verdict:
             wrong.append(f"{_label(step, state.instruction)} was {truth}, {guess_text}")
     right = len(actual) - len(wrong)
     if not wrong:
-        return True, expected, f"all {len(actual)} steps predicted right", None
+        found = f"all {len(actual)} steps predicted right"
+        return True, expected, found, None, f"Your prediction was right for all {len(actual)} steps"
     first_step = next(step for step, truth in actual.items() if said.get(step) != truth)
     found = f"{right} of {len(actual)} right: " + "; ".join(wrong[:3]) + (" ..." if len(wrong) > 3 else "")
-    return False, expected, found, _line_of(ev, first_step)
+    return False, expected, found, _line_of(ev, first_step), f"Your prediction was {found}"
 
 
 def _size_verdict(limit: int, ev: Evidence, smaller: bool) -> Verdict:
     expected = f"an image {'smaller' if smaller else 'larger'} than {fmt.size(limit)}"
     result = ev.record.result
     if result is None:
-        return False, expected, _no_build(ev.record), None
+        return False, expected, _no_build(ev.record), None, _cap(_no_build(ev.record))
     if result.image_size is None:
-        return False, expected, "the engine did not report the image's size", None
+        found = "the engine did not report the image's size"
+        return False, expected, found, None, _cap(found)
     size = result.image_size
     ok = size < limit if smaller else size > limit
-    return ok, expected, f"the image is {fmt.size(size)} ({size:,} bytes)", None
+    side = "under" if smaller else "over"
+    said = f"The image is {fmt.size(size)}, {side} {fmt.size(limit)}" if ok else (
+        f"The image is {fmt.size(size)}; this exercise wants it {side} {fmt.size(limit)}"
+    )
+    return ok, expected, f"the image is {fmt.size(size)} ({size:,} bytes)", None, said
 
 
 def _smaller(limit: int, ev: Evidence) -> Verdict:
@@ -303,23 +331,34 @@ def _stages(count: int, ev: Evidence) -> Verdict:
     )
     ok = len(found_stages) == count
     line = None if ok or not found_stages else found_stages[-1].line
-    return ok, expected, found, line
+    said = f"The Dockerfile has {found}" + ("" if ok else f"; this exercise wants {count}")
+    return ok, expected, found, line, said
 
 
 def _http(spec: HttpSpec, ev: Evidence) -> Verdict:
     want = f' with a body containing "{spec.contains}"' if spec.contains is not None else ""
     expected = f"GET {spec.path} on container port {spec.port} answers {spec.status}{want}"
+    asked = f"port {spec.port}" + (f" at {spec.path}" if spec.path != "/" else "")
     if ev.record.result is None:
-        return False, expected, _no_build(ev.record), None
+        return False, expected, _no_build(ev.record), None, f"Nothing to run: {_no_build(ev.record)}"
     if ev.http is None:
-        return False, expected, "no container could be run to ask (no engine to run it on)", None
+        found = "no container could be run to ask (no engine to run it on)"
+        return False, expected, found, None, f"No container could be run to ask {asked}: no engine to run it on"
     answer = ev.http(spec.port, spec.path)
     if answer.status is None:
-        return False, expected, f"no answer: {answer.error or 'nothing listened'}", None
+        why = answer.error or "nothing listened"
+        return False, expected, f"no answer: {why}", None, f"Nothing answered on {asked} ({why})"
     body = fmt.ellipsize(answer.body, 120)
     found = f"HTTP {answer.status}" + (f": {body}" if body else " with an empty body")
     ok = answer.status == spec.status and (spec.contains is None or spec.contains in answer.body)
-    return ok, expected, found, None
+    shown = f'"{body}"' if body else "an empty page"
+    if ok:
+        said = f"The app answered on {asked}: {shown}"
+    elif answer.status != spec.status:
+        said = f"The app answered on {asked} with status {answer.status}; this exercise wants {spec.status}"
+    else:
+        said = f'The app answered on {asked} with {shown}; this exercise wants a page with "{spec.contains}"'
+    return ok, expected, found, None, said
 
 
 def _instruction_lines(ev: Evidence) -> list[tuple[str, int]]:
@@ -338,8 +377,9 @@ def _contains(texts: tuple[str, ...], ev: Evidence) -> Verdict:
         else:
             present.append(f'"{text}" at line {where}')
     if missing:
-        return False, expected, "; ".join(missing), None
-    return True, expected, "; ".join(present), None
+        found = "; ".join(missing)
+        return False, expected, found, None, "The Dockerfile has " + " and ".join(missing)
+    return True, expected, "; ".join(present), None, "The Dockerfile has " + ", ".join(present)
 
 
 def _lacks(texts: tuple[str, ...], ev: Evidence) -> Verdict:
@@ -354,8 +394,9 @@ def _lacks(texts: tuple[str, ...], ev: Evidence) -> Verdict:
             hits.append(f'"{text}" at line {where}')
             first_line = first_line or where
     if hits:
-        return False, expected, "; ".join(hits), first_line
-    return True, expected, "none of them", None
+        found = "; ".join(hits)
+        return False, expected, found, first_line, f"The Dockerfile still has {found}: this exercise wants it gone"
+    return True, expected, "none of them", None, "The Dockerfile has none of " + ", ".join(f'"{t}"' for t in texts)
 
 
 def _order(prefixes: tuple[str, ...], ev: Evidence) -> Verdict:
@@ -368,26 +409,24 @@ def _order(prefixes: tuple[str, ...], ev: Evidence) -> Verdict:
         if later is None:
             earlier = next((p for p in planned if df.matches(p.instruction, prefix)), None)
             if earlier is None:
-                return False, expected, f'no "{prefix}" in the Dockerfile', None
-            return (
-                False,
-                expected,
-                f'"{prefix}" (line {earlier.line}) comes too early: ' + ", ".join(found_at),
-                earlier.line,
-            )
+                return False, expected, f'no "{prefix}" in the Dockerfile', None, f'The Dockerfile has no "{prefix}"'
+            found = f'"{prefix}" (line {earlier.line}) comes too early: ' + ", ".join(found_at)
+            wanted = " → ".join(prefixes)
+            return False, expected, found, earlier.line, f"{_cap(found)}; this exercise wants {wanted}"
         found_at.append(f"{prefix} at line {later.line}")
         position = later.step
-    return True, expected, ", ".join(found_at), None
+    return True, expected, ", ".join(found_at), None, "The instructions come in order: " + ", ".join(found_at)
 
 
 def _base_image(image: str, ev: Evidence) -> Verdict:
     expected = f"the final stage starts FROM {image}"
     base = df.final_base(ev.dockerfile)
     if base is None:
-        return False, expected, "no FROM in the Dockerfile", None
+        return False, expected, "no FROM in the Dockerfile", None, "The Dockerfile has no FROM"
     stages = df.stages(ev.dockerfile)
     ok = df.normalise_image(base) == df.normalise_image(image)
-    return ok, expected, f"it starts FROM {base} (line {stages[-1].line})", None if ok else stages[-1].line
+    said = f"The final stage starts FROM {base} (line {stages[-1].line})" + ("" if ok else f"; this exercise wants FROM {image}")
+    return ok, expected, f"it starts FROM {base} (line {stages[-1].line})", None if ok else stages[-1].line, said
 
 
 def hadolint_binary() -> str | None:
@@ -431,10 +470,11 @@ def _hadolint(spec: HadolintSpec, ev: Evidence) -> Verdict:
     threshold = rank[spec.max_level]
     worse = ", ".join(HADOLINT_LEVELS[: threshold + 1])
     expected = f"hadolint reports no finding at level {worse}"
+    linter = "The Dockerfile checker (hadolint)"
     try:
         findings = run_hadolint(ev.dockerfile)
     except RuntimeError as exc:
-        return False, expected, str(exc), None
+        return False, expected, str(exc), None, f"{linter} could not run: {exc}"
     bad = [
         f
         for f in findings
@@ -442,10 +482,23 @@ def _hadolint(spec: HadolintSpec, ev: Evidence) -> Verdict:
     ]
     if not bad:
         others = len(findings)
-        return True, expected, "no such finding" + (f" ({others} below that level or ignored)" if others else ""), None
+        found = "no such finding" + (f" ({others} below that level or ignored)" if others else "")
+        return True, expected, found, None, f"{linter} found no {_levels_words(spec.max_level)}"
     shown = "; ".join(f"{f.get('code')} ({f.get('level')}, line {f.get('line')}): {f.get('message')}" for f in bad[:2])
     more = f"; and {len(bad) - 2} more" if len(bad) > 2 else ""
-    return False, expected, shown + more, bad[0].get("line")
+    first = bad[0]
+    said = f"{linter} says at line {first.get('line')}: {first.get('message')} ({first.get('code')}, a {first.get('level')})"
+    if len(bad) > 1:
+        said += f"; and {len(bad) - 1} more"
+    return False, expected, shown + more, first.get("line"), said
+
+
+def _levels_words(max_level: str) -> str:
+    """hadolint levels down to ``max_level``, as a learner reads them: "errors or warnings"."""
+    plural = {"error": "errors", "warning": "warnings", "info": "notes", "style": "style remarks"}
+    levels = HADOLINT_LEVELS[: HADOLINT_LEVELS.index(max_level) + 1]
+    words = [plural[level] for level in levels]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
 def _context_excludes(names: tuple[str, ...], ev: Evidence) -> Verdict:
@@ -453,7 +506,8 @@ def _context_excludes(names: tuple[str, ...], ev: Evidence) -> Verdict:
     try:
         sent = context_files(ev.context, ev.dockerfile_name)
     except OSError as exc:
-        return False, expected, f"the context could not be read: {exc}", None
+        found = f"the context could not be read: {exc}"
+        return False, expected, found, None, _cap(found)
     leaked, absent = [], []
     for name in names:
         pattern = name.rstrip("/")
@@ -463,9 +517,11 @@ def _context_excludes(names: tuple[str, ...], ev: Evidence) -> Verdict:
         elif not any(True for _ in ev.context.glob(pattern)):
             absent.append(f"there is no {name} in the context folder")
     if leaked:
-        return False, expected, "; ".join(leaked) + ": list it in .dockerignore", None
+        said = "; ".join(text.replace(" is sent", " was sent to the engine") for text in leaked)
+        return False, expected, "; ".join(leaked) + ": list it in .dockerignore", None, f"{said}: list it in .dockerignore"
     found = f"{len(sent)} files sent, none of them" + (f" ({'; '.join(absent)})" if absent else "")
-    return True, expected, found, None
+    said = " and ".join(names) + f" stayed out of the build context ({len(sent)} files were sent to the engine)"
+    return True, expected, found, None, said
 
 
 _JUDGES: dict[str, Callable[[object, Evidence], Verdict]] = {

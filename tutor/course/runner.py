@@ -66,6 +66,7 @@ class CheckStarted:
     type: ClassVar[str] = "check_started"
     kind: str
     name: str
+    title: str = ""  # what the check asks for, in the learner's words
 
 
 @dataclass(frozen=True)
@@ -216,7 +217,7 @@ class ExerciseRun:
                 if self.cancelled:
                     yield finished(results, cancelled=True)
                     return
-                yield CheckStarted(check.kind, check.name)
+                yield CheckStarted(check.kind, check.name, check.title)
                 result = evaluate(check, evidence)
                 results.append(result)
                 yield result

@@ -216,8 +216,8 @@ def describe_argument(kind: str, argument: Any) -> str:
 
 _TITLES: dict[str, str] = {
     "build": "the build {}",
-    "cached": "from the cache: {}",
-    "rebuilt": "rebuilt: {}",
+    "cached": "{} comes from the cache",
+    "rebuilt": "{} is rebuilt",
     "all_cached": "every step comes from the cache",
     "first_miss": "the first step to miss the cache is {}",
     "prediction": "your prediction matches the build",
@@ -226,24 +226,45 @@ _TITLES: dict[str, str] = {
     "stages": "the Dockerfile has {} stages",
     "dockerfile_contains": "the Dockerfile contains {}",
     "dockerfile_lacks": "the Dockerfile has no {}",
-    "instruction_order": "in this order: {}",
+    "instruction_order": "the instructions come in this order: {}",
     "base_image": "the image is built FROM {}",
-    "context_excludes": "the build context leaves out {}",
+    "context_excludes": "{} is not sent to the engine (.dockerignore)",
 }
+
+_LEVEL_WORDS = {"error": "errors", "warning": "warnings or errors", "info": "notes, warnings or errors", "style": "remarks at all"}
 
 
 def describe_check(kind: str, argument: Any) -> str:
     """The check as a learner reads it, e.g. ``the Dockerfile contains EXPOSE 8080``."""
     if isinstance(argument, HttpSpec):
-        port = f" on port {argument.port}" if argument.port != 8080 else ""
-        return f"GET {argument.path}{port} answers {argument.status}"
+        where = f" at {argument.path}" if argument.path != "/" else ""
+        status = f" with status {argument.status}" if argument.status != 200 else ""
+        says = f' with "{argument.contains}"' if argument.contains is not None else ""
+        return f"the app answers on port {argument.port}{where}{status}{says}"
     if isinstance(argument, HadolintSpec):
-        return f"hadolint finds nothing at level {argument.max_level} or worse"
+        return f"the Dockerfile checker (hadolint) finds no {_LEVEL_WORDS.get(argument.max_level, argument.max_level)}"
     shown = describe_argument(kind, argument)
     if kind == "instruction_order" and isinstance(argument, tuple):
         shown = " → ".join(str(item) for item in argument)
+    if kind == "context_excludes" and isinstance(argument, tuple):
+        shown = " and ".join(str(item) for item in argument)
     template = _TITLES.get(kind)
     return template.format(shown) if template else f"{kind} {shown}".strip()
+
+
+# What the tutor does when the learner builds an exercise with a scenario, in the learner's words.
+_SCENARIO_WORDS: dict[str, str] = {
+    "rebuild": "builds twice, changing nothing in between",
+    "edit-main-go": "builds, adds a comment line to main.go, then builds again",
+    "edit-go-mod": "builds, adds a comment line to go.mod, then builds again",
+    "add-log-file": "builds, writes a debug.log file into the folder, then builds again",
+}
+
+
+def describe_scenario(scenario: str) -> str:
+    """What pressing build does for a scenario, as a sentence."""
+    does = _SCENARIO_WORDS.get(scenario, SCENARIOS.get(scenario, scenario))
+    return f"When you build, the tutor {does} (in a copy: your files stay as they are); the checks look at the last build."
 
 
 # -- front matter --------------------------------------------------------------------------------
