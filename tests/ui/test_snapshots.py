@@ -81,3 +81,36 @@ def test_lesson_after_cached_rebuild(snap_compare, make_app, size):
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_course_map_without_engine(snap_compare, make_app, size):
     assert snap_compare(make_app(report=no_engine_report()), terminal_size=size, run_before=_map)
+
+
+async def _failed_check(pilot) -> None:
+    """The second exercise of the first lesson fails its stages check: toast and panel in words."""
+    from tests.ui.test_lesson_build import build
+
+    await _lesson(pilot)
+    screen = pilot.app.screen
+    await pilot.press("greater_than_sign")
+    await wait_for(pilot, lambda: screen.exercise.id == "two-stages")
+    await build(pilot, screen)
+    await wait_for(pilot, lambda: any(n.title.startswith("Not yet") for n in pilot.app._notifications))
+    await pilot.press("3")
+    await wait_for(pilot, lambda: screen.query_one(BuildLog).settled)
+    await pilot.pause(0.25)
+
+
+@pytest.mark.parametrize("size", [(120, 36), (80, 24)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_feedback_after_a_failed_check(snap_compare, make_app, size):
+    assert snap_compare(make_app("cold"), terminal_size=size, run_before=_failed_check)
+
+
+async def _editor(pilot) -> None:
+    from tutor.ui.screens.editor import EditorScreen
+
+    await _lesson(pilot)
+    await pilot.press("o")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, EditorScreen))
+    await pilot.pause(0.5)
+
+
+def test_editor_at_80x24(snap_compare, make_app):
+    assert snap_compare(make_app("cold"), terminal_size=(80, 24), run_before=_editor)

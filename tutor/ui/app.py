@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
 from functools import partial
 from pathlib import Path
@@ -18,7 +19,7 @@ from tutor.course.model import Course, Exercise, Lesson
 from tutor.course.progress import ProgressStore, lesson_state, resume_point
 from tutor.ui import quiet_gc
 from tutor.ui.backend import Backend, EngineBackend
-from tutor.ui.messages import EngineStatusChanged, LessonChosen
+from tutor.ui.messages import ContinueChosen, EngineStatusChanged, LessonChosen
 from tutor.ui.screens.course_map import CourseMapScreen
 from tutor.ui.screens.engine_problem import EngineProblemScreen
 from tutor.ui.screens.help import HelpScreen
@@ -30,6 +31,11 @@ if TYPE_CHECKING:  # loaded when first needed: start-up shows the course map wit
     from tutor.engine.doctor import DoctorReport
 
 ENGINE_CHECK_SECONDS = 10.0
+
+# The engine check's thread imports the docker SDK while the UI thread may import the lesson screen,
+# which imports it too. Two threads importing one package can find it half made (KeyError:
+# 'docker.api', a traceback instead of the lesson), so those two imports take turns.
+SDK_IMPORT = threading.Lock()
 
 # Every screen's stylesheet, read with the app's. Textual reads a screen's CSS_PATH when the screen
 # is first shown and then restyles every widget of every screen; read up front, the parse is cached
@@ -62,11 +68,12 @@ class TutorApp(App):
         self.progress, notice = self.progress_store.load()
         self._startup_notice = notice
         self.reading_positions: dict[str, float] = {}  # lesson id -> how far its text was scrolled
+        self.last_edited: dict[str, str] = {}  # workspace -> the file the editor last had open
 
     # -- start -----------------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self.push_screen(CourseMapScreen(self.course, self._states(), self._current_lesson()))
+        self.push_screen(CourseMapScreen(self.course, self._states(), self._current_lesson(), self._passed()))
         if self.progress.current is not None:
             # Reopen where the learner left off: the current exercise, or the next one to do.
             lesson_id, exercise_id = resume_point(self.course, self.progress)
@@ -95,6 +102,11 @@ class TutorApp(App):
     def _states(self) -> dict[str, str]:
         return {lesson.id: lesson_state(lesson, self.progress) for lesson in self.course.lessons}
 
+    def _passed(self) -> int:
+        return sum(
+            1 for lesson in self.course.lessons for e in lesson.exercises if self.progress.exercise(lesson.id, e.id).passed
+        )
+
     def _current_lesson(self) -> str | None:
         return resume_point(self.course, self.progress)[0]
 
@@ -102,6 +114,8 @@ class TutorApp(App):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="engine")
     def check_engine(self) -> None:
+        with SDK_IMPORT:
+            import docker  # noqa: F401 - whole, before the check uses it (see SDK_IMPORT)
         self.post_message(EngineStatusChanged(self.backend.check_engine()))
 
     def on_engine_status_changed(self, message: EngineStatusChanged) -> None:
@@ -139,13 +153,13 @@ class TutorApp(App):
             self.reload_course()
 
     def reload_course(self) -> None:
-        from tutor.ui.screens.lesson import LessonScreen
+        with SDK_IMPORT:
+            from tutor.ui.screens.lesson import LessonScreen
 
         self.course = load_course(self.lessons_dir)
+        self._refresh_map()
         for screen in self.screen_stack:
-            if isinstance(screen, CourseMapScreen):
-                screen.refresh_course(self.course, self._states(), self._current_lesson())
-            elif isinstance(screen, LessonScreen):
+            if isinstance(screen, LessonScreen):
                 fresh = self.course.lesson(screen.lesson.id)
                 if fresh is not None and fresh.body != screen.lesson.body:
                     screen.lesson = fresh
@@ -157,15 +171,35 @@ class TutorApp(App):
             return
         self.progress_store.record_attempt(lesson.id, exercise.id, passed, seconds)
         self.progress = self.progress_store.load()[0]
+        self._refresh_map()
 
     def set_current(self, lesson_id: str, exercise_id: str | None) -> None:
         self.progress_store.set_current(lesson_id, exercise_id)
         self.progress = self.progress_store.load()[0]
+        self._refresh_map()
+
+    def _refresh_map(self) -> None:
+        """The course map under the lesson shows the progress as it is now, not as it was at start."""
+        for screen in self.screen_stack:
+            if isinstance(screen, CourseMapScreen) and screen.is_mounted:
+                screen.refresh_course(self.course, self._states(), self._current_lesson(), self._passed())
 
     # -- navigation ------------------------------------------------------------------------------
 
     def on_lesson_chosen(self, message: LessonChosen) -> None:
         self.open_lesson(message.lesson_id)
+
+    def on_continue_chosen(self, _message: ContinueChosen) -> None:
+        from tutor.course.progress import is_done
+
+        lesson_id, exercise_id = resume_point(self.course, self.progress)
+        if lesson_id is None:
+            self.notify("This course has no lessons.", title="Continue")
+            return
+        if is_done((lesson_id, exercise_id), self.progress):
+            self.notify("You passed every exercise: the course is done. Pick any lesson to go over it again.", title="Continue")
+            return
+        self.open_lesson(lesson_id, exercise_id)
 
     def open_lesson(self, lesson_id: str, exercise_id: str | None = None) -> None:
         lesson = self.course.lesson(lesson_id)
@@ -176,7 +210,8 @@ class TutorApp(App):
             point = resume_point(self.course, self.progress)
             if point[0] == lesson_id:
                 exercise_id = point[1]
-        from tutor.ui.screens.lesson import LessonScreen
+        with SDK_IMPORT:
+            from tutor.ui.screens.lesson import LessonScreen
 
         self.set_current(lesson_id, exercise_id or (lesson.exercises[0].id if lesson.exercises else None))
         while len(self.screen_stack) > 2:
@@ -192,8 +227,7 @@ class TutorApp(App):
         if isinstance(self.screen, CourseMapScreen):
             return
         self.pop_screen()
-        if isinstance(self.screen, CourseMapScreen):
-            self.screen.refresh_course(self.course, self._states(), self._current_lesson())
+        self._refresh_map()
 
     async def action_quit(self) -> None:
         """Quit, but never lose unsaved edits, and leave no build running on the engine."""
@@ -231,8 +265,35 @@ class TutorApp(App):
 
     # -- command palette: every action of the current screen ---------------------------------------
 
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """Save an SVG of the screen where the toast says, or say why it could not be saved."""
+        from tutor.ui.screenshot import save_svg, screenshot_name, screenshots_dir
+
+        if self.is_web:
+            self.deliver_screenshot(filename, path)  # a browser seat downloads it
+            return
+        folder = Path(path).expanduser() if path else screenshots_dir()
+        try:
+            saved = save_svg(self.export_screenshot(), folder, filename or screenshot_name(self.screen.title or self.title))
+        except OSError as exc:
+            why = exc.strerror or str(exc)
+            where = exc.filename or folder
+            self.notify(f"Not saved: {why}: {where}", title="Screenshot", severity="error", timeout=10)
+            return
+        self.notify(f"Saved {saved}", title="Screenshot", timeout=8, markup=False)
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        from tutor.ui.screenshot import screenshots_dir
+
+        for command in super().get_system_commands(screen):
+            if command.title == "Screenshot":
+                # Textual's saves in a Downloads folder that may not exist and says only "failed".
+                command = SystemCommand(
+                    "Screenshot",
+                    f"Save an SVG picture of this screen in {screenshots_dir()}",
+                    lambda: self.set_timer(0.1, self.run_action_screenshot),
+                )
+            yield command
         seen: set[str] = set()
         for active in screen.active_bindings.values():
             binding = active.binding
@@ -245,6 +306,10 @@ class TutorApp(App):
                 f"key: {key}",
                 partial(self._run_binding, active.node, binding.action),
             )
+
+    def run_action_screenshot(self) -> None:
+        # Through the action, so an app that forbids screenshots (a kiosk) still does.
+        self.call_later(self.run_action, "screenshot")
 
     def _run_binding(self, node, action: str) -> None:
         self.call_later(self.run_action, action, node)

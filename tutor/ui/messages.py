@@ -33,3 +33,8 @@ class EngineStatusChanged(Message):
 @dataclass
 class LessonChosen(Message):
     lesson_id: str
+
+
+@dataclass
+class ContinueChosen(Message):
+    """The learner asked to carry on: the next exercise not passed yet."""

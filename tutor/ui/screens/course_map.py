@@ -9,12 +9,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets import Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tutor.course.model import Course
-from tutor.ui.messages import LessonChosen
+from tutor.ui.messages import ContinueChosen, LessonChosen
 from tutor.ui.widgets.engine_status import EngineStatus
+from tutor.ui.widgets.footer import KeysFooter
 
 MARKS = {"passed": ("✓", "green"), "attempted": ("◐", "yellow"), "new": ("·", "dim")}
 
@@ -39,11 +40,12 @@ class CourseMapScreen(Screen):
         Binding("c", "continue", "Continue"),
     ]
 
-    def __init__(self, course: Course, states: dict[str, str], current: str | None) -> None:
+    def __init__(self, course: Course, states: dict[str, str], current: str | None, passed: int = 0) -> None:
         super().__init__()
         self.course = course
         self.states = states
         self.current = current
+        self.passed = passed  # exercises passed
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -52,7 +54,7 @@ class CourseMapScreen(Screen):
             yield OptionList(id="lessons")
             yield Static(id="course-problems")
         yield EngineStatus(id="engine-status")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.refresh_course(self.course, self.states, self.current)
@@ -60,8 +62,11 @@ class CourseMapScreen(Screen):
 
     # -- attributes down -------------------------------------------------------------------
 
-    def refresh_course(self, course: Course, states: dict[str, str], current: str | None) -> None:
+    def refresh_course(self, course: Course, states: dict[str, str], current: str | None, passed: int | None = None) -> None:
         self.course, self.states, self.current = course, states, current
+        if passed is not None:
+            self.passed = passed
+        self.query_one("#intro", Static).update(self._intro())
         options = self.query_one("#lessons", OptionList)
         highlighted = options.highlighted
         options.clear_options()
@@ -86,10 +91,14 @@ class CourseMapScreen(Screen):
             problems.display = False
 
     def _intro(self) -> Text:
-        done = sum(1 for s in self.states.values() if s == "passed")
+        done = sum(1 for lesson in self.course.lessons if self.states.get(lesson.id) == "passed")
         text = Text()
         text.append("How Docker images are made", style="bold")
-        text.append(f"  ·  {len(self.course.lessons)} lessons, {done} done\n", style="dim")
+        text.append(f"  ·  {len(self.course.lessons)} lessons, {done} done", style="dim")
+        exercises = sum(len(lesson.exercises) for lesson in self.course.lessons)
+        if exercises:
+            text.append(f" · {self.passed}/{exercises} exercises passed", style="dim")
+        text.append("\n")
         text.append("Every build here is a real build on your Docker engine. Pick a lesson and press Enter.", style="")
         return text
 
@@ -107,5 +116,4 @@ class CourseMapScreen(Screen):
                 self.post_message(LessonChosen(option.id))
 
     def action_continue(self) -> None:
-        if self.current:
-            self.post_message(LessonChosen(self.current))
+        self.post_message(ContinueChosen())

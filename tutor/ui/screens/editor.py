@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.segment import Segment
@@ -25,7 +25,7 @@ from textual.geometry import Offset
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.strip import Strip
-from textual.widgets import Button, ContentSwitcher, Footer, Header, Input, Label, OptionList, Static, TextArea
+from textual.widgets import Button, ContentSwitcher, Header, Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
@@ -34,6 +34,7 @@ from tutor.course.checks import CheckResult, run_hadolint
 from tutor.engine.dockerfile import plan
 from tutor.engine.record import BuildRecord
 from tutor.ui.dockerfile_language import CodeEditor
+from tutor.ui.widgets.footer import KeysFooter
 from tutor.ui.widgets.lint_view import LintFinding, LintView, findings_at, gutter_marks, map_findings
 
 MAX_FILE_BYTES = 256 * 1024  # larger files are not exercise files a learner edits by hand
@@ -137,6 +138,7 @@ def failure_location(
 class EditorClosed:
     build: bool  # the learner pressed ctrl+b: the lesson screen builds now
     saved: tuple[str, ...] = ()  # files written while the editor was open
+    current: str | None = field(default=None, compare=False)  # the file open at close: the next visit opens it
 
 
 @dataclass
@@ -272,7 +274,12 @@ class EditorScreen(Screen[EditorClosed]):
     ]
 
     def __init__(
-        self, workspace: Path, files: list[str], goto: tuple[str, int] | None = None, dockerfile: str = "Dockerfile"
+        self,
+        workspace: Path,
+        files: list[str],
+        goto: tuple[str, int] | None = None,
+        dockerfile: str = "Dockerfile",
+        open_file: str | None = None,
     ) -> None:
         super().__init__()
         self.workspace = Path(workspace)
@@ -280,6 +287,7 @@ class EditorScreen(Screen[EditorClosed]):
         names = list(dict.fromkeys(files)) or [dockerfile]
         self.files = names
         self.goto = goto
+        self.open_file = open_file  # without goto: the file to open first (the one last edited)
         self.saved_text: dict[str, str] = {}  # what is on disk, as last read or written
         self.unreadable: dict[str, str] = {}  # name -> why it cannot be edited
         self.saved: list[str] = []  # written during this visit, in order
@@ -312,7 +320,7 @@ class EditorScreen(Screen[EditorClosed]):
                         )
                 yield Static("", id="editor-status")
                 yield LintView(id="lint")
-        yield Footer()
+        yield KeysFooter()
 
     @staticmethod
     def _side_help() -> Text:
@@ -357,6 +365,8 @@ class EditorScreen(Screen[EditorClosed]):
         if self.goto is not None:
             name, line = self.goto
             self.show_file(name if name in self.files else self.files[0], line)
+        elif self.open_file in self.files:
+            self.show_file(self.open_file)
         else:
             self.show_file(self.files[0])
 
@@ -402,8 +412,13 @@ class EditorScreen(Screen[EditorClosed]):
         file_list = self.query_one("#file-list", OptionList)
         for index, name in enumerate(self.files):
             prompt = Text(no_wrap=True, overflow="ellipsis")
-            prompt.append("● " if self.is_modified(name) else "  ", style="bold yellow")
-            prompt.append(name, style="bold" if name == self.current else "")
+            is_open = name == self.current
+            # One column of marks: unsaved (●) matters most; else the open file (▸), also in colour.
+            if self.is_modified(name):
+                prompt.append("● ", style="bold yellow")
+            else:
+                prompt.append("▸ " if is_open else "  ", style="bold cyan")
+            prompt.append(name, style="bold cyan" if is_open else "")
             if not (self.workspace / name).exists():
                 prompt.append(" (new)", style="dim")
             file_list.replace_option_prompt_at_index(index, prompt)
@@ -481,20 +496,20 @@ class EditorScreen(Screen[EditorClosed]):
 
     def action_save_and_build(self) -> None:
         if self.save():
-            self.dismiss(EditorClosed(build=True, saved=tuple(self.saved)))
+            self.dismiss(EditorClosed(build=True, saved=tuple(self.saved), current=self.current))
 
     def action_back(self) -> None:
         changed = self.modified
         if not changed:
-            self.dismiss(EditorClosed(build=False, saved=tuple(self.saved)))
+            self.dismiss(EditorClosed(build=False, saved=tuple(self.saved), current=self.current))
             return
 
         def decided(choice: str | None) -> None:
             if choice == "save":
                 if self.save():
-                    self.dismiss(EditorClosed(build=False, saved=tuple(self.saved)))
+                    self.dismiss(EditorClosed(build=False, saved=tuple(self.saved), current=self.current))
             elif choice == "discard":
-                self.dismiss(EditorClosed(build=False, saved=tuple(self.saved)))
+                self.dismiss(EditorClosed(build=False, saved=tuple(self.saved), current=self.current))
             else:
                 self.editor.focus()
 

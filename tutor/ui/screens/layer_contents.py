@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, LoadingIndicator, Static
+from textual.widgets import DataTable, Header, LoadingIndicator, Static
 from textual.worker import Worker, WorkerState
 
 from tutor import fmt
@@ -33,6 +33,7 @@ from tutor.engine.layer_contents import (
     stage_groups,
 )
 from tutor.engine.record import BUILT, CACHED, FAILED, BuildRecord, StepState
+from tutor.ui.widgets.footer import KeysFooter
 
 MAX_ROWS = 200  # per section: a base image holds thousands of files; the biggest tell the story
 Loader = Callable[[str], ImageContents]
@@ -127,7 +128,7 @@ class LayerContentsScreen(Screen):
             yield Static(id="lc-status")
             yield LoadingIndicator(id="lc-loading")
             yield DataTable(id="lc-files", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#lc-files", DataTable)

@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, TabbedContent, TabPane
+from textual.widgets import DataTable, Header, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from tutor import fmt, paths
@@ -34,7 +34,15 @@ from tutor.course.runner import (
 from tutor.course.watch import FileChanged, WatchError, WatchNotice, WatchStarted, watch_exercise
 from tutor.course.workspace import WorkspaceError, prepare_workspace
 from tutor.engine.dockerfile import plan
-from tutor.engine.events import BuildFailed, BuildSucceeded, ContextProgress, ContextSent, StepOutput, StepStarted
+from tutor.engine.events import (
+    BuildFailed,
+    BuildSucceeded,
+    ContextProgress,
+    ContextSent,
+    StepNeverEnds,
+    StepOutput,
+    StepStarted,
+)
 from tutor.engine.explain import CacheExplanation
 from tutor.engine.record import BuildRecord
 from tutor.ui import quiet_gc
@@ -51,6 +59,7 @@ from tutor.ui.widgets.containers_pane import ContainersPane
 from tutor.ui.widgets.dockerfile_view import DockerfileView
 from tutor.ui.widgets.engine_status import EngineStatus
 from tutor.ui.widgets.exercise_panel import ExercisePanel, exercise_text
+from tutor.ui.widgets.footer import KeysFooter
 from tutor.ui.widgets.layer_pane import LayerPane
 from tutor.ui.widgets.lesson_text import LessonText
 from tutor.workshop.safety import UnsafeContext, check_build_context
@@ -164,7 +173,7 @@ class LessonScreen(Screen):
                 yield CachePane(id="cache")
                 yield BuildLog(id="log")
         yield EngineStatus(id="engine-status")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         self.title = f"{self.lesson.order}. {self.lesson.title}"
@@ -181,8 +190,18 @@ class LessonScreen(Screen):
 
     def _apply_width(self, width: int) -> None:
         narrow = width < NARROW_WIDTH
+        if narrow != self.has_class("narrow"):
+            self.refresh_bindings()  # v matters in one column only: the footer shows it there
         self.set_class(narrow, "narrow")
         self.set_class(narrow and self._show_build_view, "build-view")
+
+    def footer_hides(self, action: str) -> bool:
+        """Keys that work but do nothing useful now, left out of the footer to make room."""
+        if action == "cancel_build":
+            return not self.building
+        if action == "toggle_view":
+            return not self.has_class("narrow")
+        return False
 
     # -- the exercise's files ----------------------------------------------------------------------
 
@@ -291,6 +310,7 @@ class LessonScreen(Screen):
         self._apply_width(self.app.size.width)
         self._build_prediction, self._next_prediction = self._next_prediction, None
         self._run = self.app.new_exercise_run(self.lesson, self.exercise, workspace, prediction=self._build_prediction)
+        self.refresh_bindings()  # the footer shows Cancel while the build runs
         self._hold_gc()
         self._run_worker(self._run, self._build_id)
 
@@ -387,7 +407,7 @@ class LessonScreen(Screen):
             self.query_one(CachePane).show(self.record, text)
             return
         if isinstance(event, CheckStarted):
-            self._status_note = f"checking: {event.name}…"
+            self._status_note = f"checking: {event.title or event.name}…"
             self._refresh_exercise()
             return
         if isinstance(event, CheckResult):
@@ -399,6 +419,15 @@ class LessonScreen(Screen):
             return
         if isinstance(event, ContextProgress):
             log.border_subtitle = fmt.context_progress(event.phase, event.files, event.bytes, event.total_bytes)
+            return
+        if isinstance(event, StepNeverEnds):
+            log.write_line(f"\x1b[33;1m── this build will not end: {event.reason}\x1b[0m")
+            self.notify(
+                f"{event.reason[0].upper()}{event.reason[1:]}. {event.advice}",
+                title="RUN or CMD?",
+                severity="warning",
+                timeout=30,
+            )
             return
         state = self.record.apply(event)  # type: ignore[arg-type]
         if isinstance(event, ContextSent):
@@ -421,6 +450,8 @@ class LessonScreen(Screen):
                 f"── built {tags}: {fmt.size(event.image_size)}, {self.record.cache_hits}/{self.record.total} "
                 f"steps from cache, {fmt.seconds(event.seconds)}"
             )
+            if event.store_sizes is not None:  # the containerd image store: docker images says otherwise
+                log.write_line(f"   {fmt.store_figures(event.store_sizes.disk, event.store_sizes.content)}")
 
     def _failed(self, event: BuildFailed, log: BuildLog) -> None:
         self.query_one(DockerfileView).mark(self._steps_lines.get(event.step or 0, set()))
@@ -453,9 +484,10 @@ class LessonScreen(Screen):
             self.notify(f"All {len(event.results)} checks pass. {nxt}", title="Exercise passed ✓", timeout=8)
         else:
             failed = [r for r in event.results if not r.passed]
+            more = f" ({len(failed) - 1} more failed.)" if len(failed) > 1 else ""
             self.notify(
-                f"{len(failed)} of {len(event.results)} checks failed: {failed[0].name}. See the Exercise tab (3).",
-                title="Not yet",
+                f"{failed[0].sentence}.{more} The Exercise tab (3) has the details.",
+                title=f"Not yet: {len(failed)} of {len(event.results)} checks failed",
                 severity="warning",
                 timeout=8,
             )
@@ -477,6 +509,7 @@ class LessonScreen(Screen):
         if message.build_id == self._build_id:
             self._watch_stop = None
             self._run = None
+            self.refresh_bindings()
             self._status_note = None
             self._release_gc()
             self._refresh_exercise()
@@ -628,11 +661,15 @@ class LessonScreen(Screen):
             return
         goto = failure_location(self.exercise.dockerfile, self._dockerfile_text(), self.record, self.results)
         files = workspace_files(self._workspace, self.exercise.dockerfile)
+        last = self.app.last_edited.get(str(self._workspace))
         self.app.push_screen(
-            EditorScreen(self._workspace, files, goto, dockerfile=self.exercise.dockerfile), self._editor_closed
+            EditorScreen(self._workspace, files, goto, dockerfile=self.exercise.dockerfile, open_file=last),
+            self._editor_closed,
         )
 
     def _editor_closed(self, result: EditorClosed | None) -> None:
+        if result is not None and result.current and self._workspace is not None:
+            self.app.last_edited[str(self._workspace)] = result.current
         self._load_workspace()  # the Dockerfile tab and the planned steps show the saved files
         if result is not None and result.build:
             self.action_build()
@@ -672,7 +709,9 @@ class LessonScreen(Screen):
 
     def _containers(self) -> ContainersPane:
         self.action_show_tab("containers")
-        return self.query_one(ContainersPane)
+        pane = self.query_one(ContainersPane)
+        pane.focus_table()
+        return pane
 
     def _last_image(self) -> str | None:
         result = self.record.result

@@ -9,8 +9,9 @@ runs in a thread worker.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rich.text import Text
 from textual import on, work
@@ -19,11 +20,13 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, LoadingIndicator, Static
+from textual.widgets import Header, LoadingIndicator, Static
 from textual.worker import Worker, WorkerState
 
+from tutor import fmt
 from tutor.engine.seat_race import ExerciseName, SeatRace, course_names, passed_exercises, race_notes, seat_race
 from tutor.engine.sizerace import render_bars
+from tutor.ui.widgets.footer import KeysFooter
 
 Measure = Callable[[], SeatRace]
 CHAMPION_MARK = "★ "
@@ -59,10 +62,36 @@ def engine_measure(
     return measure
 
 
+def distinct_labels(labels: Sequence[str], width: int) -> list[str]:
+    """Labels cut to ``width`` so that no two read the same.
+
+    Cut at the end, "L3 Predict an edit to main.go" and "L3 Predict an edit to go.mod" both read
+    "L3 Predict an edit t…"; those that would collide keep where they differ instead:
+    "L3 Predict…main.go".
+    """
+    labels = [" ".join(label.split()) for label in labels]
+    cut = [fmt.ellipsize(label, width) for label in labels]
+    for shown in {c for c in cut if cut.count(c) > 1}:
+        group = [i for i, c in enumerate(cut) if c == shown]
+        same = len(os.path.commonprefix([labels[i] for i in group]))
+        for i in group:
+            label = labels[i]
+            head = min(same, max(1, width // 3))
+            word = label.rfind(" ", head, same) + 1  # from the start of the word where they differ
+            rest = label[max(head, word):]
+            room = width - head - 1
+            cut[i] = label[:head] + "…" + (rest if len(rest) <= room else rest[: max(0, room - 1)] + "…")
+    return cut
+
+
 def race_lines(race: SeatRace, width: int) -> Text:
     """The bars, the champion marked, the floor dimmed."""
     text = Text()
-    lines = render_bars(race.rows, max(24, width - len(CHAMPION_MARK)))
+    bars_width = max(24, width - len(CHAMPION_MARK))
+    # render_bars gives labels a third of its width at most; cut them here first, told apart.
+    labels = distinct_labels([row.label for row in race.rows], max(6, bars_width // 3))
+    rows = [replace(row, label=label) for row, label in zip(race.rows, labels)]
+    lines = render_bars(rows, bars_width)
     for row, line in zip(race.rows, lines):
         if race.champion is not None and row is race.champion:
             text.append(CHAMPION_MARK + line + "\n", style="bold green")
@@ -119,7 +148,7 @@ class SizeRaceScreen(Screen):
             yield Static(id="race-status")
             yield Static(id="race-bars")
             yield Static(id="race-notes")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#race-bars", Static).border_title = "image size, and × the binary"

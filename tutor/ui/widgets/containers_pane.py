@@ -636,7 +636,7 @@ class ContainersPane(Vertical):
         if not self.containers:
             text.append("No containers yet. Build the image (b), then press r to run it.\n")
         else:
-            text.append("r run · p probe · s stop · x remove · e exec · i remove image\n")
+            text.append("r run · p probe · s stop · x remove · e exec · i remove image · tab: scroll the output\n")
         text.append_text(_command(ps_cli))
         if problem is not None:
             text.append("\n")
@@ -647,6 +647,15 @@ class ContainersPane(Vertical):
         section = self.query_one(selector, Static)
         section.update(content)
         section.remove_class("-empty")
+        # The newest result in view: on a short terminal it would open below the fold.
+        results = self.query_one("#containers-results", VerticalScroll)
+        self.call_after_refresh(results.scroll_to_widget, section, animate=False, top=True)
+
+    def focus_table(self) -> None:
+        """Focus the containers (arrows pick one; tab goes on to the output) unless the pane has it."""
+        focused = self.screen.focused
+        if focused is None or self not in focused.ancestors_with_self:
+            self.query_one("#containers-table", DataTable).focus()
 
     def _fail_here(self, action: str, message: str, fix: str = "") -> None:
         self._show_failure(ContainersFailed(action, message, fix))

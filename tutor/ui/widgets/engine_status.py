@@ -13,28 +13,60 @@ from tutor import fmt
 if TYPE_CHECKING:
     from tutor.engine.doctor import DoctorReport
 
+IMAGE_STYLES = {"present": "green", "stand-in": "yellow", "missing": "bold red"}
 
-def describe(report: DoctorReport | None) -> Text:
+
+def short_version(version: str) -> str:
+    """``26.1.5+dfsg1`` -> ``26.1.5``: a distribution's build suffix says nothing to a learner."""
+    return version.split("+", 1)[0].split("~", 1)[0]
+
+
+def _reachable(report: DoctorReport, detail: int) -> Text:
+    """The status of a reachable engine; a lower ``detail`` says less, for narrow terminals."""
+    engine = report.engine
+    sep = "  ·  " if detail >= 3 else " · "
+    text = Text()
+    text.append("● ", style="bold green")
+    version = short_version(engine.version or "")
+    where = fmt.engine_label(engine.url)
+    text.append(f"Docker {version} ({where})" if detail >= 1 else f"Docker {version}")
+    states = [image.state for image in report.images]
+    if detail >= 2 or len(set(states)) > 1:
+        for image in report.images:
+            text.append(sep)
+            text.append(image.name if detail >= 2 else image.name.split(":", 1)[0])
+            text.append(f" {image.state}", style=IMAGE_STYLES.get(image.state, ""))
+    elif states:
+        # Every base image in the same state: say it once.
+        state = states[0]
+        text.append(sep)
+        text.append(f"{len(states)} base images " if len(states) > 1 else "base image ")
+        plural = "s" if len(states) > 1 and state == "stand-in" else ""
+        text.append(f"{state}{plural}", style=IMAGE_STYLES.get(state, ""))
+    if report.disk_free is not None and not report.ok:
+        text.append(f"{sep}disk {fmt.size(report.disk_free)} free")
+    return text
+
+
+def describe(report: DoctorReport | None, width: int | None = None) -> Text:
+    """The status line; with ``width``, the most detailed one that fits on one line."""
     text = Text()
     if report is None:
         text.append("◌ Engine: checking…", style="dim")
         return text
     engine = report.engine
     if not engine.reachable:
+        # Rare and blocking: the reason and its fix matter more than one line, so this may wrap.
         text.append("✗ Engine not reachable", style="bold red")
         if report.problems:
             text.append(f": {report.problems[0].what} ", style="red")
             text.append(f"Fix: {report.problems[0].fix}", style="")
         return text
-    text.append("● ", style="bold green")
-    text.append(f"Docker {engine.version} ({fmt.engine_label(engine.url)})")
-    for image in report.images:
-        text.append("  ·  ")
-        style = {"present": "green", "stand-in": "yellow", "missing": "bold red"}.get(image.state, "")
-        text.append(image.name)
-        text.append(f" {image.state}", style=style)
-    if report.disk_free is not None and not report.ok:
-        text.append(f"  ·  disk {fmt.size(report.disk_free)} free")
+    for detail in (3, 2, 1, 0):
+        text = _reachable(report, detail)
+        if width is None or text.cell_len <= width:
+            return text
+    text.truncate(width, overflow="ellipsis")
     return text
 
 
@@ -49,5 +81,8 @@ class EngineStatus(Static):
         # A screen opened later starts from the app's latest report, not from "checking".
         self.report = getattr(self.app, "engine_report", None)
 
+    def on_resize(self) -> None:
+        self.refresh(layout=True)  # a narrower terminal may need the shorter line
+
     def render(self) -> Text:
-        return describe(self.report)
+        return describe(self.report, self.size.width or None)

@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from tutor.course.checks import CheckResult
 from tutor.course.model import Exercise, Lesson
+from tutor.course.schema import describe_scenario
 from tutor.ui.widgets.static_update import update_in_place
 
 
@@ -32,7 +33,7 @@ def exercise_text(
     if workspace:
         head.append(f"Your files: {workspace}\n", style="dim")
     if exercise.scenario:
-        head.append(f"When you build, the tutor also runs the scenario '{exercise.scenario}'.\n", style="italic")
+        head.append(describe_scenario(exercise.scenario) + "\n", style="italic")
     head.append("\nChecks", style="bold")
     parts: list[RenderableType] = [head, Padding(_checks(exercise, results, running), (0, 0, 0, 1))]
     tail = Text()
@@ -51,7 +52,32 @@ def exercise_text(
     remaining = len(exercise.hints) - len(hints)
     if remaining > 0:
         parts.append(Text(f"\n{remaining} more hint{'s' if remaining > 1 else ''}: press h.", style="dim"))
+    parts.extend((Text("\nKeys", style="bold"), _keys(lesson, exercise)))
     return Group(*parts)
+
+
+def _keys(lesson: Lesson, exercise: Exercise) -> Table:
+    """The keys of the exercise, where the learner works on it (not only under ?)."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True, style="bold", justify="right")
+    grid.add_column(ratio=1)
+    rows = [
+        ("b", "predict which steps come from the cache, then build" if exercise.predict else "build, then run the checks"),
+        ("t", "predict which steps come from the cache, then build"),
+        ("o", "edit the exercise's files"),
+        ("w", "watch: rebuild each time you save in your own editor"),
+        ("h / S", "the next hint / the solution, once earned"),
+        ("l", "what the highlighted step's layer holds (after a build)"),
+        ("z", "the size race of the images you built"),
+        ("r", "run the image you built (then the Containers tab, 4)"),
+    ]
+    if exercise.predict:
+        rows.pop(1)  # b predicts already
+    if lesson.exercises.index(exercise) + 1 < len(lesson.exercises):
+        rows.append((">", "the next exercise of this lesson"))
+    for key, what in rows:
+        grid.add_row(key, Text(what, style="dim"))
+    return grid
 
 
 def _checks(exercise: Exercise, results: list[CheckResult] | None, running: str | None) -> Table:
@@ -66,16 +92,12 @@ def _checks(exercise: Exercise, results: list[CheckResult] | None, running: str 
             mark = Text("…", style="cyan") if running else Text("○", style="dim")
             grid.add_row(mark, Text(check.title, style="cyan" if running else "dim"))
         elif result.passed:
-            grid.add_row(Text("✓", style="bold green"), Text(check.title))
+            grid.add_row(Text("✓", style="bold green"), Group(Text(check.title), Text(result.sentence + ".", style="dim")))
         else:
-            detail = Table.grid(padding=(0, 1))
-            detail.add_column(no_wrap=True, style="dim")
-            detail.add_column(ratio=1)
-            detail.add_row("expected:", result.expected)
-            detail.add_row("found:", Text(result.found, style="yellow"))
+            said = Text(result.sentence + ".", style="yellow")
             if result.line:
-                detail.add_row("where:", Text(f"Dockerfile line {result.line}", style="dim"))
-            grid.add_row(Text("✗", style="bold red"), Group(Text(check.title, style="bold"), detail))
+                said.append(f" (Dockerfile line {result.line})", style="dim")
+            grid.add_row(Text("✗", style="bold red"), Group(Text(check.title, style="bold"), said))
     return grid
 
 

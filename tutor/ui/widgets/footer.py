@@ -1,0 +1,43 @@
+"""The key footer: the keys a learner needs everywhere (quit, help, back) first, and only keys that fit.
+
+Textual's footer lists the focused widget's keys, then the screen's, then the app's: on an
+80-column terminal the app's keys fall off the right edge, and a key cut in half shows under the
+palette key. Here quit, help and the way back (esc) come first and a key that would not fit whole is left out; every
+key is still listed by `?` and in the palette.
+"""
+
+from __future__ import annotations
+
+from rich.cells import cell_len
+from textual.app import ComposeResult
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+PINNED_KEYS = ("ctrl+q", "question_mark", "escape")  # quit, help, and the way back
+PALETTE_CELLS = 14  # "▏^p palette " and its padding, docked at the right
+
+
+def key_cells(key: FooterKey, compact: bool) -> int:
+    """How many cells the footer gives ``key`` (its text, padding and margin: see FooterKey's CSS)."""
+    text = cell_len(key.key_display) + (1 + cell_len(key.description) if key.description else 0)
+    return text + (1 if compact else 3)
+
+
+class KeysFooter(Footer):
+    def compose(self) -> ComposeResult:
+        items = list(super().compose())
+        keys = [item for item in items if isinstance(item, FooterKey) and not item.has_class("-command-palette")]
+        rest = [item for item in items if item not in keys]
+        pinned = sorted((k for k in keys if k.key in PINNED_KEYS), key=lambda k: PINNED_KEYS.index(k.key))
+        room = (self.size.width or self.app.size.width) - (PALETTE_CELLS if rest else 0)
+        # A screen may say which of its keys do nothing worth a place now (cancel with no build).
+        idle = getattr(self.screen, "footer_hides", lambda action: False)
+        for key in pinned + [k for k in keys if k not in pinned and not idle(k.action)]:
+            room -= key_cells(key, self.compact)
+            if room < 0:
+                break
+            yield key
+        yield from rest  # the palette key (docked right)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.recompose)  # wider or narrower: more or fewer keys fit
