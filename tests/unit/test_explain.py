@@ -224,3 +224,58 @@ def test_new_steps_that_came_from_the_cache_are_not_blamed_silently(app: Path, s
         "(steps 3-5 still came from the engine's cache: an earlier build had made them); "
         "steps 7-9 were rebuilt as a consequence."
     )
+
+
+def _synthetic(snapshot: BuildSnapshot, built: set[int], ids: dict[int, str]) -> BuildRecord:
+    """A record of a build of ``snapshot``'s steps: ``built`` rebuilt, the rest from the cache."""
+    from tutor.engine.events import BuildSucceeded, StepCached, StepFinished, StepStarted
+
+    record = BuildRecord()
+    for s in snapshot.steps:
+        record.apply(StepStarted(s.step, snapshot.total, s.text, s.stage, s.stage_name))
+        if s.step not in built:
+            record.apply(StepCached(s.step))
+        record.apply(StepFinished(s.step, ids.get(s.step, f"{s.step:012x}"), 0.1, s.step not in built))
+    record.apply(BuildSucceeded(ids.get(snapshot.total, f"{snapshot.total:012x}")))
+    return record
+
+
+def test_an_edited_dockerfile_that_copy_copies_is_named_with_the_instruction_that_changed(app: Path) -> None:
+    """Editing `RUN go build`'s flags: COPY . . misses first, because it copies the Dockerfile."""
+    df = "Dockerfile.multistage"
+    before = take_snapshot(app, df)
+    first = before.completed(_synthetic(before, set(), {}))
+    text = (app / df).read_text()
+    (app / df).write_text(text.replace("RUN go build -o main", 'RUN go build -ldflags="-s -w" -o main'))
+    after = take_snapshot(app, df)
+    # Steps 6-7 (builder) and 10-12 (runtime) rebuilt; new ids for what they made.
+    record = _synthetic(after, {6, 7, 10, 11, 12}, {n: f"{n:011x}b" for n in (6, 7, 10, 11, 12)})
+    why = explain(first, after.completed(record), record)
+    assert why.cause_kind == FILES and why.first_miss_step == 6
+    assert why.summary.startswith(
+        f"Step 6/12 COPY . . missed the cache because {df} changed: {df} is in the build context, so "
+        f"`COPY . .` copies it too (list {df} in .dockerignore to keep it out); "
+        "step 7's own instruction changed too (it was `RUN go build -o main`); step 7 was rebuilt as a consequence."
+    ), why.summary
+    # The runtime stage is told apart: it rebuilt because what it copies from the builder changed.
+    assert (
+        "Step 10/12 COPY --from=builder /app/main . missed the cache because it copies from stage builder, "
+        "which changed" in why.summary
+    )
+    assert why.summary.endswith("steps 11-12 were rebuilt as a consequence."), why.summary
+    assert why.cascade == (7, 10, 11, 12)
+
+
+def test_a_main_go_edit_in_a_multi_stage_build_is_told_stage_by_stage(app: Path) -> None:
+    df = "Dockerfile.multistage"
+    before = take_snapshot(app, df)
+    first = before.completed(_synthetic(before, set(), {}))
+    _edit_main_go(app)
+    after = take_snapshot(app, df)
+    record = _synthetic(after, {6, 7, 10, 11, 12}, {n: f"{n:011x}b" for n in (6, 7, 10, 11, 12)})
+    why = explain(first, after.completed(record), record)
+    assert why.summary == (
+        "Step 6/12 COPY . . missed the cache because main.go changed; step 7 was rebuilt as a consequence. "
+        "Step 10/12 COPY --from=builder /app/main . missed the cache because it copies from stage builder, which "
+        "changed (main.go changed); steps 11-12 were rebuilt as a consequence."
+    )

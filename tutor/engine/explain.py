@@ -177,8 +177,37 @@ def explain(previous: BuildSnapshot | None, current: BuildSnapshot, record: Buil
     for m, c in causes[1:]:
         head = ctx.head(m.step)
         details.append(f"{head[0].upper()}{head[1:]} {c.clause}.")
-    summary = _sentence(ctx.head(main_step.step), main.clause, cascade, "were rebuilt as a consequence", record, total)
+    # Each stage's rebuilt steps are told apart: a later stage rebuilt because what it copies (or
+    # starts from) changed, not as one cascade with the stage before it.
+    main_stage = stage_of[main_step.step]
+    own = tuple(n for n in cascade if stage_of.get(n) == main_stage)
+    clause = main.clause + _own_text_changes(ctx, main, own)
+    summary = _sentence(ctx.head(main_step.step), clause, own, "were rebuilt as a consequence", record, total)
+    for m, c in causes[1:]:
+        if c.kind != STAGE:
+            continue
+        followers = tuple(n for n in cascade if n > m.step and stage_of.get(n) == stage_of[m.step])
+        summary += " " + _sentence(ctx.head(m.step), c.clause, followers, "were rebuilt as a consequence", record, total, failure=False)
     return CacheExplanation(main_step.step, main.kind, summary, tuple(details), main.changes, cascade, main.step)
+
+
+def _own_text_changes(ctx: _Context, main: _Cause, rebuilt: tuple[int, ...]) -> str:
+    """Steps rebuilt after a miss whose own instruction changed too: the cascade hid that edit."""
+    assert ctx.previous is not None
+    if main.kind == INSTRUCTION:
+        return ""
+    named = []
+    by_step = {s.step: s for s in ctx.current.steps}
+    for n in rebuilt:
+        c = by_step.get(n)
+        if c is None:
+            continue
+        cur_steps, prev_steps = ctx.current.stage_steps(c.stage), ctx.previous.stage_steps(c.stage)
+        j = next((i for i, s in enumerate(cur_steps) if s.step == n), -1)
+        p = prev_steps[j] if 0 <= j < len(prev_steps) else None
+        if p is not None and p.text != c.text:
+            named.append(f"step {n}'s own instruction changed too (it was `{fmt.ellipsize(p.text, 50)}`)")
+    return ("; " + "; ".join(named)) if named else ""
 
 
 def snapshot_before(request: BuildRequest, api: docker.APIClient | None = None) -> BuildSnapshot | None:
@@ -375,17 +404,33 @@ def _copy_from_cause(ctx: _Context, c: StepInput, depth: int) -> _Cause | None:
 def _files_cause(ctx: _Context, c: StepInput, p: StepInput, here: bool) -> _Cause:
     changes = file_changes(dict(p.sources or ()), dict(c.sources or ()))
     phrase = files_phrase(changes)
+    dockerfile = _dockerfile_in_context(ctx.current, changes)
+    note = (
+        f": {dockerfile} is in the build context, so `{fmt.ellipsize(c.text, 30)}` copies it too "
+        f"(list {dockerfile} in .dockerignore to keep it out)"
+        if dockerfile is not None
+        else ""
+    )
     if here:
-        clause = f"missed the cache because {phrase}"
+        clause = f"missed the cache because {phrase}{note}"
     else:
         clause = (
             f"missed the cache because step {c.step}/{ctx.total} {fmt.ellipsize(c.text, 40)} takes files "
-            f"that changed ({phrase})"
+            f"that changed ({phrase}){note}"
         )
     details = tuple(f"{ch.path}: {ch.change}" for ch in changes[:_MAX_DETAIL_FILES])
     if len(changes) > _MAX_DETAIL_FILES:
         details += (f"... and {len(changes) - _MAX_DETAIL_FILES} more",)
     return _Cause(FILES, clause, c.step, details, tuple(changes), reason=phrase)
+
+
+def _dockerfile_in_context(snapshot: BuildSnapshot, changes: list[FileChange]) -> str | None:
+    """The Dockerfile's path in the context when it is among the changed files a step copies."""
+    name = snapshot.dockerfile.replace("\\", "/")
+    for change in changes:
+        if change.change == "changed" and (name == change.path or name.endswith("/" + change.path)):
+            return change.path
+    return None
 
 
 def _instruction_cause(
@@ -471,14 +516,16 @@ def step_ranges(steps: tuple[int, ...] | list[int]) -> str:
     return _join([f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs])
 
 
-def _sentence(head: str, clause: str, cascade: tuple[int, ...], cascade_verb: str, record: BuildRecord, total: int) -> str:
+def _sentence(
+    head: str, clause: str, cascade: tuple[int, ...], cascade_verb: str, record: BuildRecord, total: int, failure: bool = True
+) -> str:
     text = f"{head[0].upper()}{head[1:]} {clause}"
     if len(cascade) == 1:
         text += f"; step {cascade[0]} {cascade_verb.replace('were', 'was', 1)}"
     elif cascade:
         text += f"; steps {step_ranges(cascade)} {cascade_verb}"
     text += "."
-    failure = record.failure
-    if failure is not None and failure.step is not None and not failure.cancelled:
-        text += f" The build failed at step {failure.step}/{total}."
+    failed = record.failure
+    if failure and failed is not None and failed.step is not None and not failed.cancelled:
+        text += f" The build failed at step {failed.step}/{total}."
     return text
