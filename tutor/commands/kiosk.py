@@ -136,8 +136,11 @@ def reset_command(config, lessons: Path | None, out: TextIO) -> int:
 
 
 def run_kiosk(config, lessons: Path | None) -> int:
-    # Every part of the tutor finds the seat through TUTOR_SEAT (progress, workspace, tags).
-    os.environ["TUTOR_SEAT"] = config.seat
+    # Every part of the tutor finds the seat through TUTOR_SEAT (progress, workspace, tags), and the
+    # seat's rules (what builds may start from, which host ports) through the variables this sets.
+    from tutor.engine.seat_rules import enter_seat
+
+    enter_seat(config.seat, config.port_range)
     # With this set, Textual would let ctrl+c / ctrl+z reach the terminal as signals.
     os.environ.pop("TEXTUAL_ALLOW_SIGNALS", None)
     from tutor.ui.backend import EngineBackend

@@ -15,7 +15,7 @@ import docker
 from docker.errors import APIError, DockerException
 
 from tutor.engine import labels as tl
-from tutor.engine import layers, ledger
+from tutor.engine import layers, ledger, seat_rules
 from tutor.engine.image_size import store_sizes
 from tutor.engine.client import (
     EngineUnavailable,
@@ -128,7 +128,7 @@ class Build:
         except ContextError as exc:
             yield BuildFailed(str(exc))
             return
-        refused = _classic_cannot_build(dockerfile)
+        refused = _classic_cannot_build(dockerfile) or seat_rules.refused_build(dockerfile, req.labels.get(tl.SEAT), req.engine)
         if refused is not None:
             yield refused
             return
@@ -219,6 +219,7 @@ class Build:
             seat = req.labels.get(tl.SEAT)
             if seat:
                 ledger.record(seat, [*parser.produced, parser.image_id or ""])
+                ledger.record_containers(seat, parser.containers)  # step containers an engine crash leaves
         if parser.failed or parser.image_id is None:
             return
         image_size = layers.image_size(warm, parser.image_id)

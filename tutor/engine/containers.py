@@ -31,6 +31,7 @@ from tutor import paths
 from tutor.engine import labels as tl
 from tutor.engine import ledger
 from tutor.engine import ports as port_tools
+from tutor.engine import seat_rules
 from tutor.engine.baseimages import COURSE_BASE_IMAGES
 from tutor.engine.client import EngineUnavailable, diagnose, engine_url
 from tutor.engine.probe import wait_ready  # noqa: F401 - part of this module's interface
@@ -363,6 +364,10 @@ def run_container(
         for p in (host_port, container_port):
             if not port_tools.MIN_PORT <= int(p) <= port_tools.MAX_PORT:
                 raise ContainerError(f"port {p} is out of range (1-65535)")
+    try:  # a workshop seat publishes inside its port range, on 127.0.0.1 only
+        seat_rules.check_publish(ports, bind_host)
+    except seat_rules.PortRefused as exc:
+        raise ContainerError(exc.message, "pick a host port from the seat's range") from exc
     image_config(api, image)  # ImageMissing before anything is created; never pulls
     check_ports_free(api, ports, bind_host)
 
@@ -660,6 +665,43 @@ def _remove_built_leftovers(api: docker.APIClient, seats: Sequence[str], others:
     return deleted, failures
 
 
+def _remove_build_containers(api: docker.APIClient, seats: Sequence[str]) -> tuple[int, list[str]]:
+    """Remove the stopped step containers the seats' builds ran (their ledgers) and return how many.
+
+    The classic builder removes each step's container when the step ends; only an engine that died
+    mid-build leaves one, exited, with the labels of the image it ran. A running one belongs to a
+    build still going: it stays, and so does its entry.
+    """
+    removed, failures = 0, []
+    for seat in seats:
+        gone = []
+        for short in sorted(ledger.recorded_containers(seat)):
+            try:
+                data = api.inspect_container(short)
+            except NotFound:
+                gone.append(short)
+                continue
+            except APIError as exc:
+                failures.append(f"build container {short}: {_api_text(exc)}")
+                continue
+            if not str(data.get("Id", "")).startswith(short):
+                gone.append(short)  # the id names some other object now: never touch it
+                continue
+            if (data.get("State") or {}).get("Running"):
+                continue
+            try:
+                api.remove_container(data["Id"], force=True, v=True)
+                removed += 1
+                gone.append(short)
+            except NotFound:
+                gone.append(short)
+            except APIError as exc:
+                failures.append(f"build container {short}: {_api_text(exc)}")
+        if gone:
+            ledger.forget_containers(seat, gone)
+    return removed, failures
+
+
 def cleanup_seat(api: docker.APIClient, seat: str | None = None) -> CleanupResult:
     """Remove every container and image labelled ``io.tutor.managed=true`` (of ``seat``).
 
@@ -669,6 +711,9 @@ def cleanup_seat(api: docker.APIClient, seat: str | None = None) -> CleanupResul
     builder's intermediate step images), unless another image or a container
     still uses a layer: shared cache stays, and so does an image that another
     image is built on (reported in ``kept``).
+
+    Also the stopped step containers the seat's builds ran (recorded in its ledger): an engine that
+    died mid-build leaves them behind carrying only their image's labels.
 
     Then the untagged images the seat's builds produced (its ledger, tutor.engine.ledger): the
     step images the containerd image store keeps after their final image went, and the last
@@ -691,6 +736,10 @@ def cleanup_seat(api: docker.APIClient, seat: str | None = None) -> CleanupResul
                 pass  # went away meanwhile
             except APIError as exc:
                 failures.append(f"container {name}: {_api_text(exc)}")
+
+        left, left_failures = _remove_build_containers(api, [seat] if seat else ledger.seats())
+        removed_c += left
+        failures.extend(left_failures)
 
         images = [i for i in api.images(filters=filters) if not _is_base_image(i.get("RepoTags") or ())]
         depths = _depths(api) if len(images) > 1 else {}

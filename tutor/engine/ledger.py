@@ -78,3 +78,57 @@ def forget(seat: str, image_ids: Iterable[str]) -> None:
             path.unlink(missing_ok=True)
     except OSError:
         pass
+
+
+# The classic builder's step containers carry the labels of the image they run, never the seat's:
+# when the engine dies mid-build they stay behind, exited, and no label says whose they are. Each
+# build appends the "Running in <id>" containers it saw, so cleanup can find them.
+
+
+def containers_file(seat: str) -> Path:
+    return paths.seat_dir(seat) / "build-containers"
+
+
+def _append(path: Path, ids: Iterable[str]) -> None:
+    lines = "".join(f"{i}\n" for i in ids if i and _ID_RE.match(i))
+    if not lines:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.write(fd, lines.encode())
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
+
+
+def _read(path: Path) -> set[str]:
+    try:
+        text = path.read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return set()
+    return {line.strip() for line in text.splitlines() if _ID_RE.match(line.strip())}
+
+
+def record_containers(seat: str, container_ids: Iterable[str]) -> None:
+    """Append the step containers a build ran (12-hex or full ids); never fails a build."""
+    _append(containers_file(seat), (c.split(":", 1)[-1][:12] for c in container_ids if c))
+
+
+def recorded_containers(seat: str) -> set[str]:
+    return _read(containers_file(seat))
+
+
+def forget_containers(seat: str, container_ids: Iterable[str]) -> None:
+    gone = {c[:12] for c in container_ids}
+    left = sorted(recorded_containers(seat) - gone)
+    path = containers_file(seat)
+    try:
+        if left:
+            atomic.write_text(path, "".join(f"{i}\n" for i in left))
+        else:
+            path.unlink(missing_ok=True)
+    except OSError:
+        pass

@@ -121,6 +121,7 @@ class StreamParser:
     _buffer: str = ""
     _last_error: str | None = None
     produced: list[str] = field(default_factory=list)  # every step's image id, hidden steps too
+    containers: list[str] = field(default_factory=list)  # every step's "Running in" container id
 
     def feed(self, chunk: Any, now: float) -> list[BuildEvent]:
         if not isinstance(chunk, dict):
@@ -281,6 +282,7 @@ class StreamParser:
             return [] if self.step.hidden else [StepCached(self.step.number)]
         m = RUNNING_RE.match(plain)
         if m and self.step:
+            self.containers.append(m.group(1))
             return [] if self.step.hidden else [StepRunning(self.step.number, m.group(1))]
         m = RESULT_RE.match(plain)
         if m and self.step:

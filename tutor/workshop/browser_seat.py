@@ -88,8 +88,10 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     seat = next_seat(root, config.seat if config else None)
     home = root / seat
-    os.environ["TUTOR_SEAT"] = seat
     os.environ["TUTOR_HOME"] = str(home)
+    from tutor.engine.seat_rules import enter_seat
+
+    enter_seat(seat, config.port_range if config else None)  # a browser tab is a workshop seat
     cli_args: list[str] = []
     if args.engine:
         cli_args += ["--engine", args.engine]
