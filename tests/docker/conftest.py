@@ -1,10 +1,11 @@
 """Real-engine tests.  Without an engine they fail, never skip: a skipped Docker
 test proves nothing.
 
-At the end of the session every container and image of the test seat is
-removed, then every image that was not on the engine when the session began
-(the builds' step images included, on either image store): the engine is left
-as it was found.  The course's base images are shared and stay.
+At the end of the session, failed tests or not, every container and image of the
+test seat is removed, then every container made since the session began on an
+image made since then, then every image that was not on the engine when the
+session began (the builds' step images included, on either image store): the
+engine is left as it was found.  The course's base images are shared and stay.
 """
 
 from __future__ import annotations
@@ -29,10 +30,32 @@ def engine_api() -> Iterator[docker.APIClient]:
     except EngineUnavailable as exc:
         missing(f"no Docker engine: {exc.problem.reason} {exc.problem.fix}")
     images_before = {i["Id"] for i in api.images(all=True)}
+    containers_before = {c["Id"] for c in api.containers(all=True)}
     yield api
-    cleanup_seat(api, TEST_SEAT)  # what `tutor clean --seat pytest` removes
-    leave_images_as_found(api, images_before)
-    api.close()
+    # Runs after failed tests as after passing ones; each part runs even when one before it failed.
+    try:
+        cleanup_seat(api, TEST_SEAT)  # what `tutor clean --seat pytest` removes
+    finally:
+        try:
+            leave_containers_as_found(api, containers_before, images_before)
+        finally:
+            leave_images_as_found(api, images_before)
+            api.close()
+
+
+def leave_containers_as_found(api: docker.APIClient, before: set[str], images_before: set[str]) -> None:
+    """Remove the containers made since the session began on images made since then.
+
+    A failed test may leave one (of no seat, or of a seat of its own) before its cleanup ran, and
+    a container holds its image: the images would stay too.
+    """
+    for c in api.containers(all=True):
+        if c["Id"] in before or c.get("ImageID") in images_before:
+            continue
+        try:
+            api.remove_container(c["Id"], force=True, v=True)
+        except docker.errors.APIError:
+            pass
 
 
 def leave_images_as_found(api: docker.APIClient, before: set[str]) -> None:
