@@ -11,8 +11,23 @@ _REGISTRY = re.compile(
 )
 
 
-def advise(message: str, instruction: str | None) -> str | None:
-    """A fix for the learner, or None when the message says it all."""
+# `./main.go:12:5: undefined: x`, `main.go:3: syntax error`: a compiler naming the file and line.
+_COMPILER_LINE = re.compile(r"^\s*\S+\.[A-Za-z0-9]+:\d+(?::\d+)?: \S")
+_COPY_FROM_MISSING = re.compile(r"stat (\S+): file does not exist", re.IGNORECASE)
+
+
+def _what_it_said(output: tuple[str, ...]) -> str | None:
+    """The lines of a failed command that say why: a compiler's file:line messages, else its last line."""
+    lines = [line.rstrip() for line in output if line.strip()]
+    compiler = [line.strip() for line in lines if _COMPILER_LINE.match(line)]
+    if compiler:
+        more = f" (and {len(compiler) - 3} more)" if len(compiler) > 3 else ""
+        return "; ".join(compiler[:3]) + more
+    return lines[-1].strip() if lines else None
+
+
+def advise(message: str, instruction: str | None, output: tuple[str, ...] = ()) -> str | None:
+    """A fix for the learner, or None when the message says it all. ``output``: the step's last lines."""
     keyword = instruction.split(None, 1)[0].upper() if instruction else ""
     if keyword == "FROM" and _REGISTRY.search(message):
         image = instruction.split()[1] if instruction and len(instruction.split()) > 1 else "the base image"
@@ -29,7 +44,19 @@ def advise(message: str, instruction: str | None) -> str | None:
                 "context folder) and that .dockerignore does not exclude it."
             )
     if "returned a non-zero code" in message:
+        said = _what_it_said(output)
+        if said and any(_COMPILER_LINE.match(line) for line in output):
+            return f"The compiler stopped at {said}. Fix that line of the source and build again."
+        if said:
+            return f"The command failed inside the build container; its output ends with: {said}"
         return "The command failed inside the build container: its output just above says why."
+    if keyword == "COPY" and "--from=" in (instruction or "") and _COPY_FROM_MISSING.search(message):
+        path = _COPY_FROM_MISSING.search(message).group(1)  # type: ignore[union-attr]
+        return (
+            f"The stage it copies from has no {path}. COPY --from reads paths from that stage's root (/), "
+            "not from its WORKDIR: copy the absolute path its build wrote, e.g. the -o of `go build` "
+            "joined to the stage's WORKDIR (COPY --from=builder /app/main .)."
+        )
     if "no build stage in current context" in message.lower() or "first instruction must be from" in message.lower():
         return "A Dockerfile starts with FROM (only ARG may come before it)."
     if "cannot parse" in message.lower() or "json" in message.lower() and keyword in ("CMD", "ENTRYPOINT", "RUN"):

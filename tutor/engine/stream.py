@@ -19,6 +19,7 @@ What the stream looks like (docker 20.10, ``APIClient.build(decode=True)``)::
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,6 +74,7 @@ def failure(
     instruction: str | None = None,
     engine_lost: bool = False,
     seconds: float | None = None,
+    output: tuple[str, ...] = (),
 ) -> BuildFailed:
     """A BuildFailed with the Dockerfile line the engine named, and advice when there is some."""
     message = _CONTROL_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", strip_ansi(message).strip())
@@ -83,7 +85,7 @@ def failure(
         line=int(line_match.group(1)) if line_match else None,
         engine_lost=engine_lost,
         seconds=seconds,
-        fix=advise(message, instruction),
+        fix=advise(message, instruction, output),
     )
 
 
@@ -121,9 +123,19 @@ class StreamParser:
     _buffer: str = ""
     _last_error: str | None = None
     produced: list[str] = field(default_factory=list)  # every step's image id, hidden steps too
+    _said: deque[str] = field(default_factory=lambda: deque(maxlen=40))  # the open step's last output lines
     containers: list[str] = field(default_factory=list)  # every step's "Running in" container id
 
     def feed(self, chunk: Any, now: float) -> list[BuildEvent]:
+        events = self._feed(chunk, now)
+        for event in events:  # the open step's last words, for the advice of a failure to come
+            if isinstance(event, StepStarted):
+                self._said.clear()
+            elif isinstance(event, StepOutput):
+                self._said.extend(event.plain.splitlines()[-40:])
+        return events
+
+    def _feed(self, chunk: Any, now: float) -> list[BuildEvent]:
         if not isinstance(chunk, dict):
             return []  # not a JSON object: nothing the builder documents; ignore it
         events: list[BuildEvent] = []
@@ -184,6 +196,7 @@ class StreamParser:
                 instruction=open_step.instruction if open_step else None,
                 engine_lost=engine_lost,
                 seconds=round(now - open_step.started, 3) if open_step else None,
+                output=tuple(self._said) if open_step else (),
             )
         )
         return events

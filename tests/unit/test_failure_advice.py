@@ -1,0 +1,34 @@
+"""A failed build says why in the learner's words: the compiler's line, where COPY --from looks."""
+
+from __future__ import annotations
+
+from tutor.engine.failures import advise
+from tutor.engine.stream import StreamParser
+
+
+def test_a_failing_go_build_names_the_compiler_s_file_and_line():
+    parser = StreamParser()
+    events = []
+    for chunk in [
+        {"stream": "Step 4/4 : RUN go build -o app\n"},
+        {"stream": " ---> Running in 0123456789ab\n"},
+        {"stream": "# go_app\n./main.go:2:15: undefined: undefinedThing\n"},
+        {"errorDetail": {"message": "The command '/bin/sh -c go build -o app' returned a non-zero code: 1"}},
+    ]:
+        events += parser.feed(chunk, 1.0)
+    failed = events[-1]
+    assert failed.step == 4
+    assert failed.fix == (
+        "The compiler stopped at ./main.go:2:15: undefined: undefinedThing. Fix that line of the source and build again."
+    )
+
+
+def test_many_compiler_errors_are_counted_not_all_listed():
+    output = tuple(f"./main.go:{n}:1: undefined: x{n}" for n in range(1, 7))
+    fix = advise("returned a non-zero code: 1", "RUN go build -o main", output)
+    assert fix is not None and "./main.go:3:1" in fix and "(and 3 more)" in fix and "./main.go:4:1" not in fix
+
+
+def test_copy_from_a_path_the_stage_does_not_have_says_where_to_look():
+    fix = advise("COPY failed: stat main: file does not exist", "COPY --from=builder main .")
+    assert fix is not None and "root (/)" in fix and "WORKDIR" in fix and "COPY --from=builder /app/main ." in fix
