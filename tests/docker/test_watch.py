@@ -262,7 +262,7 @@ def test_tutor_watch_headless_then_ctrl_c(course_dir: Path, tmp_path: Path) -> N
     try:
         wait_line("watching watch-me / label-it")
         # The first run shows where the learner stands: the label is missing.
-        wait_line("✗ dockerfile_contains LABEL watched=yes: expected the Dockerfile contains")
+        wait_line('✗ The Dockerfile has no "LABEL watched=yes"')
         wait_line("1 of 2 checks failed")
         workspace = home / "data" / "seats" / TEST_SEAT / "workspace" / "watch-me" / "label-it"
         dockerfile = workspace / "Dockerfile"
@@ -270,7 +270,7 @@ def test_tutor_watch_headless_then_ctrl_c(course_dir: Path, tmp_path: Path) -> N
         wait_line("saved: Dockerfile", 10)
         step = wait_line("LABEL watched=yes", 60)
         assert "BUILT" in step and "/6" in step
-        wait_line("✓ build succeeds")
+        wait_line("✓ The build succeeded")
         wait_line("✓ passed: Label the image")
         assert "tutor watch watch-me --exercise second" in wait_line("next: watch-me / second")
         proc.send_signal(signal.SIGINT)
