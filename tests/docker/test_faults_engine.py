@@ -12,9 +12,11 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import docker
@@ -41,14 +43,50 @@ EXIT_FAILED, EXIT_NO_ENGINE = 1, 2
 # -- helpers -----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Runtime:
+    """A Python and a copy of the tutor that another user can read: the checkout may lie in a
+    folder only its owner can enter (a clone under `mktemp -d`)."""
+
+    python: str
+    root: Path  # holds tutor/, lessons/, go_app/ (the shipped files, found beside the package)
+    site: Path  # the project's dependencies
+
+    def env(self, env: dict[str, str]) -> dict[str, str]:
+        return {**env, "PYTHONPATH": f"{self.root}{os.pathsep}{self.site}", "PYTHONNOUSERSITE": "1"}
+
+
+def _readable_copy(src: Path, dest: Path) -> None:
+    def link_or_copy(a: str, b: str) -> None:
+        try:
+            os.link(a, b)  # same file system: instant; the file's own mode stays (readable by all)
+        except OSError:
+            shutil.copy2(a, b)
+
+    shutil.copytree(
+        src,
+        dest,
+        symlinks=True,
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "_editable_impl_*", "__editable__*"),
+        copy_function=link_or_copy,
+    )
+
+
 def _tutor(
-    *args: str, env: dict[str, str] | None = None, user: str | None = None, timeout: float = 120
+    *args: str,
+    env: dict[str, str] | None = None,
+    user: str | None = None,
+    runtime: Runtime | None = None,
+    timeout: float = 120,
 ) -> subprocess.CompletedProcess[str]:
-    """`tutor ARGS` as a learner runs it; as another user with ``user``."""
-    command = [sys.executable, "-m", "tutor", *args]
+    """`tutor ARGS` as a learner runs it; as another user with ``user`` (from ``runtime``)."""
+    python, cwd = (runtime.python, runtime.root) if runtime else (sys.executable, ROOT)
+    if runtime is not None:
+        env = runtime.env(env if env is not None else dict(os.environ))
+    command = [python, "-m", "tutor", *args]
     if user is not None:
         command = ["setpriv", f"--reuid={user}", "--regid=nogroup", "--clear-groups", *command]
-    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, timeout=timeout)
+    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout)
 
 
 def _env(home: Path, **extra: str) -> dict[str, str]:
@@ -69,14 +107,24 @@ class Terminal:
     """The real `tutor` in tmux.  After it quits, the shell prints its exit code and waits,
     so whatever the process printed on leaving (a traceback, say) stays on the screen."""
 
-    def __init__(self, env: dict[str, str], args: tuple[str, ...] = (), user: str | None = None) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        args: tuple[str, ...] = (),
+        user: str | None = None,
+        runtime: Runtime | None = None,
+    ) -> None:
         self.name = f"tutor-faults-{os.getpid()}-{time.monotonic_ns() % 1_000_000}"
         prefix = f"setpriv --reuid={user} --regid=nogroup --clear-groups " if user else ""
+        python, cwd = (runtime.python, runtime.root) if runtime else (sys.executable, ROOT)
+        env = runtime.env(env) if runtime else env
         exports = " ".join(
-            f"{k}={v}" for k, v in env.items() if k in ("TUTOR_HOME", "TUTOR_SEAT", "HOME", "DOCKER_HOST")
+            f"{k}={v}"
+            for k, v in env.items()
+            if k in ("TUTOR_HOME", "TUTOR_SEAT", "HOME", "DOCKER_HOST", "PYTHONPATH", "PYTHONNOUSERSITE")
         )
         command = (
-            f"cd {ROOT} && env {exports} TERM=xterm-256color {prefix}{sys.executable} -m tutor {' '.join(args)};"
+            f"cd {cwd} && env {exports} TERM=xterm-256color {prefix}{python} -m tutor {' '.join(args)};"
             " echo EXIT=$?; sleep 120"
         )
         subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", "140", "-y", "40", command], check=True)
@@ -323,24 +371,49 @@ def nobody_home() -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def test_socket_the_user_may_not_open(nobody_home: Path, engine_api: docker.APIClient) -> None:
+@pytest.fixture(scope="module")
+def nobody_runtime() -> Iterator[Runtime]:
+    """What the user nobody needs to run the tutor, where it may read it.
+
+    The checkout (and its .venv) may lie in a folder only its owner can enter, e.g. a clone under
+    `mktemp -d`: nobody gets the interpreter itself (not the venv's link to it), a copy of the
+    package and the shipped files, and a copy of the venv's dependencies on PYTHONPATH.
+    """
+    path = Path(tempfile.mkdtemp(prefix="tutor-nobody-runtime-"))
+    try:
+        path.chmod(0o755)
+        _readable_copy(ROOT / "tutor", path / "src" / "tutor")
+        for shipped in ("lessons", "go_app"):
+            _readable_copy(ROOT / shipped, path / "src" / shipped)
+        site = Path(sysconfig.get_paths()["purelib"])
+        _readable_copy(site, path / "site")
+        shutil.rmtree(path / "site" / "tutor", ignore_errors=True)  # an installed copy would shadow src
+        for p in [path, *path.rglob("*")]:
+            if p.is_dir() and not p.is_symlink():
+                p.chmod(0o755)
+        yield Runtime(os.path.realpath(sys.executable), path / "src", path / "site")
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def test_socket_the_user_may_not_open(nobody_home: Path, nobody_runtime: Runtime, engine_api: docker.APIClient) -> None:
     socket_path = Path(DEFAULT_SOCKET)
     mode = socket_path.stat().st_mode & 0o777
     assert not mode & 0o006, f"{socket_path} is open to everyone ({oct(mode)}): nothing to test"
     env = _env(nobody_home, DOCKER_HOST=f"unix://{socket_path}")
-    doctor = _tutor("doctor", env=env, user="nobody")
+    doctor = _tutor("doctor", env=env, user="nobody", runtime=nobody_runtime)
     out = _no_traceback(doctor)
     assert doctor.returncode == EXIT_FAILED, out
     assert f"Permission denied on {socket_path}" in doctor.stdout, out
     assert "usermod -aG docker" in doctor.stdout, out
 
-    build = _tutor("build", str(nobody_home / "go_app"), env=env, user="nobody")
+    build = _tutor("build", str(nobody_home / "go_app"), env=env, user="nobody", runtime=nobody_runtime)
     out = _no_traceback(build)
     assert build.returncode == EXIT_NO_ENGINE, out
     assert f"error: Permission denied on {socket_path}" in build.stdout, out
     assert "fix: Add your user to the docker group" in build.stdout, out
 
-    terminal = Terminal(env, user="nobody")
+    terminal = Terminal(env, user="nobody", runtime=nobody_runtime)
     try:
         shown = terminal.wait_for(lambda s: "Engine not reachable" in s, 30, "the engine problem")
         assert "Permission denied" in shown
