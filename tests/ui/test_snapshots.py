@@ -114,3 +114,31 @@ async def _editor(pilot) -> None:
 
 def test_editor_at_80x24(snap_compare, make_app):
     assert snap_compare(make_app("cold"), terminal_size=(80, 24), run_before=_editor)
+
+
+def _reading(where: str):
+    """Lesson 1 of the shipped course, its text scrolled to the middle or to the end."""
+
+    async def run(pilot) -> None:
+        from tutor.ui.widgets.lesson_text import LessonText
+
+        await _lesson(pilot)
+        text = pilot.app.screen.query_one(LessonText)
+        await wait_for(pilot, lambda: text.max_scroll_y > 0)
+        if where == "end":
+            await pilot.press("end")
+            await wait_for(pilot, lambda: text.scroll_y == text.max_scroll_y)
+        else:
+            text.scroll_to(y=text.max_scroll_y // 2, animate=False)
+            await wait_for(pilot, lambda: text.scroll_y == text.max_scroll_y // 2)
+        await pilot.pause(0.25)
+
+    return run
+
+
+@pytest.mark.parametrize("where", ["middle", "end"])
+@pytest.mark.parametrize("size", [(120, 36), (80, 24)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_lesson_text_scrolled(snap_compare, make_app, size, where):
+    from tests.conftest import ROOT
+
+    assert snap_compare(make_app("cold", lessons=ROOT / "lessons"), terminal_size=size, run_before=_reading(where))
