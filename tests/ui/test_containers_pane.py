@@ -153,7 +153,9 @@ async def test_run_without_p_and_cancel() -> None:
 
 def test_port_mappings_parse_like_docker_run_p() -> None:
     assert parse_mappings("8080:8080") == {8080: 8080}
-    assert parse_mappings("8080") == {8080: 8080}
+    # `docker run -p 8080` publishes on a random host port: the tutor asks for both sides instead.
+    with pytest.raises(ValueError, match="random host port; give both sides, e.g. 8080:8080"):
+        parse_mappings("8080")
     assert parse_mappings("-p 9000:8080, 9001:8080") == {9000: 8080, 9001: 8080}
     with pytest.raises(ValueError, match="not a number"):
         parse_mappings("a:b")

@@ -23,7 +23,6 @@ def busy_port():
     [
         ("8080:8080", (8080, 8080)),
         ("18080:8080", (18080, 8080)),
-        ("8080", (8080, 8080)),
         (" 3000:80 ", (3000, 80)),
         ("8080:8080/tcp", (8080, 8080)),
         ("65535:1", (65535, 1)),
@@ -46,6 +45,7 @@ def test_parse_mapping_accepts_docker_forms(spec: str, expected: tuple[int, int]
         ("8080:8080/udp", "only TCP"),
         ("127.0.0.1:8080:8080", "only HOST:CONTAINER"),
         ("8080-8090:8080", "is not a number"),
+        ("8080", "random host port; give both sides"),  # what `docker run -p 8080` does
     ],
 )
 def test_parse_mapping_explains_bad_input(spec: str, says: str) -> None:

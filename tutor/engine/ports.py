@@ -17,7 +17,7 @@ MIN_PORT, MAX_PORT = 1, 65535
 SEARCH_SPAN = 200
 
 _MAPPING_RE = re.compile(r"^(?:(?P<host>[^:]*):)?(?P<container>[^:/]*)(?:/(?P<proto>[a-z]+))?$")
-_EXAMPLE = "use HOST:CONTAINER, e.g. -p 8080:8080 (or one port, e.g. -p 8080, for the same number on both sides)"
+_EXAMPLE = "use HOST:CONTAINER, e.g. -p 8080:8080"
 
 
 def is_port_free(port: int, host: str = "127.0.0.1") -> bool:
@@ -86,12 +86,12 @@ def _port_number(text: str, side: str, spec: str) -> int:
 
 
 def parse_mapping(spec: str) -> tuple[int, int]:
-    """``"8080:8080"`` -> (host 8080, container 8080); ``"8080"`` -> (8080, 8080).
+    """``"8080:8080"`` -> (host 8080, container 8080).
 
-    Unlike ``docker run -p 8080`` (which picks a random host port), one number
-    means the same port on both sides: the equivalent command line the tutor
-    prints always spells out both.  ``/tcp`` may follow; other protocols and
-    host addresses (``127.0.0.1:8080:8080``) are refused with a message.
+    One number alone is refused with what Docker makes of it: ``docker run -p 8080`` publishes
+    container port 8080 on a random host port, so a shorthand meaning "the same number on both
+    sides" would teach the wrong thing. ``/tcp`` may follow; other protocols and host addresses
+    (``127.0.0.1:8080:8080``) are refused with a message.
     """
     text = str(spec).strip()
     match = _MAPPING_RE.match(text)
@@ -107,8 +107,12 @@ def parse_mapping(spec: str) -> tuple[int, int]:
         raise ValueError(f"{spec!r}: only TCP ports can be published here, not {proto}")
     container = _port_number(match.group("container"), "container", text)
     host_text = match.group("host")
-    host = container if host_text is None else _port_number(host_text, "host", text)
-    return host, container
+    if host_text is None:
+        raise ValueError(
+            f"{spec!r}: `docker run -p {container}` publishes container port {container} on a random host "
+            f"port; give both sides, e.g. {container}:{container}"
+        )
+    return _port_number(host_text, "host", text), container
 
 
 def engine_published_ports(api) -> set[int]:
