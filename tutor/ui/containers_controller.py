@@ -141,6 +141,9 @@ class ProbeOutcome:
         return f"{self.container} was not asked: it is not running"
 
 
+STOPPED_CODES = {143: "128 + 15, SIGTERM", 137: "128 + 9, SIGKILL"}
+
+
 def _exit_story(api: docker.APIClient, info: ct.ContainerInfo) -> str:
     """Why a stopped container answers nothing, with what it ran."""
     data = api.inspect_container(info.id)
@@ -149,6 +152,13 @@ def _exit_story(api: docker.APIClient, info: ct.ContainerInfo) -> str:
     code = state.get("ExitCode")
     error = f" ({state['Error']})" if state.get("Error") else ""
     lines = [f"The container {info.name} is not running ({info.status}, exit code {code}){error}: nothing listens."]
+    if code in STOPPED_CODES and not state.get("OOMKilled"):
+        # Ended by a signal (`docker stop` sends SIGTERM, then SIGKILL): it ran fine until stopped.
+        lines.append(
+            f"It was stopped (exit code {code} is {STOPPED_CODES[code]}), as `docker stop` does: start it again "
+            f"with `docker start {info.name}` (s stopped it? r runs a new one), then probe."
+        )
+        return "\n".join(lines)
     if command:
         lines.append(f"It ran `{command}`. A container lives only as long as that main process (its CMD).")
     lines.append(
