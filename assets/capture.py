@@ -1,16 +1,16 @@
-"""Capture the README screenshot: the lesson screen after a real rebuild that followed an edit.
+"""Capture the README picture: lesson 1 mid-build, replaying a REAL build recorded after an edit to
+main.go (tests/fixtures/streams/edit_main_go.jsonl), so the picture is the same on every run.
 
     .venv/bin/python assets/capture.py
 
-Needs the engine and the course's base images.  It works in a scratch TUTOR_HOME
-and removes what it built.
+Needs no engine. Writes assets/lesson-mid-build.svg.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -18,39 +18,37 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ["TUTOR_HOME"] = tempfile.mkdtemp(prefix="tutor-capture-")
-os.environ["TUTOR_SEAT"] = "capture"
+os.environ["TUTOR_SEAT"] = "local"
 
+from tutor.engine.doctor import report_from_dict  # noqa: E402
 from tutor.ui.app import TutorApp  # noqa: E402
+from tutor.ui.backend import ReplayBackend  # noqa: E402
+from tutor.ui.screens.course_map import CourseMapScreen  # noqa: E402
 from tutor.ui.screens.lesson import LessonScreen  # noqa: E402
 
+STREAM = ROOT / "tests" / "fixtures" / "streams" / "edit_main_go.jsonl"
+REPORT = ROOT / "tests" / "fixtures" / "doctor_connected.json"
 
-async def wait(pilot, condition, timeout: float = 900) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+
+async def until(pilot, condition) -> None:
     while not condition():
-        if loop.time() > deadline:
-            raise TimeoutError
-        await pilot.pause(0.2)
+        await pilot.pause(0.05)
 
 
 async def main() -> None:
-    app = TutorApp()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await pilot.pause(1)
-        await pilot.press("enter")
-        await wait(pilot, lambda: isinstance(app.screen, LessonScreen))
-        screen = app.screen
-        for round_ in range(2):
-            if round_ == 1:
-                main_go = screen._workspace / "main.go"
-                main_go.write_text(main_go.read_text().replace("Hello, Docker with Go!", "Hello again, Docker with Go!"))
-            before = screen.builds_started
-            await pilot.press("b")
-            await wait(pilot, lambda: screen.builds_started > before and not screen.building)
-        app.clear_notifications()
+    backend = ReplayBackend([STREAM], report_from_dict(json.loads(REPORT.read_text())), speed=1.0)
+    app = TutorApp(lessons_dir=ROOT / "lessons", backend=backend, engine_check_seconds=0)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, CourseMapScreen))
         await pilot.pause(0.5)
-        app.save_screenshot(str(ROOT / "assets" / "lesson-after-build.svg"))
-    subprocess.run([sys.executable, "-m", "tutor", "clean", "--seat", "capture"], check=False)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, LessonScreen))
+        await pilot.pause(0.5)
+        await pilot.press("b")
+        screen = app.screen
+        await until(pilot, lambda: screen.record.steps.get(7) is not None and screen.record.steps[7].status == "running")
+        await pilot.pause(6)  # go build has run a few seconds, as the picture's caption says
+        app.save_screenshot(filename="lesson-mid-build.svg", path=str(ROOT / "assets"))
 
 
 if __name__ == "__main__":
