@@ -25,29 +25,12 @@ def ledger_file(seat: str) -> Path:
 
 def record(seat: str, image_ids: Iterable[str]) -> None:
     """Append ids (short or full, with or without "sha256:"); never fails a build over bookkeeping."""
-    lines = "".join(f"{i.split(':', 1)[-1][:12]}\n" for i in image_ids if i)
-    if not lines:
-        return
-    path = ledger_file(seat)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # One write with O_APPEND: concurrent builds of a seat interleave whole lines.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        try:
-            os.write(fd, lines.encode())
-        finally:
-            os.close(fd)
-    except OSError:
-        pass
+    _append(ledger_file(seat), (_short(i) for i in image_ids if i))
 
 
 def recorded(seat: str) -> set[str]:
     """The 12-hex ids the seat's builds produced (an unreadable ledger reads as empty)."""
-    try:
-        text = ledger_file(seat).read_text(encoding="ascii", errors="replace")
-    except OSError:
-        return set()
-    return {line.strip() for line in text.splitlines() if _ID_RE.match(line.strip())}
+    return _read(ledger_file(seat))
 
 
 def seats() -> list[str]:
@@ -68,16 +51,7 @@ def others_recorded(seat: str) -> set[str]:
 
 
 def forget(seat: str, image_ids: Iterable[str]) -> None:
-    gone = {i[:12] for i in image_ids}
-    left = sorted(recorded(seat) - gone)
-    path = ledger_file(seat)
-    try:
-        if left:
-            atomic.write_text(path, "".join(f"{i}\n" for i in left))
-        else:
-            path.unlink(missing_ok=True)
-    except OSError:
-        pass
+    _keep_only(ledger_file(seat), recorded(seat) - {i[:12] for i in image_ids})
 
 
 # The classic builder's step containers carry the labels of the image they run, never the seat's:
@@ -90,6 +64,7 @@ def containers_file(seat: str) -> Path:
 
 
 def _append(path: Path, ids: Iterable[str]) -> None:
+    # One write with O_APPEND: concurrent builds of a seat interleave whole lines.
     lines = "".join(f"{i}\n" for i in ids if i and _ID_RE.match(i))
     if not lines:
         return
@@ -114,7 +89,7 @@ def _read(path: Path) -> set[str]:
 
 def record_containers(seat: str, container_ids: Iterable[str]) -> None:
     """Append the step containers a build ran (12-hex or full ids); never fails a build."""
-    _append(containers_file(seat), (c.split(":", 1)[-1][:12] for c in container_ids if c))
+    _append(containers_file(seat), (_short(c) for c in container_ids if c))
 
 
 def recorded_containers(seat: str) -> set[str]:
@@ -122,12 +97,17 @@ def recorded_containers(seat: str) -> set[str]:
 
 
 def forget_containers(seat: str, container_ids: Iterable[str]) -> None:
-    gone = {c[:12] for c in container_ids}
-    left = sorted(recorded_containers(seat) - gone)
-    path = containers_file(seat)
+    _keep_only(containers_file(seat), recorded_containers(seat) - {c[:12] for c in container_ids})
+
+
+def _short(any_id: str) -> str:
+    return any_id.split(":", 1)[-1][:12]
+
+
+def _keep_only(path: Path, ids: set[str]) -> None:
     try:
-        if left:
-            atomic.write_text(path, "".join(f"{i}\n" for i in left))
+        if ids:
+            atomic.write_text(path, "".join(f"{i}\n" for i in sorted(ids)))
         else:
             path.unlink(missing_ok=True)
     except OSError:
