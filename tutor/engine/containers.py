@@ -30,6 +30,7 @@ from requests.exceptions import RequestException
 from tutor import paths
 from tutor.engine import labels as tl
 from tutor.engine import ledger
+from tutor.engine.image_size import image_store
 from tutor.engine import ports as port_tools
 from tutor.engine import seat_rules
 from tutor.engine.baseimages import COURSE_BASE_IMAGES
@@ -470,7 +471,7 @@ def remove_image(api: docker.APIClient, image: str, force: bool = False, seat: s
         raise NotManaged(f"refused: the image {image} belongs to seat {image_labels.get(tl.SEAT)!r}, not {seat!r}")
     with _engine_errors():
         try:
-            answer = api.remove_image(image, force=force)
+            answer = api.remove_image(image, force=force, noprune=_keeps_parents(api))
         except NotFound as exc:
             raise ImageMissing(f"no image {image} on this engine") from exc
         except APIError as exc:
@@ -605,6 +606,16 @@ def _depths(api: docker.APIClient) -> dict[str, int]:
     return depths
 
 
+def _keeps_parents(api: docker.APIClient) -> bool:
+    """Remove an image without its untagged parents (they go through the seat's ledger instead)?
+
+    On the containerd image store the engine deletes an image's untagged parents even when another
+    image (another seat's build, which took them from the cache) still descends from them, and so
+    empties that seat's cache. The classic store keeps parents that have other children itself.
+    """
+    return image_store(api) == "containerd"
+
+
 def _remove_managed_image(api: docker.APIClient, image: Mapping) -> int:
     """Remove one listed image without force; return the number of ids deleted.
 
@@ -614,7 +625,7 @@ def _remove_managed_image(api: docker.APIClient, image: Mapping) -> int:
     deleted = 0
     tags = [t for t in image.get("RepoTags") or () if t != "<none>:<none>"]
     for ref in tags or [image["Id"]]:
-        answer = api.remove_image(ref)
+        answer = api.remove_image(ref, noprune=_keeps_parents(api))
         deleted += sum(1 for entry in answer or () if entry.get("Deleted"))
     return deleted
 
@@ -766,7 +777,13 @@ def cleanup_seat(api: docker.APIClient, seat: str | None = None) -> CleanupResul
             pending = [image for image, _ in blocked]
 
         if seat:
-            pruned, ledger_failures = _remove_built_leftovers(api, [seat], ledger.others_recorded(seat))
+            # A seat with images on the engine keeps its cache; the leftovers of a seat cleaned
+            # earlier, kept then only because this seat's images descended from them, may go now.
+            active = {(i.get("Labels") or {}).get(tl.SEAT) for i in api.images(filters=tl.seat_filter(None))}
+            others = [s for s in ledger.seats() if s != seat]
+            kept = set().union(*(ledger.recorded(s) for s in others if s in active)) if others else set()
+            done = [s for s in others if s not in active]
+            pruned, ledger_failures = _remove_built_leftovers(api, [seat, *done], kept)
         else:  # every seat: what one seat's builds share with another's goes too
             pruned, ledger_failures = _remove_built_leftovers(api, ledger.seats(), set())
         deleted += pruned

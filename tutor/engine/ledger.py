@@ -1,4 +1,4 @@
-"""The images a seat's builds made, intermediate step images included.
+"""The images a seat's builds made (not those they took from the cache), step images included.
 
 Labels mark only a build's final image: the classic builder's step images (and the last image of
 a multi-stage build's earlier stages) carry none of the seat's labels, and on the containerd image
@@ -39,15 +39,6 @@ def seats() -> list[str]:
         return sorted(p.name for p in paths.seat_dir("x").parent.iterdir() if p.is_dir())
     except OSError:
         return []
-
-
-def others_recorded(seat: str) -> set[str]:
-    """What the other seats' builds under the same data folder produced (their cache: kept)."""
-    found: set[str] = set()
-    for other in seats():
-        if other != seat:
-            found |= recorded(other)
-    return found
 
 
 def forget(seat: str, image_ids: Iterable[str]) -> None:

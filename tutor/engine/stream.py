@@ -122,7 +122,9 @@ class StreamParser:
     failed: bool = False
     _buffer: str = ""
     _last_error: str | None = None
-    produced: list[str] = field(default_factory=list)  # every step's image id, hidden steps too
+    # The image ids this build made (hidden steps too); a cache hit's image was made by an earlier
+    # build, perhaps not the tutor's, and is not this build's to remove.
+    produced: list[str] = field(default_factory=list)
     _said: deque[str] = field(default_factory=lambda: deque(maxlen=40))  # the open step's last output lines
     containers: list[str] = field(default_factory=list)  # every step's "Running in" container id
 
@@ -301,7 +303,7 @@ class StreamParser:
         if m and self.step:
             done = self.step
             self.step = None
-            if m.group(1):
+            if m.group(1) and not done.cached:
                 self.produced.append(m.group(1))
             if done.hidden:
                 return []
