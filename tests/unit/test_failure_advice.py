@@ -32,3 +32,17 @@ def test_many_compiler_errors_are_counted_not_all_listed():
 def test_copy_from_a_path_the_stage_does_not_have_says_where_to_look():
     fix = advise("COPY failed: stat main: file does not exist", "COPY --from=builder main .")
     assert fix is not None and "root (/)" in fix and "WORKDIR" in fix and "COPY --from=builder /app/main ." in fix
+
+
+def test_a_shell_form_cmd_on_scratch_is_explained():
+    from tutor.engine.failures import advise_start
+
+    # What Docker 26 answers when `CMD ./main` (shell form) starts on `FROM scratch`.
+    said = advise_start(
+        'failed to create task for container: failed to create shim task: OCI runtime create failed: runc create '
+        'failed: unable to start container process: exec: "/bin/sh": stat /bin/sh: no such file or directory: unknown'
+    )
+    assert said is not None and "scratch" in said and 'CMD ["/main"]' in said
+    missing = advise_start('unable to start container process: exec: "./main": stat ./main: no such file or directory')
+    assert missing is not None and "./main" in missing and "WORKDIR" in missing
+    assert advise_start("port is already allocated") is None

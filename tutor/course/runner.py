@@ -286,7 +286,8 @@ class ExerciseRun:
                 return HttpAnswer(None, error=exc.problem.reason)
             except Exception as exc:  # noqa: BLE001 - ContainerError and friends carry a message for the learner
                 message = getattr(exc, "message", None) or str(exc)
-                return HttpAnswer(None, error=f"the container could not run: {message}")
+                fix = getattr(exc, "fix", "")
+                return HttpAnswer(None, error=f"the container could not run: {message}" + (f". {fix}" if fix else ""))
 
         return ask
 

@@ -30,6 +30,7 @@ from requests.exceptions import RequestException
 from tutor import paths
 from tutor.engine import labels as tl
 from tutor.engine import ledger
+from tutor.engine.failures import advise_start
 from tutor.engine.image_size import image_store
 from tutor.engine import ports as port_tools
 from tutor.engine import seat_rules
@@ -405,7 +406,7 @@ def run_container(
                 busy = next(iter(ports), 0)
                 host = bind_host or "0.0.0.0"
                 raise PortInUse(busy, host, port_tools.find_free_port(busy, host=host, taken=set(ports))) from exc
-            raise ContainerError(f"the container could not start: {text}") from exc
+            raise ContainerError(f"the container could not start: {text}", advise_start(text) or "") from exc
         data = api.inspect_container(cid)
     return info_from_inspect(data, cli=run_cli(image, ports, chosen, bind_host, command))
 

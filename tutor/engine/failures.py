@@ -62,3 +62,25 @@ def advise(message: str, instruction: str | None, output: tuple[str, ...] = ()) 
     if "cannot parse" in message.lower() or "json" in message.lower() and keyword in ("CMD", "ENTRYPOINT", "RUN"):
         return 'The JSON form needs double quotes and brackets, e.g. CMD ["./main"].'
     return None
+
+
+_NO_SHELL = re.compile(r'exec: "?/bin/(?:ba)?sh"?: stat /bin/(?:ba)?sh: no such file or directory|"/bin/sh": stat')
+_NO_PROGRAM = re.compile(r'exec: "([^"]+)": (?:stat \S+: no such file or directory|executable file not found in \$PATH)')
+
+
+def advise_start(message: str) -> str | None:
+    """Why a container could not start, in the learner's words: the engine names only a path."""
+    if _NO_SHELL.search(message):
+        return (
+            "The image has no shell: a CMD (or ENTRYPOINT) in shell form runs `/bin/sh -c ...`, and "
+            "`scratch` (like distroless images) has no /bin/sh. Use the exec form with the program's "
+            'absolute path, e.g. CMD ["/main"].'
+        )
+    found = _NO_PROGRAM.search(message)
+    if found:
+        return (
+            f"The image has no {found.group(1)} where the container looks for it (a relative path starts at "
+            "the image's WORKDIR, a bare name is looked up in PATH). Check where the Dockerfile copies the "
+            "program, and name that path in CMD."
+        )
+    return None
