@@ -6,6 +6,8 @@ The real engine's side (run, probe, exec, stop, rm, rmi) is in tests/docker/test
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import subprocess
 import sys
 
@@ -245,6 +247,14 @@ async def test_listed_containers_become_rows_like_docker_ps() -> None:
         action = text_of(pane, "#containers-action")
         assert f"$ docker run -d -p 127.0.0.1:8080:8080 --name tutor-pytest-ef56 {IMAGE}" in action
         assert "press p to probe it" in action
+
+        # It exits a moment later (no server in it): the next listing, the table and the Last action agree.
+        gone = replace(started, status="exited", ports=(), cli="")
+        pane.post_message(ContainersListed((gone,), ct.ps_cli(TEST_SEAT, all=True)))
+        await wait_for(pilot, lambda: "is exited" in text_of(pane, "#containers-action"))
+        action = text_of(pane, "#containers-action")
+        assert "it is not running: press p to see why" in action and "press p to probe it" not in action
+        assert f"--name tutor-pytest-ef56 {IMAGE}" in action  # still the command that ran it
 
 
 async def test_without_an_engine_the_pane_says_why_and_how_to_fix_it() -> None:

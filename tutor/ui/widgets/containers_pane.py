@@ -7,6 +7,8 @@ action the pane shows the docker command line that does the same.
 
 from __future__ import annotations
 
+import dataclasses
+
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -501,7 +503,14 @@ class ContainersPane(Vertical):
         self.containers = {info.id: info, **{k: v for k, v in self.containers.items() if k != info.id}}
         self.selected = info.id
         self._render_table()
-        if info.ports:
+        self._show_started(info)
+        self._follow(info)
+
+    def _show_started(self, info: ct.ContainerInfo) -> None:
+        """The Last action line of a run, as the table shows the container now."""
+        if not info.running:
+            next_step = "it is not running: press p to see why, or read its Logs"
+        elif info.ports:
             port = info.ports[0]
             next_step = f"published on {port.host_ip}:{port.host_port} → {port.container_port}: press p to probe it"
         elif info.exposed:
@@ -513,16 +522,21 @@ class ContainersPane(Vertical):
             Text.assemble(
                 _command(info.cli),
                 "\n",
-                (f"container {info.name} ({info.short_id}) is {info.status}", "green"),
+                (f"container {info.name} ({info.short_id}) is {info.status}", "green" if info.running else "yellow"),
                 f"; {next_step}",
             ),
         )
-        self._follow(info)
 
     @on(ContainersListed)
     def _listed(self, message: ContainersListed) -> None:
         self.lists_received += 1
         self.containers = {c.id: c for c in message.containers}
+        started = self.last_started
+        now = self.containers.get(started.id) if started is not None else None
+        if started is not None and now is not None and (now.status, now.ports) != (started.status, started.ports):
+            # The container moved on since it started (it exited, or its ports showed): say so.
+            self.last_started = dataclasses.replace(now, cli=started.cli)
+            self._show_started(self.last_started)
         previous = self.selected
         if self.selected not in self.containers:
             self.selected = next(iter(self.containers), None)
