@@ -162,3 +162,21 @@ async def test_every_tab_and_view_key_works(make_app):
         await pilot.press("escape")
         await pilot.pause(0.1)
         assert app.screen is screen
+
+
+async def test_a_long_failure_wraps_in_the_build_log_at_80_columns(make_app):
+    """The engine's message and the fix are read whole: wrapped to the log, not cut at its edge."""
+    from tutor.engine.stream import strip_ansi
+    from tutor.ui.widgets.build_log import BuildLog
+
+    app = make_app("missing_base")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_first_lesson(pilot)
+        await build(pilot, screen)
+        log = screen.query_one(BuildLog)
+        width = log.scrollable_content_region.width
+        failed = next(i for i, line in enumerate(log.lines) if "build failed" in line)
+        tail = [strip_ansi(line) for line in log.lines[failed:]]
+        assert len(tail) > 2, tail  # the message and the fix took more than one row each
+        assert all(len(line) <= width for line in tail), (width, tail)
+        assert any(line.startswith("── fix: ") for line in tail)

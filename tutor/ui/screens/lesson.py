@@ -421,7 +421,7 @@ class LessonScreen(Screen):
             log.border_subtitle = fmt.context_progress(event.phase, event.files, event.bytes, event.total_bytes)
             return
         if isinstance(event, StepNeverEnds):
-            log.write_line(f"\x1b[33;1m── this build will not end: {event.reason}\x1b[0m")
+            log.write_wrapped(event.reason, prefix="── this build will not end: ", style="\x1b[33;1m")
             self.notify(
                 f"{event.reason[0].upper()}{event.reason[1:]}. {event.advice}",
                 title="RUN or CMD?",
@@ -459,9 +459,9 @@ class LessonScreen(Screen):
             log.write_line("── build cancelled")
             return
         where = f"step {event.step}: " if event.step else (f"line {event.line}: " if event.line else "")
-        log.write_line(f"\x1b[31;1m── build failed: {where}{event.message}\x1b[0m")
+        log.write_wrapped(event.message, prefix=f"── build failed: {where}", style="\x1b[31;1m")
         if event.fix:
-            log.write_line(f"── fix: {event.fix}")
+            log.write_wrapped(event.fix, prefix="── fix: ")
         if event.engine_lost and not self.record.steps:
             self.app.show_engine_problem(event.message, event.fix or "")
             return

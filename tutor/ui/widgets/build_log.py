@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 import time
 from collections.abc import Iterable
 from functools import lru_cache
@@ -85,6 +86,17 @@ class BuildLog(Log):
         elif self._paint_timer is None:
             self._paint_timer = self.set_timer(wait, self._paint)
         return self
+
+    def write_wrapped(self, text: str, prefix: str = "", style: str = "") -> BuildLog:
+        """A message of the tutor's own (a failure, a fix), wrapped to the log's width: such lines
+        are read whole, unlike a step's output, which keeps its columns and scrolls sideways."""
+        width = max((self.scrollable_content_region.width or self.size.width) - 1, 30)
+        lines = textwrap.wrap(
+            text, width=width, initial_indent=prefix, subsequent_indent=" " * min(len(prefix), 8)
+        ) or [prefix]
+        if style:
+            lines = [f"{style}{line}\x1b[0m" for line in lines]
+        return self.write_lines(lines)
 
     def _set_virtual_size(self, size: Size) -> None:
         """The log's own size is fixed by the screen (height 1fr): more lines change only its
