@@ -141,8 +141,20 @@ def workspaces(tutor_home: Path) -> Iterator[dict[str, Path]]:
 
 
 async def test_tui_shows_context_progress_and_answers_keys_while_sending(
-    course: Path, workspaces: dict[str, Path]
+    course: Path, workspaces: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Every progress line the screen puts under the log, recorded as it is made: sampling the
+    # log's subtitle would miss a fast machine's whole upload between two samples.
+    from tutor import fmt
+
+    made: list[str] = []
+    real = fmt.context_progress
+
+    def recording(*args, **kwargs) -> str:
+        made.append(real(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(fmt, "context_progress", recording)
     app = TutorApp(lessons_dir=course, backend=EngineBackend(), engine_check_seconds=0)
     async with app.run_test(size=(160, 48)) as pilot:
         # Waits on state, with room for a loaded machine: a deadline only ends a hung test.
@@ -156,17 +168,16 @@ async def test_tui_shows_context_progress_and_answers_keys_while_sending(
             spy = SpyChannel()
             screen.channel = spy
             keys = KeyProbe(app, screen, interval=0.05)
-            shown: list[str] = []
+            first_made = len(made)
             log = screen.query_one(BuildLog)
             keys.start()
             before = screen.builds_started
             await pilot.press("b")
-            while screen.builds_started == before or screen.building:
-                subtitle = str(log.border_subtitle or "")
-                if subtitle and (not shown or shown[-1] != subtitle):
-                    shown.append(subtitle)
-                await pilot.pause(0.01)
+            await wait_for(
+                pilot, lambda before=before: screen.builds_started > before and not screen.building, timeout=STATE_WAIT
+            )
             keys.stop()
+            shown = made[first_made:]
             await wait_for(pilot, lambda keys=keys: keys.unanswered == 0, timeout=STATE_WAIT)
             assert screen.record.result is not None, screen.record.failure
 
