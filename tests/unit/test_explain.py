@@ -279,3 +279,48 @@ def test_a_main_go_edit_in_a_multi_stage_build_is_told_stage_by_stage(app: Path)
         "Step 10/12 COPY --from=builder /app/main . missed the cache because it copies from stage builder, which "
         "changed (main.go changed); steps 11-12 were rebuilt as a consequence."
     )
+
+
+def _rewrite(app: Path, df: str, old: str, new: str) -> None:
+    text = (app / df).read_text()
+    assert old in text, old
+    (app / df).write_text(text.replace(old, new))
+
+
+def test_a_step_whose_own_instruction_changed_is_blamed_not_an_earlier_step_the_cache_held(app: Path) -> None:
+    """An earlier build had made step 10's new text, so it came from the cache; CMD's own edit missed."""
+    df = "Dockerfile.multistage"
+    _rewrite(app, df, "COPY --from=builder /app/main .", "COPY --from=builder /app/main ./")
+    previous_snapshot = take_snapshot(app, df)
+    previous = previous_snapshot.completed(_synthetic(previous_snapshot, set(), {}))
+    _rewrite(app, df, "COPY --from=builder /app/main ./", "COPY --from=builder /app/main .")
+    _rewrite(app, df, 'CMD ["./main"]', 'CMD ["./main", "-v"]')
+    after = take_snapshot(app, df)
+    record = _synthetic(after, {12}, {12: f"{12:011x}b"})
+    why = explain(previous, after.completed(record), record)
+    assert why.first_miss_step == 12 and why.cause_kind == "instruction" and why.cause_step == 12
+    assert why.summary.startswith(
+        'Step 12/12 CMD ["./main", "-v"] missed the cache because its instruction changed (it was `CMD ["./main"]`)'
+    ), why.summary
+    # The earlier edit is not hidden, and not blamed: the cache held it.
+    assert (
+        "step 10's instruction changed too (it was `COPY --from=builder /app/main ./`), "
+        "but an earlier build had made it, so it came from the cache" in why.summary
+    ), why.summary
+
+
+def test_a_miss_in_another_stage_for_its_own_reason_is_told_in_the_summary(app: Path) -> None:
+    """A main.go edit rebuilds the builder; the runtime's own edited COPY --from is named too."""
+    df = "Dockerfile.multistage"
+    before = take_snapshot(app, df)
+    first = before.completed(_synthetic(before, set(), {}))
+    _edit_main_go(app)
+    _rewrite(app, df, "WORKDIR /root/", "WORKDIR /srv/")
+    after = take_snapshot(app, df)
+    record = _synthetic(after, {6, 7, 9, 10, 11, 12}, {n: f"{n:011x}b" for n in (6, 7, 9, 10, 11, 12)})
+    why = explain(first, after.completed(record), record)
+    assert why.first_miss_step == 6 and why.cause_kind == FILES
+    assert "Step 9/12 WORKDIR /srv/ missed the cache because its instruction changed (it was `WORKDIR /root/`)" in (
+        why.summary
+    ), why.summary
+    assert why.summary.endswith("steps 10-12 were rebuilt as a consequence."), why.summary

@@ -158,6 +158,7 @@ def explain(previous: BuildSnapshot | None, current: BuildSnapshot, record: Buil
     for stage in sorted(ctx.changed_stages, key=lambda st: min(n for n, x in stage_of.items() if x == st)):
         m = min((s for s in missed if stage_of[s.step] == stage), key=lambda s: s.step)
         causes.append((m, _cause_in_stage(ctx, stage, m)))
+    causes = [(m, _own_edit_first(ctx, m, c)) for m, c in causes]
     main_step, main = causes[0]
     if main.kind == INSTRUCTION and main.step is not None and main.step < main_step.step:
         # The chain differs from the previous build's from main.step on, yet the engine had some of
@@ -184,8 +185,6 @@ def explain(previous: BuildSnapshot | None, current: BuildSnapshot, record: Buil
     clause = main.clause + _own_text_changes(ctx, main, own)
     summary = _sentence(ctx.head(main_step.step), clause, own, "were rebuilt as a consequence", record, total)
     for m, c in causes[1:]:
-        if c.kind != STAGE:
-            continue
         followers = tuple(n for n in cascade if n > m.step and stage_of.get(n) == stage_of[m.step])
         summary += " " + _sentence(ctx.head(m.step), c.clause, followers, "were rebuilt as a consequence", record, total, failure=False)
     return CacheExplanation(main_step.step, main.kind, summary, tuple(details), main.changes, cascade, main.step)
@@ -193,21 +192,53 @@ def explain(previous: BuildSnapshot | None, current: BuildSnapshot, record: Buil
 
 def _own_text_changes(ctx: _Context, main: _Cause, rebuilt: tuple[int, ...]) -> str:
     """Steps rebuilt after a miss whose own instruction changed too: the cascade hid that edit."""
-    assert ctx.previous is not None
     if main.kind == INSTRUCTION:
         return ""
     named = []
-    by_step = {s.step: s for s in ctx.current.steps}
     for n in rebuilt:
-        c = by_step.get(n)
-        if c is None:
-            continue
-        cur_steps, prev_steps = ctx.current.stage_steps(c.stage), ctx.previous.stage_steps(c.stage)
-        j = next((i for i, s in enumerate(cur_steps) if s.step == n), -1)
-        p = prev_steps[j] if 0 <= j < len(prev_steps) else None
-        if p is not None and p.text != c.text:
-            named.append(f"step {n}'s own instruction changed too (it was `{fmt.ellipsize(p.text, 50)}`)")
+        before = _previous_text(ctx, n)
+        if before is not None:
+            named.append(f"step {n}'s own instruction changed too (it was `{fmt.ellipsize(before, 50)}`)")
     return ("; " + "; ".join(named)) if named else ""
+
+
+def _previous_text(ctx: _Context, step: int) -> str | None:
+    """What step ``step`` read in the previous build (same stage, same place), if it read otherwise."""
+    assert ctx.previous is not None
+    c = next((s for s in ctx.current.steps if s.step == step), None)
+    if c is None:
+        return None
+    cur_steps, prev_steps = ctx.current.stage_steps(c.stage), ctx.previous.stage_steps(c.stage)
+    j = next((i for i, s in enumerate(cur_steps) if s.step == step), -1)
+    p = prev_steps[j] if 0 <= j < len(prev_steps) else None
+    return p.text if p is not None and p.text != c.text else None
+
+
+def _own_edit_first(ctx: _Context, miss: StepState, cause: _Cause) -> _Cause:
+    """A missed step whose own text changed missed for that, not for an earlier edit the cache held.
+
+    When an earlier step's new text came from the cache (an older build had made it), the engine
+    found that step; what it never had is the missed step's new text on top of it."""
+    if cause.kind != INSTRUCTION or cause.step is None or cause.step >= miss.step:
+        return cause
+    before = _previous_text(ctx, miss.step)
+    earlier = ctx.record.steps.get(cause.step)
+    if before is None or earlier is None or earlier.status != CACHED:
+        return cause
+    was = _previous_text(ctx, cause.step)
+    held = (
+        f"; step {cause.step}'s instruction changed too (it was `{fmt.ellipsize(was, 50)}`), "
+        "but an earlier build had made it, so it came from the cache"
+        if was is not None
+        else ""
+    )
+    return _Cause(
+        INSTRUCTION,
+        f"missed the cache because its instruction changed (it was `{fmt.ellipsize(before, 50)}`){held}",
+        miss.step,
+        (f"before: {before}", f"now: {miss.instruction}"),
+        reason=f"the instruction of step {miss.step}/{ctx.total} changed",
+    )
 
 
 def snapshot_before(request: BuildRequest, api: docker.APIClient | None = None) -> BuildSnapshot | None:
