@@ -79,3 +79,19 @@ async def test_wide_code_blocks_slide_sideways_with_the_arrow_keys(make_app):
         await wait_for(pilot, lambda: all(fence.scroll_x > 0 for fence in wide))
         await pilot.press("left")
         await wait_for(pilot, lambda: all(fence.scroll_x == 0 for fence in wide))
+
+
+async def test_go_code_with_tabs_is_coloured_on_its_own_words(make_app):
+    """gofmt indents with tabs: each colour must still fall on the token it belongs to."""
+    app = make_app(lessons=SHIPPED)
+    async with app.run_test(size=(120, 36)) as pilot:
+        text = await _reading(pilot)
+        go = next(fence for fence in text.query(MarkdownFence) if "func handler" in fence.code)
+        assert "\t" not in go.code  # the lesson's main.go is indented with tabs
+        content = go._highlighted_code
+        plain = content.plain
+        string = '"Server running on port 8080..."'
+        start = plain.index(string)
+        covering = [s for s in content.spans if s.start <= start < s.end and s.end - s.start < len(plain)]
+        assert covering, "the string literal is coloured"
+        assert [plain[s.start : s.end] for s in covering] == [string]

@@ -7,12 +7,28 @@ columns: they show a scrollbar and slide sideways with Left/Right, all together.
 
 from __future__ import annotations
 
+from markdown_it import MarkdownIt
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Markdown
 from textual.widgets._markdown import MarkdownFence
 
 SIDEWAYS_STEP = 8  # columns per Left/Right press
+TAB_SIZE = 8  # as a terminal shows `cat main.go`
+
+
+def expand_code_tabs(body: str) -> str:
+    """Tabs in code blocks become spaces before the text is highlighted.
+
+    Textual's highlighter styles the text by offsets that Pygments counts with tabs expanded,
+    while the text keeps its tabs: every tab of gofmt'd Go code shifted the colours after it."""
+    lines = body.split("\n")
+    for token in MarkdownIt("commonmark").parse(body):
+        if token.type in ("fence", "code_block") and token.map is not None:
+            start, end = token.map
+            for n in range(start, min(end, len(lines))):
+                lines[n] = lines[n].expandtabs(TAB_SIZE)
+    return "\n".join(lines)
 
 
 class LessonText(VerticalScroll, can_focus=True):
@@ -33,7 +49,7 @@ class LessonText(VerticalScroll, can_focus=True):
     def __init__(self, body: str, positions: dict[str, float], key: str, **kwargs) -> None:
         """`positions` is where each lesson was left, by `key`: read on opening, kept up to date."""
         super().__init__(**kwargs)
-        self._body = body
+        self._body = expand_code_tabs(body)
         self._positions = positions
         self._key = key
 
@@ -41,8 +57,8 @@ class LessonText(VerticalScroll, can_focus=True):
         yield Markdown(self._body, id="lesson-markdown")
 
     def update(self, body: str) -> None:
-        self._body = body
-        self.query_one(Markdown).update(body)
+        self._body = expand_code_tabs(body)
+        self.query_one(Markdown).update(self._body)
 
     def on_markdown_table_of_contents_updated(self, _message: Markdown.TableOfContentsUpdated) -> None:
         # The text is laid out once the next refresh is done: only then is there room to go back to.
