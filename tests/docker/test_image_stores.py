@@ -29,8 +29,10 @@ from tutor.commands.build import build as build_command
 from tutor.commands.clean import clean as clean_command
 from tutor.commands.layers import layers as layers_command
 from tutor.commands.sizes import sizes as sizes_command
-from tutor.engine import baseimages, ledger
-from tutor.engine.client import connect, engine_url
+from tutor.engine import baseimages, labels, layers, ledger, size_book
+from tutor.engine.build import Build, BuildRequest
+from tutor.engine.client import connect, engine_url, new_client
+from tutor.engine.events import BuildSucceeded, StepFinished
 from tutor.engine.image_size import image_size, image_store
 from tutor.engine.seat_race import seat_race
 from tutor.engine.sizerace import binary_size
@@ -184,6 +186,101 @@ def _orphans(api: docker.APIClient, made: set[str]) -> set[str]:
         i["Id"] for i in listed
         if short[i["Id"]] in made and i["Id"] not in needed and not [t for t in i.get("RepoTags") or () if t != "<none>:<none>"]
     }
+
+
+STEPS = """FROM alpine:latest AS base
+ENV GREETING=hello
+WORKDIR /app
+WORKDIR /app
+RUN echo hi > /x
+RUN true
+COPY small.txt .
+COPY big.bin .
+LABEL purpose=sizes
+RUN rm /app/big.bin
+FROM base
+USER nobody
+CMD ["sh"]
+"""
+
+
+class _CountingClient(docker.APIClient):
+    """Counts the calls sizes are read with."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.calls: dict[str, int] = {"history": 0, "inspect_image": 0}
+
+    def history(self, image):  # type: ignore[override]
+        self.calls["history"] += 1
+        return super().history(image)
+
+    def inspect_image(self, image):  # type: ignore[override]
+        self.calls["inspect_image"] += 1
+        return super().inspect_image(image)
+
+
+def test_each_step_s_size_is_what_the_history_shows_and_is_read_once_on_each_store(
+    store: Store, tmp_path: Path, monkeypatch
+):
+    """Step sizes come from inspect and the size book, not one history per step: the same numbers."""
+    seat = f"sizes-{store.name}"
+    (tmp_path / "ctx").mkdir()
+    (tmp_path / "ctx" / "small.txt").write_text("hello\n")
+    (tmp_path / "ctx" / "big.bin").write_bytes(os.urandom(300_000))
+    (tmp_path / "ctx" / "Dockerfile").write_text(STEPS)
+    request = BuildRequest(
+        tmp_path / "ctx", tag=f"tutor/{seat}/sizes:latest", labels=labels.managed_labels(seat), engine=store.url
+    )
+    try:
+        events = list(Build(request).events())
+        result = events[-1]
+        assert isinstance(result, BuildSucceeded), events[-3:]
+        steps = [e for e in events if isinstance(e, StepFinished)]
+        assert len(steps) == 13
+
+        def history_says(event: StepFinished) -> int:
+            history = store.api.history(event.image_id)
+            return image_size_of(history) if event.step in (1, 11) else int(history[0]["Size"])
+
+        def image_size_of(history: list[dict]) -> int:
+            return sum(max(int(entry["Size"]), 0) for entry in history)
+
+        expected = {e.step: history_says(e) for e in steps}
+        assert {e.step: e.size for e in steps} == expected
+        assert result.image_size == image_size_of(store.api.history(result.image_id))
+        assert expected[8] >= 300_000 and expected[2] == 0  # the big COPY, and ENV's no layer
+
+        # Another process, with no size book yet: the history is asked only for a new layer on
+        # the containerd store (its block-rounded sizes); never on the classic store.
+        monkeypatch.setenv("TUTOR_HOME", str(tmp_path / "fresh-home"))
+        size_book.forget_books()
+        layers.forget()
+        api = new_client(store.url, cls=_CountingClient)
+        parser_froms = {1, 11}
+        fresh = {}
+        for e in steps:
+            fresh[e.step] = (layers.image_size if e.step in parser_froms else layers.layer_size)(api, e.image_id)
+        assert fresh == expected
+        assert layers.image_size(api, result.image_id) == result.image_size
+        added_layers = sum(1 for e in steps if e.step not in parser_froms and expected[e.step] > 0)
+        if store.name == "classic":
+            # Only alpine's whole size (the first FROM): `FROM base` is the sum of base's steps.
+            assert api.calls["history"] == 1, api.calls
+        else:
+            assert 1 <= api.calls["history"] <= 1 + added_layers, api.calls
+
+        # The process after that reads every size from the book: the engine is asked nothing.
+        size_book.forget_books()
+        layers.forget()
+        api.calls = {"history": 0, "inspect_image": 0}
+        again = {e.step: (layers.image_size if e.step in parser_froms else layers.layer_size)(api, e.image_id) for e in steps}
+        assert again == expected
+        assert layers.image_size(api, result.image_id) == result.image_size
+        assert api.calls == {"history": 0, "inspect_image": 0}
+        api.close()
+    finally:
+        clean_command(seat=seat, engine=store.url, out=io.StringIO())
 
 
 def test_a_bundle_saved_on_the_containerd_store_loads_and_verifies_on_the_classic_one(

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 CONTAINERD_SNAPSHOTTER = "io.containerd.snapshotter.v1"
 
-_stores: dict[str, str] = {}
+_engines: dict[str, EngineFacts] = {}
 _lock = threading.Lock()
 
 
@@ -34,6 +34,14 @@ class StoreSizes:
     content: int
 
 
+@dataclass(frozen=True)
+class EngineFacts:
+    """What sizes depend on, from one `docker info`: the image store, and the engine's own ID."""
+
+    store: str  # "containerd" or "graphdriver"
+    engine_id: str | None  # None when the engine did not say (sizes are then not kept on disk)
+
+
 def store_of_info(info: dict[str, Any]) -> str:
     """'containerd' or 'graphdriver', from the engine's `docker info`."""
     for pair in info.get("DriverStatus") or []:
@@ -42,20 +50,31 @@ def store_of_info(info: dict[str, Any]) -> str:
     return "graphdriver"
 
 
+def engine_key(api: docker.APIClient) -> str:
+    """Which engine a client talks to. Every unix-socket client has the base_url
+    http+docker://localhost: its socket tells engines apart."""
+    return str(getattr(getattr(api, "_custom_adapter", None), "socket_path", None) or getattr(api, "base_url", ""))
+
+
+def engine_facts(api: docker.APIClient) -> EngineFacts:
+    """The engine's store and ID, asked once per engine for the life of the process."""
+    key = engine_key(api)
+    with _lock:
+        if key in _engines:
+            return _engines[key]
+    try:
+        info = api.info()
+    except Exception:  # no answer: sizes fall back to the classic meaning, and are not kept
+        return EngineFacts("graphdriver", None)
+    facts = EngineFacts(store_of_info(info), str(info.get("ID") or "") or None)
+    with _lock:
+        _engines[key] = facts
+    return facts
+
+
 def image_store(api: docker.APIClient) -> str:
     """The engine's image store, asked once per engine for the life of the process."""
-    # Every unix-socket client has the base_url http+docker://localhost: its socket tells engines apart.
-    key = str(getattr(getattr(api, "_custom_adapter", None), "socket_path", None) or getattr(api, "base_url", ""))
-    with _lock:
-        if key in _stores:
-            return _stores[key]
-    try:
-        store = store_of_info(api.info())
-    except Exception:  # no answer: sizes fall back to the classic meaning
-        return "graphdriver"
-    with _lock:
-        _stores[key] = store
-    return store
+    return engine_facts(api).store
 
 
 def layers_size(history: list[dict[str, Any]]) -> int:
