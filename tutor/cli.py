@@ -25,7 +25,7 @@ def _available() -> list[str]:
 
 
 # The options of `tutor` itself (each takes a value): the parser's, and what `_opens_the_app` knows.
-APP_OPTIONS = {
+APP_OPTIONS: dict[str, dict[str, str]] = {
     "--lessons": {"metavar": "DIR", "help": "use the course in DIR instead of the shipped one"},
     "--engine": {"metavar": "URL", "help": "Docker engine to use (default: DOCKER_HOST or the active context)"},
 }
@@ -54,7 +54,7 @@ def build_parser(commands: bool = True) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"tutor {__version__}")
     for option, settings in APP_OPTIONS.items():
-        parser.add_argument(option, **settings)
+        parser.add_argument(option, metavar=settings["metavar"], help=settings["help"])
     if not commands:
         parser.set_defaults(command=None)
         return parser

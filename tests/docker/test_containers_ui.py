@@ -193,7 +193,7 @@ async def test_run_probe_exec_stop_remove(engine_api, go_ui_image, no_leftovers)
         assert _row(pane, info.id)[1] == "exited"
 
         # x: removed from the engine and from the table.
-        pane.remove()
+        pane.remove_container()
         await wait_for(pilot, lambda: pane.last_action.action == "rm", timeout=30)
         assert f"$ docker rm {info.name}" in _text(pane, "#containers-action")
         await wait_for(pilot, lambda: info.id not in pane.containers)
@@ -298,7 +298,7 @@ async def test_a_container_without_cmd_exits_and_the_probe_says_why(
         await pilot.press("y")
         await wait_for(pilot, lambda: pane.last_error is not None and pane.last_error.action == "rmi", timeout=20)
         assert "remove the containers that use it first" in _text(pane, "#containers-action")
-        pane.remove()
+        pane.remove_container()
         await wait_for(pilot, lambda: pane.last_action is not None and pane.last_action.action == "rm", timeout=20)
         pane.remove_image(image)
         await _dialog(pilot, ConfirmDialog)

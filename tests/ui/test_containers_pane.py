@@ -6,10 +6,9 @@ The real engine's side (run, probe, exec, stop, rm, rmi) is in tests/docker/test
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 from textual.app import App, ComposeResult
@@ -296,7 +295,7 @@ async def test_actions_without_an_image_or_a_container_say_what_to_do_first() ->
         assert "no container yet" in text_of(pane, "#containers-probe") and "press r" in text_of(
             pane, "#containers-probe"
         )
-        for action in (pane.stop, pane.remove, pane.exec_command):
+        for action in (pane.stop, pane.remove_container, pane.exec_command):
             pane.last_error = None
             action()
             await pilot.pause()

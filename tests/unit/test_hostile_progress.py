@@ -157,8 +157,8 @@ def test_progress_reset_in_an_unwritable_folder_is_one_line(capsys: pytest.Captu
 
 
 async def test_the_app_starts_on_an_immutable_progress_folder_and_says_why_once(tmp_path: Path) -> None:
-    from tests.ui.conftest import connected_report
     from tests.conftest import STREAMS
+    from tests.ui.conftest import connected_report
     from tutor.ui.app import TutorApp
     from tutor.ui.backend import ReplayBackend
     from tutor.ui.screens.lesson import LessonScreen

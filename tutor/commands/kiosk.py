@@ -40,8 +40,9 @@ def run(args, out: TextIO = sys.stdout) -> int:
     config = _config(args)
     if config is None:
         return 2
-    lessons = _lessons_dir(args, config)
-    if lessons is False:
+    try:
+        lessons = _lessons_dir(args, config)
+    except _NoCourseFolder:
         return 2
     if action == "check":
         return check_command(config, lessons, out)
@@ -70,14 +71,18 @@ def _config(args):
     return config.with_engine(getattr(args, "engine", None))
 
 
-def _lessons_dir(args, config) -> Path | None | bool:
+class _NoCourseFolder(Exception):
+    """The configured course folder is missing (said on stderr)."""
+
+
+def _lessons_dir(args, config) -> Path | None:
     chosen = getattr(args, "lessons", None) or config.course
     if chosen is None:
         return None
     folder = Path(chosen).expanduser()
     if not folder.is_dir():
         print(f"error: no course folder at {folder}", file=sys.stderr)
-        return False
+        raise _NoCourseFolder
     return folder
 
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from tutor import fmt
 from tutor.commands.engine_access import connect_or_explain
+
+if TYPE_CHECKING:
+    from tutor.course.workspace import Variant
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_NO_ENGINE = 0, 1, 2
 
@@ -154,7 +157,7 @@ def run_all(
         return EXIT_NO_ENGINE
     missing = baseimages.missing(baseimages.status(api))
     if missing:
-        names = ", ".join(s.name for s in missing)
+        names = ", ".join(missing)
         print(
             f"error: the base images {names} are missing\nfix: `tutor images pull`, or `tutor images stand-in` offline",
             file=out,
@@ -219,7 +222,7 @@ def _names(outcome: VariantOutcome, failing: bool = False) -> str:
     return f"{len(outcome.passed)}/{len(outcome.passed)} [" + ", ".join(outcome.passed) + "]"
 
 
-def _run_variant(lesson, exercise, variant: str, cleanup: _Cleanup, engine: str | None) -> VariantOutcome:
+def _run_variant(lesson, exercise, variant: Variant, cleanup: _Cleanup, engine: str | None) -> VariantOutcome:
     from tutor import paths
     from tutor.course.checks import CheckResult, inverted_prediction, perfect_prediction
     from tutor.course.runner import ExerciseFinished, ExerciseRun, exercise_tag
@@ -234,7 +237,7 @@ def _run_variant(lesson, exercise, variant: str, cleanup: _Cleanup, engine: str 
     cleanup.tags.append(tag)
     finished: ExerciseFinished | None = None
     try:
-        with temporary_workspace(exercise, variant) as workspace:  # type: ignore[arg-type]
+        with temporary_workspace(exercise, variant) as workspace:
             run = ExerciseRun(exercise, workspace, lesson.id, seat=seat, engine=engine, prediction=prediction, tag=tag)
             last_step_image: str | None = None
             stage_of: dict[int, int] = {}

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import typing
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -524,7 +525,9 @@ def _context_excludes(names: tuple[str, ...], ev: Evidence) -> Verdict:
     return True, expected, found, None, said
 
 
-_JUDGES: dict[str, Callable[[object, Evidence], Verdict]] = {
+# Each judge takes the argument its kind parses (a str, an int, a tuple, a spec): Any, because the
+# parsed type differs per kind and the schema guarantees it matches.
+_JUDGES: dict[str, Callable[[typing.Any, Evidence], Verdict]] = {
     "build": _build,
     "cached": _cached,
     "rebuilt": _rebuilt,

@@ -52,7 +52,7 @@ class PredictionGrade:
         return f"{self.score} of {self.total} steps predicted right"
 
 
-def normalise(prediction: Mapping[int | str, str]) -> dict[int, str]:
+def normalise(prediction: Mapping[int, str] | Mapping[str, str] | Mapping[int | str, str]) -> dict[int, str]:
     """Step -> "cached" | "rebuilt"; step numbers may arrive as text (JSON), "built" means rebuilt."""
     marks: dict[int, str] = {}
     for key, word in prediction.items():
@@ -84,8 +84,8 @@ def grade(prediction: Mapping[int, str], record: BuildRecord) -> PredictionGrade
     for step in sorted(set(marks) - set(record.steps)):
         grades.append(StepGrade(step, "", marks[step], NOT_RUN, False, _not_run(step, record), scored=False))
     grades.sort(key=lambda g: g.step)
-    scored = [g for g in grades if g.scored]
-    return PredictionGrade(tuple(grades), sum(1 for g in scored if g.correct), len(scored))
+    graded = [g for g in grades if g.scored]
+    return PredictionGrade(tuple(grades), sum(1 for g in graded if g.correct), len(graded))
 
 
 # -- why a step went the way it did ----------------------------------------------------------------
@@ -147,7 +147,7 @@ def _copied_stage(state: StepState, record: BuildRecord) -> tuple[str, int] | No
     match = _COPY_FROM_RE.search(state.instruction) if state.keyword == "COPY" else None
     if match is None:
         return None
-    name = match.group(1)
+    name: str = match.group(1)
     for stage, stage_name in record.stages:
         if stage < state.stage and (name == stage_name or name == str(stage)):
             missed = [s for s in record.ordered if s.stage == stage and _missed(s)]

@@ -43,7 +43,7 @@ from tutor.course.model import Course, Exercise, Lesson
 try:  # advisory locks: POSIX only; elsewhere a single process per seat is assumed
     import fcntl
 except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None  # type: ignore[assignment]  # no module there: the lock is skipped when None
 
 FORMAT = 1
 NEW, ATTEMPTED, PASSED = "new", "attempted", "passed"

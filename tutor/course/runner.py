@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Union
+from typing import ClassVar, Protocol, Union
 
 from tutor import paths
 from tutor.course.checks import CheckResult, Evidence, HttpAnswer, evaluate
@@ -31,6 +31,14 @@ from tutor.engine.record import BuildRecord
 
 READY_TIMEOUT = 15.0  # seconds for a container's server to answer its first request
 PROBE_TIMEOUT = 3.0
+
+class BuildHandle(Protocol):
+    """What a run needs of a build: the real engine's ``Build`` or a replay of a recorded stream."""
+
+    def events(self) -> Iterator[BuildEvent]: ...
+
+    def cancel(self) -> None: ...
+
 
 Prediction = Union[Mapping[int, str], Callable[[BuildRecord], Mapping[int, str]], None]
 
@@ -125,11 +133,11 @@ class ExerciseRun:
         engine: str | None = None,
         prediction: Prediction = None,
         tag: str | None = None,
-        build_factory: Callable[[BuildRequest], Build] | None = None,
+        build_factory: Callable[[BuildRequest], BuildHandle] | None = None,
     ) -> None:
         self.exercise = exercise
         # Where builds come from: the real engine, or (UI tests) a replay of recorded real streams.
-        self._new_build = build_factory or Build
+        self._new_build: Callable[[BuildRequest], BuildHandle] = build_factory or Build
         self.workspace = Path(workspace)
         self.lesson_id = lesson_id
         self.seat = seat or paths.seat_name()
@@ -137,7 +145,7 @@ class ExerciseRun:
         self.prediction = prediction
         self.tag = tag or exercise_tag(self.seat, lesson_id, exercise.id)
         self._cancelled = threading.Event()
-        self._build: Build | None = None
+        self._build: BuildHandle | None = None
         self._lock = threading.Lock()
         self._containers: list[str] = []
 
@@ -157,7 +165,7 @@ class ExerciseRun:
     def _labels(self) -> dict[str, str]:
         return labels.managed_labels(self.seat, self.lesson_id, kind="exercise")
 
-    def _build_once(self, context: Path, record: BuildRecord) -> Iterator[BuildEvent]:
+    def _build_once(self, context: Path, record: BuildRecord) -> Iterator[BuildEvent | CacheExplained]:
         request = BuildRequest(
             context=context,
             dockerfile=self.exercise.dockerfile,

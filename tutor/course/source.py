@@ -101,7 +101,7 @@ def _unsafe_structure(fm_text: str, offset: int, path: Path) -> LessonProblem | 
     depth = 0
     for event in yaml.parse(fm_text, Loader=_LOADER):
         anchor = getattr(event, "anchor", None)
-        line = event.start_mark.line + offset
+        line = (event.start_mark.line if event.start_mark else 0) + offset
         if isinstance(event, yaml.AliasEvent):
             return LessonProblem(path, line, f"YAML aliases (*{anchor}) are not allowed in lessons: write the value out")
         if anchor is not None:
@@ -131,7 +131,7 @@ def _yaml_problem(path: Path, offset: int, first_line: int, exc: yaml.YAMLError)
 _BASE_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _Loader(_BASE_LOADER):  # type: ignore[misc, valid-type]
+class _Loader(_BASE_LOADER):
     """The safe loader, with a value it cannot build reported at its node, as a YAML error.
 
     PyYAML raises plain ValueError for some scalars it resolves but cannot build: an

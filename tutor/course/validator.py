@@ -88,8 +88,8 @@ def _unused_exercise_folders(lesson: Lesson) -> list[LessonProblem]:
         resolved = folder.resolve()
         if any(resolved == u or resolved in u.parents for u in used):
             continue
-        exercise = lesson.exercises[0] if len(lesson.exercises) == 1 else None
-        where = f"exercise `{exercise.id}`" if exercise else "an exercise"
+        only = lesson.exercises[0] if len(lesson.exercises) == 1 else None
+        where = f"exercise `{only.id}`" if only else "an exercise"
         problems.append(
             LessonProblem(
                 lesson.path,

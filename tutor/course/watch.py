@@ -13,7 +13,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Protocol, Union
@@ -72,7 +72,7 @@ class Run(Protocol):
 class EditorFilter(DefaultFilter):
     """watchfiles' default filter (``*.swp``, ``*~``, ``.#*``, ``.git`` ...) plus more editor litter."""
 
-    ignore_entity_patterns = DefaultFilter.ignore_entity_patterns + (
+    ignore_entity_patterns = tuple(DefaultFilter.ignore_entity_patterns) + (
         r"^4913$",  # vim checks it may write in the folder with this file
         r"^#.*#$",  # emacs auto-save
         r"\.swpx$",
@@ -164,7 +164,7 @@ def watch_exercise(
     run_factory: Callable[[Path], Run] | None = None,
     debounce_ms: int = DEBOUNCE_MS,
     step_ms: int = STEP_MS,
-) -> Iterator[WatchEvent]:
+) -> Generator[WatchEvent, None, None]:
     """Rebuild and re-check ``exercise`` on every save in its workspace, until ``stop_event`` is set.
 
     ``workspace`` defaults to the learner's (made on first use).  With ``store``,

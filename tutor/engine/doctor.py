@@ -146,15 +146,18 @@ def check(engine: str | None = None) -> DoctorReport:
                     "or `tutor images load FILE` from a workshop bundle.",
                 )
             )
-    path, free = (None, None) if remote else _disk(root)
-    if free is not None and free < MIN_FREE_DISK:
+    disk_path: str | None = None
+    free_bytes: int | None = None
+    if not remote:  # a remote engine's disk is not this machine's
+        disk_path, free_bytes = _disk(root)
+    if free_bytes is not None and free_bytes < MIN_FREE_DISK:
         problems.append(
             Problem(
-                f"Only {free // 1_000_000} MB free on {path}; the course's builds need about 2 GB.",
+                f"Only {free_bytes // 1_000_000} MB free on {disk_path}; the course's builds need about 2 GB.",
                 "Free some space: `tutor clean` removes what the tutor built; `docker system prune` frees more.",
             )
         )
-    return DoctorReport(engine_info, images, free, path, tuple(problems))
+    return DoctorReport(engine_info, images, free_bytes, disk_path, tuple(problems))
 
 
 def report_from_dict(data: dict) -> DoctorReport:

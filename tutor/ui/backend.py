@@ -10,14 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # the docker SDK loads when the first build or check runs, not at start-up
+    from tutor.course.runner import BuildHandle
     from tutor.engine.build import Build, BuildRequest
     from tutor.engine.doctor import DoctorReport
-
-
-class BuildHandle(Protocol):
-    def events(self): ...  # -> Iterator[BuildEvent]
-
-    def cancel(self) -> None: ...
 
 
 class Backend(Protocol):
@@ -70,4 +65,4 @@ class ReplayBackend:
         return self.report
 
 
-__all__ = ["Backend", "BuildHandle", "EngineBackend", "ReplayBackend"]
+__all__ = ["Backend", "EngineBackend", "ReplayBackend"]

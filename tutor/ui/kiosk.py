@@ -565,7 +565,7 @@ class KioskApp(TutorApp):
     def action_help_quit(self) -> None:
         self.notify("This is a workshop seat: ask your instructor if you need to leave it.", title="Kiosk")
 
-    async def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
         self.notify("Screenshots are disabled at a workshop seat.", title="Kiosk")
 
     def open_url(self, url: str, *, new_tab: bool = True) -> None:

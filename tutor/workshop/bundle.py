@@ -95,7 +95,7 @@ class _ChunkReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[override]
+    def readinto(self, buffer) -> int:
         while not self._view:
             try:
                 self._view = memoryview(next(self._chunks))
@@ -259,9 +259,9 @@ def read_bundle_info(path: Path) -> BundleInfo:
         with tarfile.open(path, mode="r|") as archive:
             for index, member in enumerate(archive):
                 if index == 0 and member.name == META_NAME:
-                    return _info_from_meta(path, json.load(archive.extractfile(member)))  # type: ignore[arg-type]
+                    return _info_from_meta(path, _member_json(archive, member))
                 if member.name == "manifest.json":
-                    return _info_from_manifest(path, json.load(archive.extractfile(member)))  # type: ignore[arg-type]
+                    return _info_from_manifest(path, _member_json(archive, member))
     except (tarfile.TarError, EOFError) as exc:
         raise _not_a_bundle(path, f"not a complete tar archive: {exc}") from None
     except (ValueError, TypeError, KeyError) as exc:
@@ -269,6 +269,13 @@ def read_bundle_info(path: Path) -> BundleInfo:
     except OSError as exc:
         raise BundleError(f"cannot read {path}: {exc.strerror or exc}") from None
     raise _not_a_bundle(path, "it has no manifest.json")
+
+
+def _member_json(archive: tarfile.TarFile, member: tarfile.TarInfo) -> Any:
+    data = archive.extractfile(member)
+    if data is None:  # a directory or a link where a file belongs
+        raise tarfile.TarError(f"{member.name} is not a file")
+    return json.load(data)
 
 
 def _info_from_meta(path: Path, data: dict[str, Any]) -> BundleInfo:

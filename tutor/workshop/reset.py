@@ -34,7 +34,7 @@ from tutor.course.progress import PASSED, Progress, ProgressStore, lesson_state
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: one writer per export folder assumed
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None  # type: ignore[assignment]  # no module there: the lock is skipped when None
 
 EXPORT_FORMAT = 1
 SUMMARY_CSV = "sessions.csv"

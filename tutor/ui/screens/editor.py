@@ -423,9 +423,9 @@ class EditorScreen(Screen[EditorClosed]):
                 prompt.append(" (new)", style="dim")
             file_list.replace_option_prompt_at_index(index, prompt)
         editor = self.editor
-        state = " ● unsaved" if self.is_modified(self.current) else ""
-        editor.border_title = f"{self.current}{state}"
-        self.query_one("#editor-main").set_class(bool(state), "modified")
+        unsaved = " ● unsaved" if self.is_modified(self.current) else ""
+        editor.border_title = f"{self.current}{unsaved}"
+        self.query_one("#editor-main").set_class(bool(unsaved), "modified")
         self._update_status()
 
     def _update_status(self) -> None:

@@ -35,6 +35,3 @@ class EngineProblemScreen(ModalScreen[None]):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(None)
-
-    def action_dismiss(self) -> None:  # type: ignore[override]
-        self.dismiss(None)

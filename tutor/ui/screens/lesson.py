@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -63,6 +64,9 @@ from tutor.ui.widgets.footer import KeysFooter
 from tutor.ui.widgets.layer_pane import LayerPane
 from tutor.ui.widgets.lesson_text import LessonText
 from tutor.workshop.safety import UnsafeContext, check_build_context
+
+if TYPE_CHECKING:
+    from tutor.ui.app import TutorApp
 
 NARROW_WIDTH = 110  # below this, one column: the learner switches views with `v`
 
@@ -122,6 +126,9 @@ class LessonScreen(Screen):
         Binding("3", "show_tab('exercise')", "Exercise and checks", show=False),
         Binding("4", "show_tab('containers')", "Containers", show=False, tooltip="Show the Containers tab"),
     ]
+
+    if TYPE_CHECKING:
+        app: TutorApp  # this screen only ever runs in the tutor's app
 
     def __init__(self, course: Course, lesson: Lesson, exercise_id: str | None = None) -> None:
         super().__init__()
@@ -730,7 +737,7 @@ class LessonScreen(Screen):
         self._containers().stop()
 
     def action_remove_container(self) -> None:
-        self._containers().remove()
+        self._containers().remove_container()
 
     def action_remove_image(self) -> None:
         self._containers().remove_image(self._last_image())

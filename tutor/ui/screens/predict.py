@@ -53,7 +53,7 @@ class StepTable(DataTable):
 class PredictScreen(ModalScreen[dict[int, str] | None]):
     CSS_PATH = "predict.tcss"
     BINDINGS = [
-        Binding("space", "toggle", "Switch", tooltip="Switch the highlighted step between cached and rebuilt"),
+        Binding("space", "toggle_mark", "Switch", tooltip="Switch the highlighted step between cached and rebuilt"),
         Binding("a", "mark_all('cached')", "All cached", tooltip="Mark every step as coming from the cache"),
         Binding("r", "mark_all('rebuilt')", "All rebuilt", tooltip="Mark every step as rebuilt"),
         Binding("enter", "confirm", "Build", priority=True, tooltip="Keep these marks and build"),
@@ -140,7 +140,7 @@ class PredictScreen(ModalScreen[dict[int, str] | None]):
             return None
         return self.steps[table.cursor_row].step
 
-    def action_toggle(self) -> None:
+    def action_toggle_mark(self) -> None:  # (Textual has its own action_toggle)
         step = self._highlighted_step()
         if step is not None:
             self.toggle(step)

@@ -8,7 +8,6 @@ action the pane shows the docker command line that does the same.
 from __future__ import annotations
 
 import dataclasses
-
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -276,7 +275,7 @@ class ContainersPane(Vertical):
         )
         self._stop_worker(info.id)
 
-    def remove(self) -> None:
+    def remove_container(self) -> None:  # (not `remove`: that is Widget.remove, which Textual calls)
         """`docker rm`; a running container needs -f, so that asks first."""
         info = self._target("rm")
         if info is None:
@@ -291,7 +290,7 @@ class ContainersPane(Vertical):
                 ct.cli_line("rm", "-f", info.name),
                 confirm="Stop and remove",
             ),
-            lambda yes: self._remove_worker(info.id, True) if yes else None,
+            lambda yes: self._confirmed(yes, lambda: self._remove_worker(info.id, True)),
         )
 
     def remove_image(self, image: str | None = None) -> None:
@@ -309,7 +308,7 @@ class ContainersPane(Vertical):
             detail = f"{', '.join(users)} still use it: remove them first (x), or the engine refuses. {detail}"
         self.app.push_screen(
             ConfirmDialog(f"Remove the image {target}?", detail, ct.cli_line("rmi", target)),
-            lambda yes: self._rmi_worker(target) if yes else None,
+            lambda yes: self._confirmed(yes, lambda: self._rmi_worker(target)),
         )
 
     def exec_command(self) -> None:
@@ -365,7 +364,12 @@ class ContainersPane(Vertical):
 
     # -- workers: engine calls only; results go out as messages ---------------------------------------
 
-    def _guard(self, action: str, job: Callable[[docker.APIClient], None], quiet: bool = False) -> None:
+    @staticmethod
+    def _confirmed(yes: bool | None, then: Callable[[], object]) -> None:
+        if yes:
+            then()
+
+    def _guard(self, action: str, job: Callable[[docker.APIClient], object], quiet: bool = False) -> None:
         """Run ``job`` with this thread's client; a failure becomes a ContainersFailed message."""
         try:
             job(thread_client(self.engine))

@@ -66,7 +66,8 @@ def describe(report: DoctorReport | None, width: int | None = None) -> Text:
         text = _reachable(report, detail)
         if width is None or text.cell_len <= width:
             return text
-    text.truncate(width, overflow="ellipsis")
+    if width is not None:
+        text.truncate(width, overflow="ellipsis")
     return text
 
 

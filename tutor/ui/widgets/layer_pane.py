@@ -6,6 +6,7 @@ import time
 
 from rich.text import Text
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 
 from tutor import fmt
 from tutor.engine.dockerfile import PlannedStep
@@ -72,7 +73,7 @@ class LayerPane(DataTable):
         if width == self._width:
             return
         self._width = width
-        column = self.columns.get("instruction")  # type: ignore[call-overload]
+        column = self.columns.get(ColumnKey("instruction"))
         if column is not None:
             column.width = width
             column.auto_width = False
