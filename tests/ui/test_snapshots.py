@@ -109,6 +109,11 @@ async def _editor(pilot) -> None:
     await _lesson(pilot)
     await pilot.press("o")
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, EditorScreen))
+    from textual.widgets import TextArea
+
+    area = pilot.app.screen.query_one(TextArea)
+    await wait_for(pilot, lambda: area.text.startswith("# Layer 1"))
+    area.cursor_blink = False  # a blinking cursor is drawn or not by the clock: the picture must not depend on it
     await pilot.pause(0.5)
 
 
