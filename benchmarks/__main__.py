@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import statistics
@@ -15,12 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from benchmarks import cached_rebuild, heavy_output, many_seats, startup
+from benchmarks import cached_rebuild, heavy_output, many_seats, plot, startup, step_sweep
 from benchmarks.machine import Machine, describe
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "docs" / "performance.md"
-NAMES = ("cached", "heavy", "startup", "seats")
+STEPS_PLOT = "performance-steps.png"  # beside the report
+RESULTS = ROOT / "docs" / "performance.json"  # every benchmark's last outcome, for --only
+NAMES = ("cached", "steps", "heavy", "startup", "seats")
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,27 @@ class Outcome:
     method: str  # how it was measured (the module's docstring)
     rows: tuple[Row, ...]
     details: dict
+    run: str = ""  # when it ran and how busy the machine was: "2026-12-07 17:40 UTC, load 3.1 -> 2.9"
+
+
+def save_outcomes(outcomes: list[Outcome]) -> list[Outcome]:
+    """Merge this run's outcomes into the saved ones; all of them, in the benchmarks' order.
+
+    `--only NAME` measures one benchmark again: the page keeps the others' last results, each
+    with the time and load of its own run.
+    """
+    saved: dict[str, Outcome] = {}
+    if RESULTS.exists():
+        try:
+            for item in json.loads(RESULTS.read_text(encoding="utf-8")):
+                item["rows"] = tuple(Row(**row) for row in item["rows"])
+                saved[item["name"]] = Outcome(**item)
+        except (ValueError, KeyError, TypeError):
+            saved = {}  # an unreadable file: this run starts it again
+    saved.update({o.name: o for o in outcomes})
+    ordered = [saved[n] for n in NAMES if n in saved] + [o for n, o in saved.items() if n not in NAMES]
+    RESULTS.write_text(json.dumps([dataclasses.asdict(o) for o in ordered], indent=1) + "\n", encoding="utf-8")
+    return ordered
 
 
 # -- the benchmarks ------------------------------------------------------------------------------
@@ -48,6 +72,50 @@ def run_cached(args: argparse.Namespace) -> Outcome:
     measured = f"{d['tutor_median_ms']:.0f} ms vs {d['docker_build_q_median_ms']:.0f} ms: ratio {d['ratio']:.2f}"
     row = Row("Cached rebuild of go_app (tutor / `docker build -q`)", "ratio <= 1.0", measured, d["ratio"] <= 1.0)
     return Outcome("cached", "Cached rebuild", cached_rebuild.__doc__ or "", (row,), d)
+
+
+def _slope(points: list[dict], key: str) -> float:
+    """Milliseconds each extra step adds, from the fewest steps to the most."""
+    low, high = points[0], points[-1]
+    return (high[key] - low[key]) / (high["steps"] - low["steps"])
+
+
+def run_steps(args: argparse.Namespace) -> Outcome:
+    steps = tuple(sorted(int(n) for n in args.steps.split(",")))
+    d = step_sweep.measure(args.step_rounds, args.cold_rounds, steps)
+    cached = [p for p in d["points"] if p["mode"] == "cached"]
+    cold = [p for p in d["points"] if p["mode"] == "cold"]
+    big, big_cold = cached[-1], cold[-1]
+    n = big["steps"]
+    rows = [
+        Row(
+            f"Cached rebuild, {n} steps (tutor in process / `docker build -q`, classic builder)",
+            "ratio <= 1.5",
+            f"{big['tutor_ms']:.0f} ms vs {big['cli_ms']:.0f} ms: ratio {big['ratio']:.2f}",
+            big["ratio"] <= 1.5,
+        ),
+        Row(
+            f"Cold build, {n} steps (tutor in process / `docker build -q --no-cache`)",
+            "ratio <= 1.2",
+            f"{big_cold['tutor_ms'] / 1000:.1f} s vs {big_cold['cli_ms'] / 1000:.1f} s: ratio {big_cold['ratio']:.2f}",
+            big_cold["ratio"] <= 1.2,
+        ),
+    ]
+    if len(cached) > 1 and "process_ms" in big:
+        mine, theirs = _slope(cached, "process_ms"), _slope(cached, "cli_ms")
+        rows.append(
+            Row(
+                f"`tutor build` process, cached: cost per added step ({cached[0]['steps']} to {n} steps) / the CLI's",
+                "ratio <= 1.5",
+                f"{mine:.2f} ms vs {theirs:.2f} ms a step: ratio {mine / theirs:.2f} (whole run at {n} steps "
+                f"{big['process_ms']:.0f} ms vs {big['cli_ms']:.0f} ms, x{big['process_ratio']:.2f}; "
+                f"at {cached[0]['steps']} steps x{cached[0]['process_ratio']:.1f}: start-up)",
+                mine / theirs <= 1.5,
+            )
+        )
+    image = plot.steps_plot(d, REPORT.parent / STEPS_PLOT) if not args.no_write else None
+    details = {**d, "plot": str(image.relative_to(ROOT)) if image else None}
+    return Outcome("steps", "Cost per step", step_sweep.__doc__ or "", tuple(rows), details)
 
 
 def _heavy_once(replay: bool) -> dict:
@@ -126,6 +194,7 @@ def run_seats(args: argparse.Namespace) -> Outcome:
 
 RUNNERS: dict[str, Callable[[argparse.Namespace], Outcome]] = {
     "cached": run_cached,
+    "steps": run_steps,
     "heavy": run_heavy,
     "startup": run_startup,
     "seats": run_seats,
@@ -148,8 +217,34 @@ def _md_cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+def _steps_section(details: dict) -> list[str]:
+    """The sweep's curve: the picture, and its numbers beside it."""
+    out = []
+    if details.get("plot"):
+        out += [f"![Build time and ratio against the number of steps]({Path(details['plot']).name})", ""]
+    else:
+        out += ["(No picture: install the `bench` extra, `pip install -e '.[bench]'`, for matplotlib.)", ""]
+    out += ["| steps | mode | tutor (in process) | `tutor build` process | docker CLI | ratio | process ratio |",
+            "|---|---|---|---|---|---|---|"]
+    for p in details["points"]:
+        process = f"{p['process_ms']:.0f} ms" if "process_ms" in p else ""
+        process_ratio = f"{p['process_ratio']:.2f}" if "process_ratio" in p else ""
+        out.append(f"| {p['steps']} | {p['mode']} | {p['tutor_ms']:.0f} ms | {process} | {p['cli_ms']:.0f} ms | "
+                   f"{p['ratio']:.2f} | {process_ratio} |")
+    empty = details.get("cached_rebuild_empty_size_book") or {}
+    if empty:
+        out += ["", f"A cached rebuild of {empty['steps']} steps by `tutor build` with an empty size book (the "
+                f"cache built by another tool): {empty['process_ms']:.0f} ms, x{empty['process_ratio']:.2f} the CLI."]
+    return out + [""]
+
+
 def markdown(
-    machine: Machine, load_end: tuple[float, float, float], outcomes: list[Outcome], when: str, seconds: float
+    machine: Machine,
+    load_end: tuple[float, float, float],
+    outcomes: list[Outcome],
+    when: str,
+    seconds: float,
+    note: str = "",
 ) -> str:
     out = [
         "# Performance",
@@ -159,7 +254,7 @@ def markdown(
         "running Docker engine); run it again to measure your own machine. Timings on a shared or busy",
         "machine are slower and noisier: the load average below says how busy this one was.",
         "",
-        f"Run on {when}, {seconds:.0f} s in all.",
+        f"Run on {when}, {seconds:.0f} s in all." + (f" {note}" if note else ""),
         "",
         "## Machine",
         "",
@@ -167,17 +262,21 @@ def markdown(
         "|---|---|",
     ]
     out += [f"| {k} | {_md_cell(v)} |" for k, v in machine.rows(load_end)]
-    out += ["", "## Results", "", "| Benchmark | Goal | Measured | Result |", "|---|---|---|---|"]
+    out += ["", "## Results", "", "| Benchmark | Goal | Measured | Result | Run (load average) |", "|---|---|---|---|---|"]
     for outcome in outcomes:
         for r in outcome.rows:
             out.append(
-                f"| {_md_cell(r.benchmark)} | {_md_cell(r.goal)} | {_md_cell(r.measured)} | {'PASS' if r.passed else '**FAIL**'} |"
+                f"| {_md_cell(r.benchmark)} | {_md_cell(r.goal)} | {_md_cell(r.measured)} | "
+                f"{'PASS' if r.passed else '**FAIL**'} | {_md_cell(outcome.run)} |"
             )
     notes = Path(__file__).with_name("NOTES.md")  # the analysis of missed goals, kept by hand
     if notes.exists() and any(not r.passed for outcome in outcomes for r in outcome.rows):
         out += ["", notes.read_text(encoding="utf-8").strip()]
     for outcome in outcomes:
-        out += ["", f"## {outcome.title}", "", outcome.method.strip(), "", "Raw figures:", "", "```json"]
+        out += ["", f"## {outcome.title}", "", f"Run {outcome.run}." if outcome.run else "", outcome.method.strip(), ""]
+        if outcome.name == "steps" and "points" in outcome.details:
+            out += _steps_section(outcome.details)
+        out += ["Raw figures:", "", "```json"]
         out.append(json.dumps(outcome.details, indent=2))
         out += ["```"]
     return "\n".join(out) + "\n"
@@ -187,9 +286,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--only", default=",".join(NAMES), help=f"comma-separated subset of {', '.join(NAMES)}")
     parser.add_argument("--pairs", type=int, default=15, help="A/B pairs of the cached rebuild (default 15)")
+    parser.add_argument("--step-rounds", type=int, default=5, help="cached rounds per Dockerfile of the step sweep (default 5)")
+    parser.add_argument("--steps", default="10,100,500", help="Dockerfile lengths of the step sweep (default 10,100,500)")
+    parser.add_argument("--cold-rounds", type=int, default=2, help="cold rounds per Dockerfile of the step sweep (default 2)")
     parser.add_argument("--heavy-runs", type=int, default=3, help="runs of the heavy-output build (default 3)")
     parser.add_argument("--startup-runs", type=int, default=5, help="start-ups measured (default 5)")
     parser.add_argument("--seat-rounds", type=int, default=3, help="rounds of the many-seats benchmark (default 3)")
+    parser.add_argument("--note", default="", help="a sentence for the page about this run (e.g. the machine was shared)")
     parser.add_argument("--no-write", action="store_true", help=f"do not write {REPORT.relative_to(ROOT)}")
     args = parser.parse_args(argv)
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
@@ -204,19 +307,25 @@ def main(argv: list[str] | None = None) -> int:
     outcomes: list[Outcome] = []
     for name in chosen:
         print(f"running {name}…", flush=True)
+        began = (datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), os.getloadavg()[0])
         try:
-            outcomes.append(RUNNERS[name](args))
+            outcome = RUNNERS[name](args)
         except Exception as exc:  # noqa: BLE001 - one broken benchmark must not hide the others
             traceback.print_exc()
             row = Row(name, "runs", f"error: {exc}", False)
-            outcomes.append(Outcome(name, name, "", (row,), {"error": str(exc)}))
+            outcome = Outcome(name, name, "", (row,), {"error": str(exc)})
+        run = f"{began[0]}, load {began[1]:.1f} -> {os.getloadavg()[0]:.1f}"
+        outcomes.append(dataclasses.replace(outcome, run=run))
+        for row in outcome.rows:  # each goal as soon as it is known
+            print(f"  {'PASS' if row.passed else 'FAIL'}  {row.benchmark}: {row.measured} (goal {row.goal})", flush=True)
     load_end = os.getloadavg()
     rows = [row for outcome in outcomes for row in outcome.rows]
     print()
     print(table(rows))
     print(f"\nload average {machine.load_at_start[0]:.2f} at start, {load_end[0]:.2f} at end")
     if not args.no_write:
-        REPORT.write_text(markdown(machine, load_end, outcomes, when, time.monotonic() - started), encoding="utf-8")
+        page = save_outcomes(outcomes)
+        REPORT.write_text(markdown(machine, load_end, page, when, time.monotonic() - started, args.note), encoding="utf-8")
         print(f"written to {REPORT.relative_to(ROOT)}")
     return 0 if all(r.passed for r in rows) else 1
 

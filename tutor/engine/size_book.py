@@ -137,6 +137,7 @@ def short_id(image_id: str) -> str:
 
 
 _books: dict[str, SizeBook] = {}
+_quick: dict[tuple[str, str, str], SizeBook] = {}
 _books_lock = threading.Lock()
 
 
@@ -145,13 +146,19 @@ def book_for(engine_id: str | None, fallback_key: str) -> SizeBook:
 
     ``fallback_key`` (the engine's address) keeps engines without an ID apart in memory.
     """
+    # Asked once per build step: the path is worked out only the first time (TUTOR_HOME may move it).
+    quick = (engine_id or "", "" if engine_id else fallback_key, os.environ.get("TUTOR_HOME", ""))
+    book = _quick.get(quick)
+    if book is not None:
+        return book
     name = _UNSAFE_RE.sub("_", engine_id).strip("_.") if engine_id else ""
     path = paths.cache_dir() / "image-sizes" / f"{name}.txt" if name else None
-    key = str(path) if path else f"url:{fallback_key}"  # TUTOR_HOME may move the cache dir
+    key = str(path) if path else f"url:{fallback_key}"
     with _books_lock:
         book = _books.get(key)
         if book is None:
             book = _books[key] = SizeBook(path)
+        _quick[quick] = book
         return book
 
 
@@ -159,3 +166,4 @@ def forget_books() -> None:
     """Drop every book read into memory (the next use reads the files again)."""
     with _books_lock:
         _books.clear()
+        _quick.clear()
