@@ -132,10 +132,10 @@ def _context(root: Path, case: Case) -> Path:
     return ctx
 
 
-def _cli_build(ctx: Path, home: Path) -> subprocess.CompletedProcess[str]:
+def _cli_build(ctx: Path, home: Path, builder: str = "classic") -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, TUTOR_HOME=str(home), TUTOR_SEAT=TEST_SEAT, NO_COLOR="1")
     return subprocess.run(
-        [sys.executable, "-m", "tutor", "build", str(ctx)],
+        [sys.executable, "-m", "tutor", "build", "--builder", builder, str(ctx)],
         capture_output=True,
         text=True,
         errors="replace",

@@ -18,6 +18,7 @@ from tutor.engine.events import (
     StepFinished,
     StepNeverEnds,
     StepOutput,
+    StepSized,
     StepStarted,
     to_dict,
 )
@@ -27,21 +28,31 @@ if TYPE_CHECKING:  # the docker SDK loads when a build runs, not when `tutor --h
     from tutor.engine.build import BuildRequest
 
 EXIT_OK, EXIT_FAILED, EXIT_NO_ENGINE = 0, 1, 2
-STATUS_WORD = {"cached": "CACHED", "built": "BUILT", "failed": "FAILED", "running": "RUNNING"}
+STATUS_WORD = {"cached": "CACHED", "built": "BUILT", "failed": "FAILED", "running": "RUNNING", "metadata": "META"}
 _COLOUR = {"CACHED": "\x1b[32m", "BUILT": "\x1b[33m", "FAILED": "\x1b[31;1m", "RUNNING": "\x1b[36m"}
 
 
 def step_line(state: StepState, colour: bool = False, width: int = 46) -> str:
     word = STATUS_WORD.get(state.status, state.status.upper())
     shown = f"{_COLOUR[word]}{word:<7}\x1b[0m" if colour and word in _COLOUR else f"{word:<7}"
-    n = f"{state.step}/{state.total}"
-    stage = f"[{state.stage_name or f'stage {state.stage}'}] " if state.stage_name or state.stage else ""
-    instruction = fmt.ellipsize(stage + state.instruction, width)
-    size = fmt.size(state.size) if state.status in ("cached", "built") else ""
-    return f"{n:>5}  {shown}  {instruction:<{width}}  {fmt.seconds(state.seconds):>6}  {size:>9}".rstrip()
+    if state.builder == "classic":
+        n = f"{state.step}/{state.total}"
+        stage = f"[{state.stage_name or f'stage {state.stage}'}] " if state.stage_name or state.stage else ""
+        instruction = fmt.ellipsize(stage + state.instruction, width)
+    else:  # BuildKit names steps "[5/6]" or "[builder 2/6]"; a config-only instruction has no name
+        n = ""
+        instruction = fmt.ellipsize(f"{state.label or ''} {state.instruction}".strip(), width)
+    metadata = state.status == "metadata"
+    known = state.size is not None or state.builder == "classic"  # BuildKit's sizes come after the build
+    size = "no layer" if metadata else fmt.size(state.size) if state.status in ("cached", "built") and known else ""
+    seconds = "" if metadata else fmt.seconds(state.seconds)
+    lead = f"{n:>5}  " if state.builder == "classic" else ""
+    return f"{lead}{shown}  {instruction:<{width}}  {seconds:>6}  {size:>9}".rstrip()
 
 
-def request_from_args(path: str, dockerfile: str | None, tag: str | None, no_cache: bool, engine: str | None) -> BuildRequest:
+def request_from_args(
+    path: str, dockerfile: str | None, tag: str | None, no_cache: bool, engine: str | None, builder: str = "classic"
+) -> BuildRequest:
     from tutor.engine.build import BuildRequest
 
     context = Path(path)
@@ -54,6 +65,7 @@ def request_from_args(path: str, dockerfile: str | None, tag: str | None, no_cac
         nocache=no_cache,
         labels=labels.managed_labels(seat, kind="build"),
         engine=engine,
+        builder=builder,
     )
 
 
@@ -65,6 +77,12 @@ def add_parser(sub) -> None:
     p.add_argument("--json", action="store_true", help="one JSON object per event")
     p.add_argument("--no-cache", action="store_true", help="do not use the layer cache")
     p.add_argument("-v", "--verbose", action="store_true", help="also print the output of every step")
+    p.add_argument(
+        "--builder",
+        choices=("auto", "buildkit", "classic"),
+        default="auto",
+        help="auto (default): BuildKit where it can build, as `docker build` does; buildkit; classic (DOCKER_BUILDKIT=0)",
+    )
 
 
 def run(args, out: TextIO | None = None) -> int:
@@ -78,6 +96,7 @@ def run(args, out: TextIO | None = None) -> int:
         verbose=args.verbose,
         engine=args.engine,
         out=out,
+        builder=getattr(args, "builder", "auto"),
     )
 
 
@@ -90,16 +109,22 @@ def build(
     verbose: bool = False,
     engine: str | None = None,
     out: TextIO | None = None,
+    builder: str = "classic",
 ) -> int:
     from tutor.engine import explain as cache_explain
     from tutor.engine.build import Build
 
     out = out or sys.stdout
-    request = request_from_args(path, dockerfile, tag, no_cache, engine)
+    request = request_from_args(path, dockerfile, tag, no_cache, engine, builder)
     record = BuildRecord()
     colour = out.isatty() and not as_json
     before = cache_explain.snapshot_before(request)  # the inputs, to explain cache misses after
-    for event in Build(request).events():
+    build_ = Build(request)
+    noted = False
+    for event in build_.events():
+        if build_.note and not noted and not as_json:
+            noted = True
+            print(f"note: {build_.note}", file=out, flush=True)
         state = record.apply(event)
         why = None
         if isinstance(event, (BuildSucceeded, BuildFailed)) and not getattr(event, "cancelled", False):
@@ -115,6 +140,11 @@ def build(
                 }
             if why is not None:
                 extra["why"] = why.to_dict()
+            extra["builder"] = build_.builder or builder
+            if build_.via is not None:
+                extra["via"] = build_.via
+            if build_.note:
+                extra["note"] = build_.note
             print(json.dumps(to_dict(event, **extra)), file=out, flush=True)
             continue
         _print_human(event, state, record, out, colour, verbose)
@@ -142,8 +172,12 @@ def _print_human(event, state, record: BuildRecord, out: TextIO, colour: bool, v
         print(("\x1b[2K" if colour else "") + f"note: {event.reason}.\n      {event.advice}", file=out, flush=True)
     elif isinstance(event, BuildFailed):
         _print_failure(event, state, record, out, colour)
+    elif isinstance(event, StepSized) and state is not None and state.status != "metadata" and event.size:
+        # BuildKit: sizes come from the image's history once it is built
+        label = f"{state.label} " if state.label else ""
+        print(f"{'LAYER':<7}  {fmt.ellipsize(label + state.instruction, 46):<46}  {'':>6}  {fmt.size(event.size):>9}", file=out, flush=True)
     elif isinstance(event, BuildSucceeded):
-        total = record.total or len(record.steps)
+        total = record.counted_steps
         tags = ", ".join(event.tags) if event.tags else event.image_id
         print(
             f"{record.cache_hits}/{total} steps from cache · {fmt.seconds(event.seconds)} total · "

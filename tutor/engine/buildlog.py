@@ -84,6 +84,7 @@ class BuildSnapshot:
     results: tuple[StepResult, ...] = ()
     image_id: str | None = None
     failed_step: int | None = None
+    builder: str = "classic"  # which builder made the results: the classic builder and BuildKit cache apart
 
     @property
     def total(self) -> int:
@@ -125,7 +126,12 @@ class BuildSnapshot:
         failed = record.failure.step if record.failure is not None else None
         image = record.result.image_id if record.result is not None else None
         return dataclasses.replace(
-            self, results=results, base_ids=tuple(sorted(bases.items())), image_id=image, failed_step=failed
+            self,
+            results=results,
+            base_ids=tuple(sorted(bases.items())),
+            image_id=image,
+            failed_step=failed,
+            builder=record.builder,
         )
 
     # -- JSON ---------------------------------------------------------------------------------
@@ -161,6 +167,7 @@ class BuildSnapshot:
             results=tuple(StepResult(**r) for r in data.get("results") or ()),
             image_id=data.get("image_id"),
             failed_step=data.get("failed_step"),
+            builder=str(data.get("builder") or "classic"),
         )
 
 

@@ -107,12 +107,14 @@ def resolve(context: Path, dockerfile: str | Path | None) -> tuple[Path, Path]:
 
 
 def pack(
-    context: Path, dockerfile: Path, on_file: Callable[[int, str], None] | None = None
+    context: Path, dockerfile: Path, on_file: Callable[[int, str], None] | None = None, gzip: bool = False
 ) -> PackedContext:
     """Tar the context the way `docker build` does (the Dockerfile may lie outside it).
 
     ``on_file(count, path)`` is called before each file is added (progress, and
-    a place to stop: it may raise to abandon packing).
+    a place to stop: it may raise to abandon packing).  ``gzip``: BuildKit's build API reads
+    a plain tar with PAX headers (Python writes one for a fractional mtime) as the Dockerfile,
+    and a gzip-compressed one well.
     """
     try:
         name, outside = process_dockerfile(str(dockerfile), str(context))
@@ -131,7 +133,9 @@ def pack(
                     on_file(count, path)
                 yield path
 
-        archive = create_archive(str(context), files=reported(), fileobj=tempfile.TemporaryFile(), extra_files=extra)
+        archive = create_archive(
+            str(context), files=reported(), fileobj=tempfile.TemporaryFile(), extra_files=extra, gzip=gzip
+        )
     except OSError as exc:
         raise unreadable(exc) from exc
     archive.seek(0, os.SEEK_END)

@@ -39,6 +39,11 @@ class StepStarted:
     instruction: str  # as written in the Dockerfile, e.g. "COPY . ."
     stage: int  # 0-based stage index (one per FROM)
     stage_name: str | None  # "builder" for `FROM ... AS builder`
+    builder: str = "classic"  # "classic" | "buildkit"
+    label: str | None = None  # BuildKit's name for the step: "[5/6]", "[builder 2/6]"
+    position: int | None = None  # 1-based within its stage, counting what BuildKit counts
+    stage_total: int | None = None  # how many steps BuildKit counts in the stage
+    metadata: bool = False  # ENV, EXPOSE, CMD, LABEL...: config only, no layer (BuildKit makes no step)
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,16 @@ class StepFinished:
     seconds: float
     cached: bool
     size: int | None = None  # bytes this step's layer adds; 0 for metadata-only steps
+    metadata: bool = False  # a config-only instruction: it makes no layer
+
+
+@dataclass(frozen=True)
+class StepSized:
+    """The size of a step's layer, known after the build (BuildKit: from the image's history)."""
+
+    type: ClassVar[str] = "step_size"
+    step: int
+    size: int
 
 
 @dataclass(frozen=True)
@@ -134,6 +149,7 @@ BuildEvent = Union[
     StepRunning,
     StepOutput,
     StepFinished,
+    StepSized,
     PullProgress,
     EngineWarning,
     StepNeverEnds,

@@ -84,10 +84,37 @@ class _Context:
     total: int
     changed_stages: set[int] = field(default_factory=set)
 
+    @property
+    def buildkit(self) -> bool:
+        return self.record.builder != "classic"
+
     def head(self, step: int) -> str:
         state = self.record.steps.get(step)
         text = state.instruction if state is not None else self._text(step)
+        if self.buildkit:
+            return f"{state.label} {fmt.ellipsize(text, 60)}" if state is not None and state.label else f"`{fmt.ellipsize(text, 60)}`"
         return f"step {step}/{self.total} {fmt.ellipsize(text, 60)}"
+
+    def name(self, step: int) -> str:
+        """A step as its builder names it: "step 6/9" (classic), "[5/6]" or `ENV ...` (BuildKit, no step)."""
+        if self.buildkit:
+            state = self.record.steps.get(step)
+            if state is not None and state.label:
+                return state.label
+            return f"`{fmt.ellipsize(state.instruction if state is not None else self._text(step), 40)}`"
+        return f"step {step}/{self.total}"
+
+    def short(self, step: int) -> str:
+        """"step 6" (classic) or "[5/6]" (BuildKit)."""
+        return self.name(step) if self.buildkit else f"step {step}"
+
+    def several(self, steps: tuple[int, ...] | list[int]) -> str:
+        """"steps 7-9" (classic) or "[4/6], [5/6] and [6/6]" (BuildKit); one step as ``short``."""
+        if len(steps) == 1:
+            return self.short(steps[0])
+        if self.buildkit:
+            return _join([self.name(n) for n in sorted(steps)])
+        return f"steps {step_ranges(tuple(steps))}"
 
     def _text(self, step: int) -> str:
         for s in self.current.steps:
@@ -101,6 +128,25 @@ class _Context:
 
 def explain(previous: BuildSnapshot | None, current: BuildSnapshot, record: BuildRecord) -> CacheExplanation:
     """Why ``record``'s build missed the cache where it did, compared with ``previous``."""
+    explanation = _explain(previous, current, record)
+    skipped = skipped_stages(current, record)
+    if not skipped:
+        return explanation
+    named = _join([f"stage {_stage_label(current, st)}" for st in skipped])
+    verb = "was" if len(skipped) == 1 else "were"
+    note = f" {named[0].upper()}{named[1:]} {verb} skipped: the image built does not need {'it' if len(skipped) == 1 else 'them'}."
+    return replace(explanation, summary=explanation.summary + note)
+
+
+def skipped_stages(current: BuildSnapshot, record: BuildRecord) -> list[int]:
+    """Stages BuildKit did not build because the target stage does not need them (after a success)."""
+    if record.result is None or record.builder == "classic":
+        return []
+    built = {s.stage for s in record.steps.values()}
+    return [st for st in current.stage_indexes if st not in built]
+
+
+def _explain(previous: BuildSnapshot | None, current: BuildSnapshot, record: BuildRecord) -> CacheExplanation:
     if not record.steps:
         return CacheExplanation(None, NO_STEPS, "The build stopped before its first step: nothing was built.")
     total = record.total or current.total
@@ -112,13 +158,17 @@ def explain(previous: BuildSnapshot | None, current: BuildSnapshot, record: Buil
             "build again to see why steps missed the cache.",
         )
     ctx = _Context(previous, current, record, total)
+    if ctx.buildkit:
+        total_named = record.counted_steps  # config-only instructions make no BuildKit step
+    else:
+        total_named = total
     missed = [s for s in record.ordered if s.status in _MISSED and not s.is_from]
     if not missed:
         if previous is None and not current.nocache:
             return CacheExplanation(
                 None,
                 FIRST_BUILD,
-                f"There is no earlier build of this Dockerfile to compare with; all {total} steps came from "
+                f"There is no earlier build of this Dockerfile to compare with; all {total_named} steps came from "
                 "the engine's cache (an earlier build with the same inputs left them there).",
             )
         change = _any_change(ctx) if previous is not None else None
@@ -126,7 +176,7 @@ def explain(previous: BuildSnapshot | None, current: BuildSnapshot, record: Buil
             return CacheExplanation(
                 None,
                 NONE,
-                f"All {total} steps came from the cache: {change.reason} since the previous build, but the engine "
+                f"All {total_named} steps came from the cache: {change.reason} since the previous build, but the engine "
                 "still had the layers of an earlier build with exactly these inputs.",
                 change.details,
                 change.changes,
@@ -134,7 +184,7 @@ def explain(previous: BuildSnapshot | None, current: BuildSnapshot, record: Buil
                 change.step,
             )
         return CacheExplanation(
-            None, NONE, f"All {total} steps came from the cache: nothing this build uses changed since the previous build."
+            None, NONE, f"All {total_named} steps came from the cache: nothing this build uses changed since the previous build."
         )
     first = missed[0]
     if current.nocache or previous is None:
@@ -148,7 +198,7 @@ def explain(previous: BuildSnapshot | None, current: BuildSnapshot, record: Buil
             )
         )
         cascade = tuple(s.step for s in missed[1:])
-        summary = _sentence(ctx.head(first.step), cause.clause, cascade, "were built after it", record, total)
+        summary = _sentence(ctx, ctx.head(first.step), cause.clause, cascade, "were built after it", record, total)
         return CacheExplanation(first.step, cause.kind, summary, (), (), cascade, cause.step)
 
     # Stages as the Dockerfile numbers them (the stream counts ARGs before FROM as a stage).
@@ -169,7 +219,7 @@ def explain(previous: BuildSnapshot | None, current: BuildSnapshot, record: Buil
             many = len(hidden) > 1
             main = replace(
                 main,
-                clause=f"{main.clause} (step{'s' if many else ''} {step_ranges(tuple(hidden))} still came from "
+                clause=f"{main.clause} ({ctx.several(hidden)} still came from "
                 f"the engine's cache: an earlier build had made {'them' if many else 'it'})",
             )
     independent = {m.step for m, c in causes[1:] if c.kind != STAGE}
@@ -183,10 +233,12 @@ def explain(previous: BuildSnapshot | None, current: BuildSnapshot, record: Buil
     main_stage = stage_of[main_step.step]
     own = tuple(n for n in cascade if stage_of.get(n) == main_stage)
     clause = main.clause + _own_text_changes(ctx, main, own)
-    summary = _sentence(ctx.head(main_step.step), clause, own, "were rebuilt as a consequence", record, total)
+    summary = _sentence(ctx, ctx.head(main_step.step), clause, own, "were rebuilt as a consequence", record, total)
     for m, c in causes[1:]:
         followers = tuple(n for n in cascade if n > m.step and stage_of.get(n) == stage_of[m.step])
-        summary += " " + _sentence(ctx.head(m.step), c.clause, followers, "were rebuilt as a consequence", record, total, failure=False)
+        summary += " " + _sentence(
+            ctx, ctx.head(m.step), c.clause, followers, "were rebuilt as a consequence", record, total, failure=False
+        )
     return CacheExplanation(main_step.step, main.kind, summary, tuple(details), main.changes, cascade, main.step)
 
 
@@ -198,7 +250,7 @@ def _own_text_changes(ctx: _Context, main: _Cause, rebuilt: tuple[int, ...]) -> 
     for n in rebuilt:
         before = _previous_text(ctx, n)
         if before is not None:
-            named.append(f"step {n}'s own instruction changed too (it was `{fmt.ellipsize(before, 50)}`)")
+            named.append(f"{ctx.short(n)}'s own instruction changed too (it was `{fmt.ellipsize(before, 50)}`)")
     return ("; " + "; ".join(named)) if named else ""
 
 
@@ -227,7 +279,7 @@ def _own_edit_first(ctx: _Context, miss: StepState, cause: _Cause) -> _Cause:
         return cause
     was = _previous_text(ctx, cause.step)
     held = (
-        f"; step {cause.step}'s instruction changed too (it was `{fmt.ellipsize(was, 50)}`), "
+        f"; {ctx.short(cause.step)}'s instruction changed too (it was `{fmt.ellipsize(was, 50)}`), "
         "but an earlier build had made it, so it came from the cache"
         if was is not None
         else ""
@@ -237,7 +289,7 @@ def _own_edit_first(ctx: _Context, miss: StepState, cause: _Cause) -> _Cause:
         f"missed the cache because its instruction changed (it was `{fmt.ellipsize(before, 50)}`){held}",
         miss.step,
         (f"before: {before}", f"now: {miss.instruction}"),
-        reason=f"the instruction of step {miss.step}/{ctx.total} changed",
+        reason=f"the instruction of {ctx.name(miss.step)} changed",
     )
 
 
@@ -310,11 +362,24 @@ def _cause_in_stage(ctx: _Context, stage: int, miss: StepState) -> _Cause:
     done = ctx.previous.result(prev_step.step) if prev_step is not None else None
     if done is None or done.status not in (CACHED, BUILT):
         if ctx.previous.failed_step is not None:
-            where = f"it stopped at step {ctx.previous.failed_step}/{ctx.previous.total}"
+            where = (
+                f"it stopped at {ctx.name(ctx.previous.failed_step)}"
+                if ctx.buildkit
+                else f"it stopped at step {ctx.previous.failed_step}/{ctx.previous.total}"
+            )
         else:
             where = "it did not get that far"
         return _Cause(
             NOT_BUILT_BEFORE, f"missed the cache because the previous build never completed it ({where})", miss.step
+        )
+    if ctx.previous.builder != ctx.current.builder:
+        names = {"classic": "the classic builder", "buildkit": "BuildKit"}
+        before, now = names.get(ctx.previous.builder, ctx.previous.builder), names.get(ctx.current.builder, ctx.current.builder)
+        return _Cause(
+            CACHE_GONE,
+            f"missed the cache although nothing it depends on changed: the previous build used {before}, and "
+            f"{now} keeps a cache of its own",
+            miss.step,
         )
     return _Cause(
         CACHE_GONE,
@@ -396,7 +461,7 @@ def _base_cause(ctx: _Context, c: StepInput, stage: int, depth: int) -> _Cause |
     if old and new and old[:12] != new[:12]:
         return _Cause(
             BASE_IMAGE,
-            f"missed the cache because the base image {c.base} (step {c.step}/{ctx.total}) now is a different "
+            f"missed the cache because the base image {c.base} ({ctx.name(c.step)}) now is a different "
             f"image ({new[:12]} instead of {old[:12]})",
             c.step,
             (f"{c.base}: was {old[:12]}, now {new[:12]}",),
@@ -446,7 +511,7 @@ def _files_cause(ctx: _Context, c: StepInput, p: StepInput, here: bool) -> _Caus
         clause = f"missed the cache because {phrase}{note}"
     else:
         clause = (
-            f"missed the cache because step {c.step}/{ctx.total} {fmt.ellipsize(c.text, 40)} takes files "
+            f"missed the cache because {ctx.name(c.step)} {fmt.ellipsize(c.text, 40)} takes files "
             f"that changed ({phrase}){note}"
         )
     details = tuple(f"{ch.path}: {ch.change}" for ch in changes[:_MAX_DETAIL_FILES])
@@ -473,7 +538,7 @@ def _instruction_cause(
         if op != "equal":
             tag, old = op, (old_texts[i1] if i1 < len(old_texts) else None)
             break
-    step = f"step {c.step}/{ctx.total}"
+    step = ctx.name(c.step)
     if tag == "insert" or old is None:
         what = "it" if here else f"{step} {fmt.ellipsize(c.text, 40)}"
         clause = f"missed the cache because {what} is new since the previous build"
@@ -548,15 +613,23 @@ def step_ranges(steps: tuple[int, ...] | list[int]) -> str:
 
 
 def _sentence(
-    head: str, clause: str, cascade: tuple[int, ...], cascade_verb: str, record: BuildRecord, total: int, failure: bool = True
+    ctx: _Context,
+    head: str,
+    clause: str,
+    cascade: tuple[int, ...],
+    cascade_verb: str,
+    record: BuildRecord,
+    total: int,
+    failure: bool = True,
 ) -> str:
     text = f"{head[0].upper()}{head[1:]} {clause}"
     if len(cascade) == 1:
-        text += f"; step {cascade[0]} {cascade_verb.replace('were', 'was', 1)}"
+        text += f"; {ctx.short(cascade[0])} {cascade_verb.replace('were', 'was', 1)}"
     elif cascade:
-        text += f"; steps {step_ranges(cascade)} {cascade_verb}"
+        text += f"; {ctx.several(cascade)} {cascade_verb}"
     text += "."
     failed = record.failure
     if failure and failed is not None and failed.step is not None and not failed.cancelled:
-        text += f" The build failed at step {failed.step}/{total}."
+        where = ctx.name(failed.step) if ctx.buildkit else f"step {failed.step}/{total}"
+        text += f" The build failed at {where}."
     return text

@@ -43,7 +43,8 @@ def advise(message: str, instruction: str | None, output: tuple[str, ...] = ()) 
                 "A source of this COPY is not in the build context: check the path (it is relative to the "
                 "context folder) and that .dockerignore does not exclude it."
             )
-    if "returned a non-zero code" in message:
+    # The classic builder: "returned a non-zero code: 1"; BuildKit: "did not complete successfully: exit code: 1".
+    if "returned a non-zero code" in message or "did not complete successfully" in message:
         said = _what_it_said(output)
         if said and any(_COMPILER_LINE.match(line) for line in output):
             return f"The compiler stopped at {said}. Fix that line of the source and build again."

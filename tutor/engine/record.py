@@ -14,10 +14,12 @@ from tutor.engine.events import (
     StepFinished,
     StepOutput,
     StepRunning,
+    StepSized,
     StepStarted,
 )
 
 WAITING, RUNNING, CACHED, BUILT, FAILED = "waiting", "running", "cached", "built", "failed"
+METADATA = "metadata"  # ENV, EXPOSE, CMD... on BuildKit: config only, no step ran and no layer was made
 
 
 @dataclass
@@ -35,6 +37,17 @@ class StepState:
     error: str | None = None
     output_lines: int = 0
     tail: deque[str] = field(default_factory=lambda: deque(maxlen=12))  # last output lines, for errors
+    builder: str = "classic"
+    label: str | None = None  # BuildKit's name for the step, "[5/6]"; None on the classic builder
+
+    @property
+    def name(self) -> str:
+        """The step as its builder names it: "[5/6]" on BuildKit, "step 6/9" on the classic builder."""
+        if self.label:
+            return self.label
+        if self.builder != "classic":
+            return "(no step)"  # a config-only instruction: BuildKit runs nothing for it
+        return f"step {self.step}/{self.total}"
 
     @property
     def keyword(self) -> str:
@@ -61,7 +74,12 @@ class BuildRecord:
         """Update from one event; returns the step it touched, if any."""
         if isinstance(event, StepStarted):
             self.total = event.total
-            state = StepState(event.step, event.total, event.instruction, event.stage, event.stage_name)
+            state = StepState(
+                event.step, event.total, event.instruction, event.stage, event.stage_name,
+                builder=event.builder, label=event.label,
+            )
+            if event.metadata:
+                state.status = METADATA
             self.steps[event.step] = state
             return state
         if isinstance(event, StepCached):
@@ -80,10 +98,15 @@ class BuildRecord:
         if isinstance(event, StepFinished):
             state = self.steps.get(event.step)
             if state:
-                state.status = CACHED if event.cached else BUILT
+                state.status = METADATA if event.metadata else CACHED if event.cached else BUILT
                 state.seconds = event.seconds
                 state.size = event.size
                 state.image_id = event.image_id
+            return state
+        if isinstance(event, StepSized):
+            state = self.steps.get(event.step)
+            if state:
+                state.size = event.size
             return state
         if isinstance(event, ContextSent):
             self.context_files, self.context_bytes = event.files, event.bytes
@@ -130,6 +153,17 @@ class BuildRecord:
     @property
     def ordered(self) -> list[StepState]:
         return [self.steps[k] for k in sorted(self.steps)]
+
+    @property
+    def builder(self) -> str:
+        return next((s.builder for s in self.steps.values()), "classic")
+
+    @property
+    def counted_steps(self) -> int:
+        """Steps that ran or came from the cache: on BuildKit, config-only instructions make none."""
+        if self.builder == "classic":
+            return self.total or len(self.steps)
+        return sum(1 for s in self.steps.values() if s.status != METADATA)
 
     @property
     def cache_hits(self) -> int:

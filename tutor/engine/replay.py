@@ -71,7 +71,7 @@ class ReplayBuild:
 
     def events(self) -> Iterator[BuildEvent]:
         rec = self.recording
-        parser = StreamParser(labels=rec.meta.get("labels") or {})
+        parser = parser_for(rec.meta)
         ctx = rec.meta.get("context") or {}
         yield ContextSent(int(ctx.get("files", 0)), int(ctx.get("bytes", 0)))
         t_prev = 0.0
@@ -83,17 +83,47 @@ class ReplayBuild:
             t_prev = t
             last_t = t
             if self.cancelled:
-                yield BuildFailed("Build cancelled.", step=parser.step.number if parser.step else None, cancelled=True)
+                yield BuildFailed("Build cancelled.", step=open_step(parser), cancelled=True)
                 return
             if isinstance(chunk, dict) and chunk.get("kind") == "api_error":
                 yield failure(str(chunk.get("message", "")))
                 return
             yield from watch.tick(t)  # the silence before this chunk, as it was recorded
             for event in parser.feed(chunk, t):
-                if isinstance(event, StepFinished):
+                if isinstance(event, BuildFailed) and self.cancelled_in_recording:
+                    # The engine's last words on a cancelled build: the build was cancelled.
+                    yield BuildFailed("Build cancelled.", step=event.step or open_step(parser), cancelled=True)
+                    return
+                if isinstance(event, StepFinished) and event.image_id:
                     event = dataclasses.replace(event, size=rec.layer_sizes.get(event.image_id[:12]))
                 yield event
                 yield from watch.feed(event, t)
+        if self.cancelled_in_recording:
+            yield BuildFailed("Build cancelled.", step=open_step(parser), cancelled=True)
+            return
         yield from parser.finish(last_t)
         if not parser.failed and parser.image_id is not None:
-            yield BuildSucceeded(parser.image_id[:12], tuple(parser.tags), rec.image_size, round(last_t, 3))
+            tags = tuple(parser.tags) or ((rec.meta["tag"],) if rec.meta.get("tag") else ())
+            yield BuildSucceeded(parser.image_id[:12], tags, rec.image_size, round(last_t, 3))
+
+    @property
+    def cancelled_in_recording(self) -> bool:
+        """A recording of a build that was cancelled ends as that build did."""
+        return bool(self.recording.meta.get("cancelled"))
+
+
+def parser_for(meta: dict[str, Any]) -> Any:
+    """The parser of the stream a recording holds: the classic builder's, or BuildKit's (buildx or API)."""
+    if meta.get("builder") == "buildkit":
+        from tutor.engine.buildkit.parser import RawJsonParser, TraceParser
+
+        cls = RawJsonParser if meta.get("via") == "buildx" else TraceParser
+        return cls(dockerfile=meta.get("dockerfile"))
+    return StreamParser(labels=meta.get("labels") or {})
+
+
+def open_step(parser: Any) -> int | None:
+    """The step running when the stream stopped, on either parser."""
+    if isinstance(parser, StreamParser):
+        return parser.step.number if parser.step else None
+    return parser.open_step

@@ -1,0 +1,193 @@
+"""What both ways to BuildKit share: refusals, the event loop, cancelling, the ledger, the summary.
+
+A subclass supplies ``_stream(out)`` (runs in a pump thread and puts ``("chunk", obj)`` items,
+then ``("end", None)``), ``_stop()`` (cancel: kill the process or cut the connection) and a
+parser.  Everything it puts is also handed to ``on_chunk`` with its arrival time: recordings.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from tutor.engine import labels as tl
+from tutor.engine import layers, ledger, seat_rules
+from tutor.engine.buildkit.parser import BuildKitParser
+from tutor.engine.buildkit.sizes import step_sizes
+from tutor.engine.client import EngineUnavailable, diagnose, engine_url, forget_thread_client, thread_client
+from tutor.engine.context import ContextError, resolve
+from tutor.engine.events import BuildEvent, BuildFailed, BuildSucceeded, StepSized
+from tutor.engine.image_size import store_sizes
+from tutor.engine.never_ends import NeverEndsWatch
+
+TICK = 1.0  # seconds: how often a silent build is looked at
+
+
+class Cancelled(Exception):
+    pass
+
+
+class BuildKitBuild:
+    """One BuildKit build.  Iterate ``events()`` in a worker; ``cancel()`` from any thread."""
+
+    via = "buildkit"  # "buildx" | "api"
+
+    def __init__(
+        self,
+        request,  # tutor.engine.build.BuildRequest
+        clock: Callable[[], float] = time.monotonic,
+        on_chunk: Callable[[float, object], None] | None = None,
+    ) -> None:
+        self.request = request
+        self._clock = clock
+        self._on_chunk = on_chunk
+        self._cancelled = threading.Event()
+        self.dockerfile_text: str | None = None
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+        self._stop()
+
+    # -- for subclasses ---------------------------------------------------------------------------
+
+    def _parser(self) -> BuildKitParser:
+        raise NotImplementedError
+
+    def _stream(self, context: Path, dockerfile: Path, out: queue.Queue) -> None:
+        raise NotImplementedError
+
+    def _stop(self) -> None:
+        raise NotImplementedError
+
+    # -- the loop ---------------------------------------------------------------------------------
+
+    def events(self) -> Iterator[BuildEvent]:
+        started = self._clock()
+        req = self.request
+        try:
+            context, dockerfile = resolve(req.context, req.dockerfile)
+        except ContextError as exc:
+            yield BuildFailed(str(exc))
+            return
+        refused = seat_rules.refused_build(dockerfile, req.labels.get(tl.SEAT), req.engine)
+        if refused is not None:
+            yield refused
+            return
+        try:
+            warm = thread_client(req.engine)
+        except EngineUnavailable as exc:
+            yield BuildFailed(exc.problem.reason, engine_lost=True, fix=exc.problem.fix)
+            return
+        try:
+            self.dockerfile_text = dockerfile.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            self.dockerfile_text = None
+        parser = self._parser()
+        out: queue.Queue[tuple[str, object]] = queue.Queue()
+        pump = threading.Thread(target=self._pump, args=(context, dockerfile, out), daemon=True)
+        pump.start()
+        watch = NeverEndsWatch()
+        try:
+            while True:
+                try:
+                    kind, value = out.get(timeout=TICK)
+                except queue.Empty:
+                    yield from watch.tick(self._clock())
+                    continue
+                now = self._clock()
+                if kind == "chunk":
+                    if self._on_chunk is not None:
+                        self._on_chunk(now, value)
+                    if self.cancelled:
+                        raise Cancelled()
+                    for event in parser.feed(value, now):  # type: ignore[attr-defined]
+                        yield event
+                        yield from watch.feed(event, now)
+                elif kind == "event":
+                    yield value  # type: ignore[misc]
+                elif kind == "error":
+                    raise value  # type: ignore[misc]
+                elif kind == "end":
+                    break
+            if self.cancelled:
+                raise Cancelled()
+            yield from parser.finish(self._clock())
+        except GeneratorExit:
+            self.cancel()
+            raise
+        except Cancelled:
+            yield BuildFailed("Build cancelled.", step=parser.open_step, cancelled=True)
+            return
+        except ContextError as exc:
+            yield BuildFailed(str(exc))
+            return
+        except BuildFailedError as exc:
+            yield exc.event
+            return
+        except Exception as exc:  # noqa: BLE001 - the connection broke: the engine went away
+            if self.cancelled:
+                yield BuildFailed("Build cancelled.", step=parser.open_step, cancelled=True)
+                return
+            forget_thread_client(req.engine)
+            problem = diagnose(engine_url(req.engine), exc)
+            yield BuildFailed(
+                f"Lost the connection to the Docker engine during the build. {problem.reason}",
+                step=parser.open_step,
+                engine_lost=True,
+                fix=problem.fix,
+            )
+            return
+        finally:
+            self._stop()
+            pump.join(timeout=5)
+            seat = req.labels.get(tl.SEAT)
+            if seat and parser.image_id:
+                ledger.record(seat, [parser.image_id])
+        if parser.failed or parser.image_id is None:
+            return
+        image = parser.image_id[:12]
+        yield from _sizes(warm, image, parser)
+        yield BuildSucceeded(
+            image_id=image,
+            tags=tuple(parser.tags) or ((req.tag,) if req.tag else ()),
+            image_size=layers.image_size(warm, image),
+            seconds=round(self._clock() - started, 3),
+            store_sizes=store_sizes(warm, image),
+        )
+
+    def _pump(self, context: Path, dockerfile: Path, out: queue.Queue) -> None:
+        try:
+            self._stream(context, dockerfile, out)
+            out.put(("end", None))
+        except BaseException:  # noqa: BLE001 - handed to the consumer, which decides
+            if self.cancelled:
+                exc = Cancelled()
+            out.put(("error", exc))
+
+
+def _sizes(api, image: str, parser: BuildKitParser) -> list[StepSized]:
+    """The final stage's layer sizes, from the image's history (BuildKit keeps no per-step images)."""
+    built = [s for s in parser.inputs if s.step in parser.steps]
+    if not built:
+        return []
+    try:
+        history = api.history(image)
+    except Exception:  # noqa: BLE001 - a size is not worth a failure
+        return []
+    stage = max(s.stage for s in built)
+    return [StepSized(step, size) for step, size in sorted(step_sizes(history, parser.inputs, stage).items())]
+
+
+class BuildFailedError(Exception):
+    """A backend could not start the build: the event says why."""
+
+    def __init__(self, event: BuildFailed) -> None:
+        super().__init__(event.message)
+        self.event = event

@@ -1,0 +1,402 @@
+"""BuildKit's progress, as the tutor's build events.  Pure: fed messages and their arrival times.
+
+BuildKit reports a graph of vertexes.  The Dockerfile's steps are the vertexes named like
+``[5/6] COPY . .`` (single stage) or ``[builder 2/6] WORKDIR /app`` (multi-stage: the stage's
+name, or ``stage-N``): their position within the stage, counting only the instructions that
+make a vertex (FROM, RUN, COPY, ADD, WORKDIR).  ENV, EXPOSE, CMD, LABEL and the like make none:
+they change the image's config, not its layers.  The parser maps every vertex back to its
+Dockerfile instruction (numbered as the classic builder numbers them, so the record, the cache
+explanation and the layer pane work on both builders) and reports the config-only instructions
+as metadata steps, right after the step before them finishes.
+
+Two front ends feed one parser: :class:`RawJsonParser` (objects buildx prints with
+``--progress=rawjson``, plus its text lines and metadata file) and :class:`TraceParser` (the
+engine API's ``moby.buildkit.trace`` messages).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from tutor.engine.buildkit.status import SolveStatus, TraceError, Vertex, from_rawjson, from_trace
+from tutor.engine.buildlog import StepInput, parse_steps
+from tutor.engine.events import (
+    BuildEvent,
+    EngineWarning,
+    StepCached,
+    StepFinished,
+    StepOutput,
+    StepStarted,
+)
+from tutor.engine.stream import failure, strip_ansi
+
+BUILDKIT = "buildkit"
+STEP_NAME_RE = re.compile(r"^\[(?:(?P<stage>[^\]\s]+) )?(?P<pos>\d+)/(?P<count>\d+)\] (?P<text>.*)$", re.S)
+# Instructions that make a BuildKit vertex; every other one only changes the image's config.
+VERTEX_KEYWORDS = frozenset({"FROM", "RUN", "COPY", "ADD", "WORKDIR"})
+_STAGE_N_RE = re.compile(r"^stage-(\d+)$")
+_METADATA_FOR_RE = re.compile(r"^\[internal\] load metadata for (\S+)$")
+_SOLVE_PREFIX_RE = re.compile(r"^(?:ERROR:\s*)?(?:failed to solve:\s*)?", re.I)
+
+
+@dataclass
+class _Step:
+    number: int
+    label: str  # "[5/6]" or "[builder 2/6]": BuildKit's name for it
+    instruction: str
+    stage: int
+    stage_name: str | None
+    position: int
+    count: int
+    arrived: float  # when its start arrived (a fallback for its timing)
+    started: float | None = None  # the engine's own clock
+    cached: bool = False
+    finished: bool = False
+    said: deque[str] = field(default_factory=lambda: deque(maxlen=40))
+    partial: str = ""  # a log line not yet ended
+
+
+def _plain_message(text: str) -> str:
+    return _SOLVE_PREFIX_RE.sub("", strip_ansi(text).strip(), count=1).strip()
+
+
+@dataclass
+class BuildKitParser:
+    """Feed :class:`SolveStatus` messages in arrival order; collect events.  One per build.
+
+    ``dockerfile`` is the Dockerfile's text: it names each step as written and places the
+    metadata steps.  Without it (or when it does not match what BuildKit runs), steps are
+    numbered in the order they start and named as BuildKit names them.
+    """
+
+    dockerfile: str | None = None
+    builder: str = BUILDKIT
+    image_id: str | None = None
+    tags: list[str] = field(default_factory=list)
+    failed: bool = False
+    steps: dict[int, _Step] = field(default_factory=dict)
+    _inputs: list[StepInput] = field(default_factory=list)
+    _by_vertex: dict[str, _Step] = field(default_factory=dict)
+    _announced: set[int] = field(default_factory=set)  # metadata steps already reported
+    _fallback_next: int = 1000
+
+    def __post_init__(self) -> None:
+        if self.dockerfile:
+            try:
+                self._inputs = parse_steps(self.dockerfile)
+            except Exception:  # noqa: BLE001 - an unparsable Dockerfile: BuildKit says what is wrong
+                self._inputs = []
+
+    # -- what callers read ----------------------------------------------------------------------
+
+    @property
+    def inputs(self) -> list[StepInput]:
+        """The Dockerfile's instructions, numbered as the classic builder numbers them."""
+        return self._inputs
+
+    @property
+    def total(self) -> int:
+        return len(self._inputs)
+
+    @property
+    def open_step(self) -> int | None:
+        """The latest step started and not finished (for a cancel or a lost engine)."""
+        running = [s for s in self.steps.values() if not s.finished]
+        return max(running, key=lambda s: s.arrived).number if running else None
+
+    # -- feeding --------------------------------------------------------------------------------
+
+    def feed_status(self, status: SolveStatus, now: float) -> list[BuildEvent]:
+        events: list[BuildEvent] = []
+        for vertex in status.vertexes:
+            events.extend(self._vertex(vertex, now))
+        for log in status.logs:
+            step = self._by_vertex.get(log.vertex)
+            if step is not None:
+                events.extend(self._output(step, log.data.decode("utf-8", "replace")))
+        for warning in status.warnings:
+            text = warning.short.strip()
+            if text:
+                events.append(EngineWarning(text))
+        return events
+
+    def fail(self, message: str, now: float, engine_lost: bool = False) -> list[BuildEvent]:
+        """The build failed; the step is the one that failed, when known."""
+        if self.failed:
+            return []
+        self.failed = True
+        return [failure(_plain_message(message), engine_lost=engine_lost)]
+
+    def finish(self, now: float) -> list[BuildEvent]:
+        """The stream ended: a build without an image failed; one with it reports its last metadata steps."""
+        events: list[BuildEvent] = []
+        for step in self.steps.values():
+            if step.partial:
+                events.extend(self._output(step, "\n"))
+        if self.failed:
+            return events
+        if self.image_id is None:
+            events.extend(self.fail("The engine closed the build stream before the build finished.", now, engine_lost=True))
+            return events
+        for step in sorted(self.steps.values(), key=lambda s: s.number):
+            events.extend(self._metadata_after(step.number))
+        return events
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _fail_internal(self, vertex: Vertex) -> list[BuildEvent]:
+        """BuildKit's own work failed: resolving a base image names the FROM it was for."""
+        self.failed = True
+        base = _METADATA_FOR_RE.match(vertex.name)
+        source = None
+        if base is not None:
+            wanted = _short_name(base.group(1))
+            source = next(
+                (s for s in self._inputs if s.keyword == "FROM" and s.base and _short_name(s.base) in (wanted, wanted + ":latest")),
+                None,
+            )
+        if source is None:
+            return [failure(_plain_message(vertex.error or ""))]
+        event = failure(_plain_message(vertex.error or ""), instruction=source.text)
+        return [replace(event, line=event.line or source.line)]
+
+    def _vertex(self, vertex: Vertex, now: float) -> list[BuildEvent]:
+        events: list[BuildEvent] = []
+        step = self._by_vertex.get(vertex.digest)
+        if step is None:
+            m = STEP_NAME_RE.match(vertex.name)
+            if m is None:  # BuildKit's own work: loading the Dockerfile, the context, exporting
+                if vertex.error and not self.failed:
+                    events.extend(self._fail_internal(vertex))
+                return events
+            if vertex.started is None and not vertex.cached and vertex.error is None:
+                return events  # planned, not started
+            step = self._start(m, vertex, now)
+            self._by_vertex[vertex.digest] = step
+            if step.number in self.steps and self.steps[step.number] is not step:
+                step = self.steps[step.number]  # another vertex of the same step (seen in parallel builds)
+                self._by_vertex[vertex.digest] = step
+            else:
+                events.extend(self._shared_before(step))
+                self.steps[step.number] = step
+                events.append(
+                    StepStarted(
+                        step.number,
+                        self.total or step.count,
+                        step.instruction,
+                        step.stage,
+                        step.stage_name,
+                        builder=self.builder,
+                        label=step.label,
+                        position=step.position,
+                        stage_total=step.count,
+                    )
+                )
+        if step.finished:
+            return events
+        if vertex.started is not None and step.started is None:
+            step.started = vertex.started
+        if vertex.cached and not step.cached:
+            step.cached = True
+            events.append(StepCached(step.number))
+        if vertex.error:
+            if step.partial:
+                events.extend(self._output(step, "\n"))
+            step.finished = True
+            if not self.failed:
+                self.failed = True
+                seconds = self._seconds(step, vertex, now)
+                events.append(
+                    failure(
+                        _plain_message(vertex.error),
+                        step=step.number,
+                        instruction=step.instruction,
+                        seconds=seconds,
+                        output=tuple(step.said),
+                    )
+                )
+            return events
+        if vertex.completed is not None:
+            if step.partial:
+                events.extend(self._output(step, "\n"))
+            step.finished = True
+            keyword = step.instruction.split(None, 1)[0].upper() if step.instruction else ""
+            # FROM takes the base image from the local store: nothing is built (as on the classic builder).
+            cached = step.cached or keyword == "FROM"
+            events.append(StepFinished(step.number, "", self._seconds(step, vertex, now), cached))
+            if not self.failed:
+                events.extend(self._metadata_after(step.number))
+        return events
+
+    def _shared_before(self, step: _Step) -> list[BuildEvent]:
+        """Earlier steps of the stage that BuildKit never named: it runs an identical step once (two
+        stages `FROM alpine:latest` share one vertex, named after one of them).  They are done."""
+        events: list[BuildEvent] = []
+        if step.number >= 1000:
+            return events
+        for position, earlier in enumerate(self._vertex_steps(step.stage)[: step.position - 1], start=1):
+            if earlier.step in self.steps:
+                continue
+            label = f"[{step.label[1:].rsplit(' ', 1)[0] + ' ' if ' ' in step.label else ''}{position}/{step.count}]"
+            self.steps[earlier.step] = _Step(
+                earlier.step, label, earlier.text, earlier.stage, earlier.stage_name, position, step.count, step.arrived,
+                cached=True, finished=True,
+            )
+            events.append(
+                StepStarted(
+                    earlier.step, self.total, earlier.text, earlier.stage, earlier.stage_name, builder=self.builder,
+                    label=label, position=position, stage_total=step.count,
+                )
+            )
+            events.append(StepFinished(earlier.step, "", 0.0, True))
+            events.extend(self._metadata_after(earlier.step))
+        return events
+
+    def _seconds(self, step: _Step, vertex: Vertex, now: float) -> float:
+        started = step.started if step.started is not None else vertex.started
+        if started is not None and vertex.completed is not None:
+            return round(max(0.0, vertex.completed - started), 3)
+        return round(max(0.0, now - step.arrived), 3)
+
+    def _start(self, m: re.Match[str], vertex: Vertex, now: float) -> _Step:
+        label_stage = m.group("stage")
+        position, count, text = int(m.group("pos")), int(m.group("count")), m.group("text").strip()
+        label = f"[{label_stage + ' ' if label_stage else ''}{position}/{count}]"
+        found = self._dockerfile_step(label_stage, position, count)
+        if found is not None:
+            return _Step(found.step, label, found.text, found.stage, found.stage_name, position, count, now)
+        # Not in the Dockerfile read (none given, or another one ran): BuildKit's own words.
+        number = self._fallback_next
+        self._fallback_next += 1
+        stage = int(_STAGE_N_RE.match(label_stage).group(1)) if label_stage and _STAGE_N_RE.match(label_stage) else 0
+        return _Step(number, label, text, stage, label_stage, position, count, now)
+
+    def _stage_of(self, label_stage: str | None) -> int | None:
+        stages = sorted({s.stage for s in self._inputs if s.stage >= 0})
+        if not stages:
+            return None
+        if label_stage is None:
+            return stages[-1] if len(stages) == 1 else None
+        for s in self._inputs:
+            if s.keyword == "FROM" and s.stage_name and s.stage_name.lower() == label_stage.lower():
+                return s.stage
+        m = _STAGE_N_RE.match(label_stage)
+        if m and int(m.group(1)) in stages:
+            return int(m.group(1))
+        return None
+
+    def _vertex_steps(self, stage: int) -> list[StepInput]:
+        return [s for s in self._inputs if s.stage == stage and s.keyword in VERTEX_KEYWORDS]
+
+    def _dockerfile_step(self, label_stage: str | None, position: int, count: int) -> StepInput | None:
+        stage = self._stage_of(label_stage)
+        if stage is None:
+            return None
+        steps = self._vertex_steps(stage)
+        if len(steps) != count or not 1 <= position <= count:
+            return None
+        return steps[position - 1]
+
+    def _metadata_after(self, number: int) -> list[BuildEvent]:
+        """The config-only instructions that follow step ``number`` in its stage, up to the next vertex."""
+        events: list[BuildEvent] = []
+        after = [s for s in self._inputs if s.step > number]
+        stage = next((s.stage for s in self._inputs if s.step == number), None)
+        if stage is None:
+            return events
+        for s in after:
+            if s.stage != stage or s.keyword in VERTEX_KEYWORDS:
+                break
+            if s.step in self._announced:
+                continue
+            self._announced.add(s.step)
+            events.append(StepStarted(s.step, self.total, s.text, s.stage, s.stage_name, builder=self.builder, metadata=True))
+            events.append(StepFinished(s.step, "", 0.0, False, size=0, metadata=True))
+        return events
+
+    def _output(self, step: _Step, text: str) -> list[BuildEvent]:
+        text = step.partial + text.replace("\r\n", "\n")
+        cut = text.rfind("\n")
+        if cut < 0:
+            step.partial = text
+            return []
+        block, step.partial = text[:cut], text[cut + 1 :]
+        lines = [line.rsplit("\r", 1)[-1] for line in block.split("\n")]
+        shown = "\n".join(lines)
+        plain = strip_ansi(shown) if "\x1b" in shown else shown
+        step.said.extend(plain.split("\n")[-40:])
+        return [StepOutput(step.number, shown, plain)]
+
+
+class RawJsonParser(BuildKitParser):
+    """buildx ``--progress=rawjson``: its JSON objects, and what the backend adds around them.
+
+    Chunks: a SolveStatus object; ``{"kind": "text", "line": ...}`` for a line of stderr that
+    is not JSON (buildx's own ``ERROR: ...``); ``{"kind": "metadata", "metadata": {...}}``, the
+    ``--metadata-file`` after the build; ``{"kind": "exit", "code": N}``.
+    """
+
+    def feed(self, chunk: Any, now: float) -> list[BuildEvent]:
+        if not isinstance(chunk, dict):
+            return []
+        kind = chunk.get("kind")
+        if kind is None:
+            return self.feed_status(from_rawjson(chunk), now)
+        if kind == "text":
+            line = str(chunk.get("line") or "").strip()
+            if line.startswith("ERROR"):
+                return self.fail(line, now)
+            if line.startswith("WARNING"):
+                return [EngineWarning(line)]
+            return []
+        if kind == "metadata":
+            meta = chunk.get("metadata") or {}
+            image = meta.get("containerimage.config.digest") if isinstance(meta, dict) else None
+            if isinstance(image, str):
+                self.image_id = image.split(":", 1)[-1]
+                names = str(meta.get("image.name") or "")
+                self.tags = [_short_name(n) for n in names.split(",") if n]
+            return []
+        if kind == "exit":
+            code = chunk.get("code")
+            if code not in (0, None) and not self.failed:
+                return self.fail(f"docker buildx build stopped with exit code {code}.", now)
+        return []
+
+
+class TraceParser(BuildKitParser):
+    """The engine API's ``POST /build?version=2``: its JSON messages, as decoded."""
+
+    def feed(self, chunk: Any, now: float) -> list[BuildEvent]:
+        if not isinstance(chunk, dict):
+            return []
+        events: list[BuildEvent] = []
+        if chunk.get("id") == "moby.buildkit.trace":
+            try:
+                events.extend(self.feed_status(from_trace(chunk.get("aux")), now))
+            except TraceError as exc:
+                events.append(EngineWarning(f"Skipped {exc}."))
+        elif chunk.get("id") == "moby.image.id" and isinstance(chunk.get("aux"), dict):
+            image = chunk["aux"].get("ID")
+            if isinstance(image, str):
+                self.image_id = image.split(":", 1)[-1]
+        message = None
+        detail = chunk.get("errorDetail")
+        if isinstance(detail, dict) and detail.get("message"):
+            message = str(detail["message"])
+        elif isinstance(chunk.get("error"), str):
+            message = chunk["error"]
+        if message is not None:
+            events.extend(self.fail(message, now))
+        return events
+
+
+def _short_name(name: str) -> str:
+    """docker.io/library/alpine:latest -> alpine:latest, as `docker images` shows it."""
+    for prefix in ("docker.io/library/", "docker.io/"):
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name
