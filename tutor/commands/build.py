@@ -80,12 +80,15 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--builder",
         choices=("auto", "buildkit", "classic"),
-        default="auto",
-        help="auto (default): BuildKit where it can build, as `docker build` does; buildkit; classic (DOCKER_BUILDKIT=0)",
+        default=None,
+        help="auto (default, or TUTOR_BUILDER): BuildKit where it can build, as `docker build` does; buildkit; "
+        "classic (DOCKER_BUILDKIT=0)",
     )
 
 
 def run(args, out: TextIO | None = None) -> int:
+    from tutor.engine.build import AUTO, default_builder
+
     out = out or sys.stdout
     return build(
         args.path,
@@ -96,7 +99,7 @@ def run(args, out: TextIO | None = None) -> int:
         verbose=args.verbose,
         engine=args.engine,
         out=out,
-        builder=getattr(args, "builder", "auto"),
+        builder=getattr(args, "builder", None) or default_builder(AUTO),
     )
 
 

@@ -8,6 +8,7 @@ the engine's own build API (``tutor.engine.buildkit.api``).
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -27,7 +28,14 @@ class BuildRequest:
     nocache: bool = False
     labels: Mapping[str, str] = field(default_factory=dict)
     engine: str | None = None  # engine URL; None: DOCKER_HOST or the active context
-    builder: str = CLASSIC  # auto | buildkit | classic
+    builder: str = field(default_factory=lambda: default_builder())  # auto | buildkit | classic
+
+
+def default_builder(fallback: str = CLASSIC) -> str:
+    """The builder a build uses when none is asked for: ``TUTOR_BUILDER`` (auto, buildkit,
+    classic), else ``fallback``; the app and the exercises still default to the classic builder."""
+    chosen = os.environ.get("TUTOR_BUILDER", "").strip().lower()
+    return chosen if chosen in BUILDERS else fallback
 
 
 PROGRESS_EVERY = 0.1  # seconds between two context progress events
