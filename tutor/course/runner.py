@@ -134,8 +134,10 @@ class ExerciseRun:
         prediction: Prediction = None,
         tag: str | None = None,
         build_factory: Callable[[BuildRequest], BuildHandle] | None = None,
+        builder: str | None = None,  # auto | buildkit | classic; None: the build's default
     ) -> None:
         self.exercise = exercise
+        self.builder = builder
         # Where builds come from: the real engine, or (UI tests) a replay of recorded real streams.
         self._new_build: Callable[[BuildRequest], BuildHandle] = build_factory or Build
         self.workspace = Path(workspace)
@@ -172,6 +174,7 @@ class ExerciseRun:
             tag=self.tag,
             labels=self._labels(),
             engine=self.engine,
+            **({"builder": self.builder} if self.builder else {}),
         )
         before = snapshot_before(request)  # the inputs, to explain the cache misses afterwards
         build = self._new_build(request)
