@@ -224,17 +224,24 @@ def _steps_section(details: dict) -> list[str]:
         out += [f"![Build time and ratio against the number of steps]({Path(details['plot']).name})", ""]
     else:
         out += ["(No picture: install the `bench` extra, `pip install -e '.[bench]'`, for matplotlib.)", ""]
-    out += ["| steps | mode | tutor (in process) | `tutor build` process | docker CLI | ratio | process ratio |",
-            "|---|---|---|---|---|---|---|"]
+    out += [
+        "| steps | mode | tutor (in process) | `tutor build` process | docker CLI | ratio | process ratio |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for p in details["points"]:
         process = f"{p['process_ms']:.0f} ms" if "process_ms" in p else ""
         process_ratio = f"{p['process_ratio']:.2f}" if "process_ratio" in p else ""
-        out.append(f"| {p['steps']} | {p['mode']} | {p['tutor_ms']:.0f} ms | {process} | {p['cli_ms']:.0f} ms | "
-                   f"{p['ratio']:.2f} | {process_ratio} |")
+        out.append(
+            f"| {p['steps']} | {p['mode']} | {p['tutor_ms']:.0f} ms | {process} | {p['cli_ms']:.0f} ms | "
+            f"{p['ratio']:.2f} | {process_ratio} |"
+        )
     empty = details.get("cached_rebuild_empty_size_book") or {}
     if empty:
-        out += ["", f"A cached rebuild of {empty['steps']} steps by `tutor build` with an empty size book (the "
-                f"cache built by another tool): {empty['process_ms']:.0f} ms, x{empty['process_ratio']:.2f} the CLI."]
+        out += [
+            "",
+            f"A cached rebuild of {empty['steps']} steps by `tutor build` with an empty size book (the "
+            f"cache built by another tool): {empty['process_ms']:.0f} ms, x{empty['process_ratio']:.2f} the CLI.",
+        ]
     return out + [""]
 
 
@@ -262,7 +269,13 @@ def markdown(
         "|---|---|",
     ]
     out += [f"| {k} | {_md_cell(v)} |" for k, v in machine.rows(load_end)]
-    out += ["", "## Results", "", "| Benchmark | Goal | Measured | Result | Run (load average) |", "|---|---|---|---|---|"]
+    out += [
+        "",
+        "## Results",
+        "",
+        "| Benchmark | Goal | Measured | Result | Run (load average) |",
+        "|---|---|---|---|---|",
+    ]
     for outcome in outcomes:
         for r in outcome.rows:
             out.append(
@@ -286,13 +299,26 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--only", default=",".join(NAMES), help=f"comma-separated subset of {', '.join(NAMES)}")
     parser.add_argument("--pairs", type=int, default=15, help="A/B pairs of the cached rebuild (default 15)")
-    parser.add_argument("--step-rounds", type=int, default=5, help="cached rounds per Dockerfile of the step sweep (default 5)")
-    parser.add_argument("--steps", default="10,100,500", help="Dockerfile lengths of the step sweep (default 10,100,500)")
-    parser.add_argument("--cold-rounds", type=int, default=2, help="cold rounds per Dockerfile of the step sweep (default 2)")
+    parser.add_argument(
+        "--step-rounds", type=int, default=5, help="cached rounds per Dockerfile of the step sweep (default 5)"
+    )
+    parser.add_argument(
+        "--steps", default="10,100,500", help="Dockerfile lengths of the step sweep (default 10,100,500)"
+    )
+    parser.add_argument(
+        "--cold-rounds", type=int, default=2, help="cold rounds per Dockerfile of the step sweep (default 2)"
+    )
     parser.add_argument("--heavy-runs", type=int, default=3, help="runs of the heavy-output build (default 3)")
     parser.add_argument("--startup-runs", type=int, default=5, help="start-ups measured (default 5)")
     parser.add_argument("--seat-rounds", type=int, default=3, help="rounds of the many-seats benchmark (default 3)")
-    parser.add_argument("--note", default="", help="a sentence for the page about this run (e.g. the machine was shared)")
+    parser.add_argument(
+        "--private-engine",
+        action="store_true",
+        help="run on a private engine of the same dockerd (others' cleanups on a shared engine cannot touch it)",
+    )
+    parser.add_argument(
+        "--note", default="", help="a sentence for the page about this run (e.g. the machine was shared)"
+    )
     parser.add_argument("--no-write", action="store_true", help=f"do not write {REPORT.relative_to(ROOT)}")
     args = parser.parse_args(argv)
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
@@ -300,6 +326,16 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(unknown)} (known: {', '.join(NAMES)})")
 
+    if args.private_engine:
+        from benchmarks.private_engine import private_engine
+
+        with private_engine() as url:
+            print(f"on a private engine at {url}", flush=True)
+            return _run(args, chosen)
+    return _run(args, chosen)
+
+
+def _run(args: argparse.Namespace, chosen: list[str]) -> int:
     started = time.monotonic()
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     machine = describe()
@@ -317,7 +353,9 @@ def main(argv: list[str] | None = None) -> int:
         run = f"{began[0]}, load {began[1]:.1f} -> {os.getloadavg()[0]:.1f}"
         outcomes.append(dataclasses.replace(outcome, run=run))
         for row in outcome.rows:  # each goal as soon as it is known
-            print(f"  {'PASS' if row.passed else 'FAIL'}  {row.benchmark}: {row.measured} (goal {row.goal})", flush=True)
+            print(
+                f"  {'PASS' if row.passed else 'FAIL'}  {row.benchmark}: {row.measured} (goal {row.goal})", flush=True
+            )
     load_end = os.getloadavg()
     rows = [row for outcome in outcomes for row in outcome.rows]
     print()
@@ -325,7 +363,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nload average {machine.load_at_start[0]:.2f} at start, {load_end[0]:.2f} at end")
     if not args.no_write:
         page = save_outcomes(outcomes)
-        REPORT.write_text(markdown(machine, load_end, page, when, time.monotonic() - started, args.note), encoding="utf-8")
+        REPORT.write_text(
+            markdown(machine, load_end, page, when, time.monotonic() - started, args.note), encoding="utf-8"
+        )
         print(f"written to {REPORT.relative_to(ROOT)}")
     return 0 if all(r.passed for r in rows) else 1
 

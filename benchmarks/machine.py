@@ -76,7 +76,8 @@ def _engine() -> str:
     finally:
         api.close()
     builder = "BuildKit" if os.environ.get("DOCKER_BUILDKIT") == "1" else "classic builder"
-    return f"dockerd {version.get('Version')} (API {version.get('ApiVersion')}, {info.get('Driver')}, {builder})"
+    where = ", a private engine started for the run" if os.environ.get("DOCKER_HOST") else ""
+    return f"dockerd {version.get('Version')} (API {version.get('ApiVersion')}, {info.get('Driver')}, {builder}{where})"
 
 
 def _cli() -> str:
