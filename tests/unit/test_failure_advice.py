@@ -46,3 +46,15 @@ def test_a_shell_form_cmd_on_scratch_is_explained():
     missing = advise_start('unable to start container process: exec: "./main": stat ./main: no such file or directory')
     assert missing is not None and "./main" in missing and "WORKDIR" in missing
     assert advise_start("port is already allocated") is None
+
+
+def test_a_killed_command_is_told_apart_from_a_failing_one():
+    """137 = 128 + SIGKILL: out of memory or stopped from outside, not the learner's command."""
+    for message in (
+        "The command '/bin/sh -c go build -o main && go clean -cache' returned a non-zero code: 137",
+        'process "/bin/sh -c go build -o main" did not complete successfully: exit code: 137',
+    ):
+        fix = advise(message, "RUN go build -o main", ("# net/http",))
+        assert fix is not None and fix.startswith("Exit code 137 means the command was killed"), fix
+    other = advise("The command '/bin/sh -c false' returned a non-zero code: 1", "RUN false", ())
+    assert other is not None and "137" not in other

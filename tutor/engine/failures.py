@@ -13,6 +13,8 @@ _REGISTRY = re.compile(
 
 # `./main.go:12:5: undefined: x`, `main.go:3: syntax error`: a compiler naming the file and line.
 _COMPILER_LINE = re.compile(r"^\s*\S+\.[A-Za-z0-9]+:\d+(?::\d+)?: \S")
+# 128 + 9: the kernel's SIGKILL (the OOM killer, or `docker kill`/`rm -f` of the step's container).
+_KILLED = re.compile(r"(?:non-zero code|exit code): 137\b")
 _COPY_FROM_MISSING = re.compile(r"stat (\S+): file does not exist", re.IGNORECASE)
 
 
@@ -45,6 +47,12 @@ def advise(message: str, instruction: str | None, output: tuple[str, ...] = ()) 
             )
     # The classic builder: "returned a non-zero code: 1"; BuildKit: "did not complete successfully: exit code: 1".
     if "returned a non-zero code" in message or "did not complete successfully" in message:
+        if _KILLED.search(message):
+            return (
+                "Exit code 137 means the command was killed (SIGKILL), not that it failed: most often the "
+                "build ran out of memory, or the build container was stopped from outside. Build again; if "
+                "it happens every time, give the engine more memory (Docker Desktop: Settings, Resources)."
+            )
         said = _what_it_said(output)
         if said and any(_COMPILER_LINE.match(line) for line in output):
             return f"The compiler stopped at {said}. Fix that line of the source and build again."
