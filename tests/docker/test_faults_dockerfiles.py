@@ -216,3 +216,53 @@ def test_engine_build_fails_with_message_and_place(case: Case, contexts: dict[st
         assert last.step == case.step and started[-1] == case.step, (last, started)
     elif started:  # a step was running when it failed: it is named
         assert last.step == started[-1]
+
+
+# BuildKit (what `docker build` runs since Docker 23) where it tells these Dockerfiles apart from the
+# classic builder: BuildKit syntax builds; a failed RUN says "exit code: N"; some mistakes are found
+# while BuildKit turns the Dockerfile into its build graph, before any step runs.
+BUILDKIT_BUILDS = {"run-mount-buildkit", "heredoc-buildkit"}
+BUILDKIT_WORDS = {
+    "run-fails": ("exit code: 3",),
+    **{f"run-exit-{code}": (f"exit code: {code}",) for code in (1, 2, 127)},
+    "copy-json-no-comma": ("pattern",),
+}
+BUILDKIT_BEFORE_ANY_STEP = {
+    "copy-json-no-comma",
+    "copy-from-unknown-stage",
+    "nonexistent-base",
+    "nonexistent-base-tag",
+    "uppercase-base",
+    "expose-not-a-port",
+    "stopsignal-unknown",
+    "env-unclosed-variable",
+}
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_buildkit_build_fails_with_message_and_place(case: Case, contexts: dict[str, Path], engine_api) -> None:
+    tag = f"tutor/{TEST_SEAT}/bad-dockerfile-buildkit:latest"
+    request = BuildRequest(
+        contexts[case.name], tag=tag, labels=labels.managed_labels(TEST_SEAT, kind="build"), builder="buildkit"
+    )
+    build = Build(request)
+    events = list(build.events())
+    assert build.builder == "buildkit"
+    last = events[-1]
+    if case.name in BUILDKIT_BUILDS:
+        assert isinstance(last, BuildSucceeded), events
+        engine_api.remove_image(tag, force=True)
+        return
+    assert isinstance(last, BuildFailed), last
+    assert [e for e in events if isinstance(e, BuildFailed)] == [last]
+    assert last.message.strip() and _printable(last.message) and len(last.message) < 2_000, repr(last.message)
+    assert not last.engine_lost and not last.cancelled
+    for word in BUILDKIT_WORDS.get(case.name, case.words):
+        assert word.lower() in last.message.lower(), (word, last.message)
+    if case.line is not None:
+        assert last.line == case.line, last
+    started = [e.step for e in events if isinstance(e, StepStarted) and not e.metadata]
+    if case.name in BUILDKIT_BEFORE_ANY_STEP:
+        assert last.step is None and not started[1:], (last, started)
+    elif case.step is not None:
+        assert last.step == case.step and started[-1] == case.step, (last, started)

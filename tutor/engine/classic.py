@@ -179,7 +179,7 @@ class ClassicBuild:
         except APIError as exc:  # refused before streaming, e.g. a Dockerfile parse error
             if self._on_chunk is not None:
                 self._on_chunk(self._clock(), {"kind": "api_error", "message": api_message(exc)})
-            yield _located(failure(api_message(exc)), dockerfile)
+            yield located(failure(api_message(exc)), dockerfile)
             return
         except DockerException as exc:  # e.g. an invalid tag, refused before sending
             yield BuildFailed(str(exc))
@@ -282,7 +282,7 @@ def _classic_cannot_build(dockerfile: Path) -> BuildFailed | None:
     )
 
 
-def _located(event: BuildFailed, dockerfile: Path) -> BuildFailed:
+def located(event: BuildFailed, dockerfile: Path) -> BuildFailed:
     """The failure with the Dockerfile line, when the engine refused a line without naming it."""
     if event.line is not None or "line greater than max allowed size" not in event.message:
         return event

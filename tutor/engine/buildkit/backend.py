@@ -8,6 +8,7 @@ parser.  Everything it puts is also handed to ``on_chunk`` with its arrival time
 from __future__ import annotations
 
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,6 +18,7 @@ from tutor.engine import labels as tl
 from tutor.engine import layers, ledger, seat_rules
 from tutor.engine.buildkit.parser import BuildKitParser
 from tutor.engine.buildkit.sizes import step_sizes
+from tutor.engine.classic import located
 from tutor.engine.client import EngineUnavailable, diagnose, engine_url, forget_thread_client, thread_client
 from tutor.engine.context import ContextError, resolve
 from tutor.engine.events import BuildEvent, BuildFailed, BuildSucceeded, StepSized
@@ -86,9 +88,19 @@ class BuildKitBuild:
             yield BuildFailed(exc.problem.reason, engine_lost=True, fix=exc.problem.fix)
             return
         try:
-            self.dockerfile_text = dockerfile.read_text(encoding="utf-8", errors="replace")
+            raw = dockerfile.read_bytes()
         except OSError:
-            self.dockerfile_text = None
+            raw = b""
+        binary = binary_line(raw)
+        if binary is not None:  # BuildKit's parser breaks on it with an internal error
+            yield BuildFailed(
+                f"unknown instruction on line {binary}: the Dockerfile holds binary bytes there, not text.",
+                line=binary,
+                fix="A Dockerfile is a text file of instructions (FROM, RUN, COPY...): check that -f names the "
+                "Dockerfile and not another file.",
+            )
+            return
+        self.dockerfile_text = raw.decode("utf-8", "replace") if raw else None
         parser = self._parser()
         out: queue.Queue[tuple[str, object]] = queue.Queue()
         pump = threading.Thread(target=self._pump, args=(context, dockerfile, out), daemon=True)
@@ -108,6 +120,8 @@ class BuildKitBuild:
                     if self.cancelled:
                         raise Cancelled()
                     for event in parser.feed(value, now):  # type: ignore[attr-defined]
+                        if isinstance(event, BuildFailed):
+                            event = located(event, dockerfile)
                         yield event
                         yield from watch.feed(event, now)
                 elif kind == "event":
@@ -170,6 +184,15 @@ class BuildKitBuild:
             if self.cancelled:
                 exc = Cancelled()
             out.put(("error", exc))
+
+
+_BINARY_RE = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
+
+
+def binary_line(raw: bytes) -> int | None:
+    """The first line (1-based) holding bytes no text file has, or None."""
+    found = _BINARY_RE.search(raw)
+    return raw.count(b"\n", 0, found.start()) + 1 if found else None
 
 
 def _sizes(api, image: str, parser: BuildKitParser) -> list[StepSized]:

@@ -59,8 +59,23 @@ class _Step:
     partial: str = ""  # a log line not yet ended
 
 
-def _plain_message(text: str) -> str:
-    return _SOLVE_PREFIX_RE.sub("", strip_ansi(text).strip(), count=1).strip()
+# `failed to calculate checksum of ref <id>::<id>: "/nothere.txt": not found`: a COPY source missing.
+_CHECKSUM_RE = re.compile(r'failed to calculate checksum of ref \S+: "([^"]+)": not found')
+# BuildKit's scratch mount of the context, which means nothing to the learner.
+_MOUNT_RE = re.compile(r"/var/lib/docker/tmp/buildkit-mount\d+")
+
+
+def _plain_message(text: str, instruction: str | None = None) -> str:
+    message = _SOLVE_PREFIX_RE.sub("", strip_ansi(text).strip(), count=1).strip()
+    missing = _CHECKSUM_RE.search(message)
+    if missing is not None:
+        keyword = (instruction or "COPY").split(None, 1)[0].upper()
+        return f"{keyword} {missing.group(1).lstrip('/')}: file not found in build context"
+    message = _MOUNT_RE.sub("", message)
+    keyword = (instruction or "").split(None, 1)[0].upper() if instruction else ""
+    if keyword in ("COPY", "ADD") and message.startswith("lstat "):  # a glob's folder is missing
+        return f"{keyword} {message[len('lstat '):].lstrip('/')}"
+    return message
 
 
 @dataclass
@@ -158,6 +173,11 @@ class BuildKitParser:
                 (s for s in self._inputs if s.keyword == "FROM" and s.base and _short_name(s.base) in (wanted, wanted + ":latest")),
                 None,
             )
+        if source is None and base is not None:
+            source = next(
+                (s for s in self._inputs if s.copy_from and _short_name(s.copy_from) in (wanted, wanted.rsplit(":", 1)[0])),
+                None,
+            )
         if source is None:
             return [failure(_plain_message(vertex.error or ""))]
         event = failure(_plain_message(vertex.error or ""), instruction=source.text)
@@ -211,7 +231,7 @@ class BuildKitParser:
                 seconds = self._seconds(step, vertex, now)
                 events.append(
                     failure(
-                        _plain_message(vertex.error),
+                        _plain_message(vertex.error, step.instruction),
                         step=step.number,
                         instruction=step.instruction,
                         seconds=seconds,
