@@ -17,6 +17,7 @@ from tutor.engine.events import (
     StepCached,
     StepFinished,
     StepOutput,
+    StepRunning,
     StepStarted,
 )
 from tutor.engine.record import BUILT, CACHED, METADATA, BuildRecord
@@ -64,6 +65,7 @@ def test_cold_build_names_every_step_as_docker_build_does(via):
     assert isinstance(events[0], ContextSent) and events[0].files >= 3
     # Classic numbering underneath: the record, the cache explanation and the panes line up on both builders.
     assert [s.step for s in record.ordered] == list(range(1, 10)) and record.total == 9
+    assert [e.step for e in events if isinstance(e, StepRunning)] == [5, 7]  # the RUN steps, as they start
     go_build = record.steps[7]
     assert go_build.seconds is not None and go_build.seconds > 1  # the engine's own timing of the compile
     assert all(isinstance(e, StepStarted) and e.builder == "buildkit" for e in events if isinstance(e, StepStarted))

@@ -29,6 +29,7 @@ from tutor.engine.events import (
     StepCached,
     StepFinished,
     StepOutput,
+    StepRunning,
     StepStarted,
 )
 from tutor.engine.stream import failure, strip_ansi
@@ -54,6 +55,7 @@ class _Step:
     arrived: float  # when its start arrived (a fallback for its timing)
     started: float | None = None  # the engine's own clock
     cached: bool = False
+    running: bool = False
     finished: bool = False
     said: deque[str] = field(default_factory=lambda: deque(maxlen=40))
     partial: str = ""  # a log line not yet ended
@@ -222,6 +224,15 @@ class BuildKitParser:
         if vertex.cached and not step.cached:
             step.cached = True
             events.append(StepCached(step.number))
+        elif (
+            vertex.started is not None
+            and vertex.completed is None
+            and not vertex.cached
+            and not step.running
+            and step.instruction.split(None, 1)[:1] == ["RUN"]
+        ):
+            step.running = True  # BuildKit runs it in a container of its own, not one the engine lists
+            events.append(StepRunning(step.number, ""))
         if vertex.error:
             if step.partial:
                 events.extend(self._output(step, "\n"))
