@@ -194,3 +194,15 @@ def test_recordings_are_real_and_labelled():
             meta = json.loads(path.read_text().splitlines()[0])
             assert meta["builder"] == "buildkit" and meta["via"] == via
             assert meta["labels"]["io.tutor.managed"] == "true"
+
+
+def test_the_image_of_a_containerd_store_build_is_its_index_digest():
+    # buildx's metadata file on the containerd image store (measured on Docker 26.1.5): no config digest.
+    parser = RawJsonParser()
+    metadata = {
+        "containerimage.digest": "sha256:b86e22e4f5793855abdfa366a754e3cd43388e3edb2cace927fed47cc1fd097f",
+        "image.name": "docker.io/tutor/dbg/x:latest",
+    }
+    assert parser.feed({"kind": "metadata", "metadata": metadata}, 1.0) == []
+    assert parser.image_id == "b86e22e4f5793855abdfa366a754e3cd43388e3edb2cace927fed47cc1fd097f"
+    assert parser.tags == ["tutor/dbg/x:latest"]

@@ -385,7 +385,8 @@ class RawJsonParser(BuildKitParser):
             return []
         if kind == "metadata":
             meta = chunk.get("metadata") or {}
-            image = meta.get("containerimage.config.digest") if isinstance(meta, dict) else None
+            # The classic image store names an image by its config; the containerd store by its index or manifest.
+            image = (meta.get("containerimage.config.digest") or meta.get("containerimage.digest")) if isinstance(meta, dict) else None
             if isinstance(image, str):
                 self.image_id = image.split(":", 1)[-1]
                 names = str(meta.get("image.name") or "")
