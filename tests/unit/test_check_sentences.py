@@ -10,9 +10,8 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.unit.test_course_checks import run
-from tutor.course.checks import _JUDGES, HttpAnswer
-from tutor.course.model import Check
-from tutor.course.schema import SCENARIOS, describe_scenario, parse_check
+from tutor.course.checks import KINDS, HttpAnswer, new_check
+from tutor.course.scenarios import SCENARIOS, describe_scenario
 
 # One written argument per check kind, as a lesson would write it.
 ARGUMENTS = {
@@ -44,12 +43,12 @@ def context(tmp_path: Path) -> Path:
 
 
 def test_every_kind_has_an_argument_here() -> None:
-    assert set(ARGUMENTS) == set(_JUDGES)
+    assert set(ARGUMENTS) == set(KINDS)
 
 
 @pytest.mark.parametrize("kind", sorted(ARGUMENTS))
 def test_titles_and_sentences_name_no_identifier(kind: str, context: Path) -> None:
-    check = Check(kind, parse_check(kind, ARGUMENTS[kind]))
+    check = new_check(kind, ARGUMENTS[kind])
     assert not IDENTIFIER.search(check.title), check.title
     result = run(kind, ARGUMENTS[kind], "cold", context, http=lambda port, path: HttpAnswer(200, "Hello"))
     assert result.title == check.title

@@ -15,10 +15,9 @@ from tutor.course.checks import (
     evaluate,
     hadolint_binary,
     inverted_prediction,
+    new_check,
     perfect_prediction,
 )
-from tutor.course.model import Check
-from tutor.course.schema import parse_check
 from tutor.engine.record import BuildRecord
 from tutor.engine.replay import Recording, ReplayBuild
 
@@ -40,7 +39,7 @@ def context(tmp_path: Path) -> Path:
 
 def run(kind: str, argument, name: str, context: Path, **extra) -> CheckResult:
     record, dockerfile = replay(name)
-    check = Check(kind, parse_check(kind, argument), line=7)
+    check = new_check(kind, argument, line=7)
     evidence = Evidence(record=record, dockerfile=extra.pop("dockerfile", dockerfile), context=context, **extra)
     result = evaluate(check, evidence)
     assert result.kind == kind and result.expected and result.found  # never a bare "incorrect"

@@ -42,6 +42,7 @@ EXPECTED: dict[str, tuple[str, int, str]] = {
     "duplicate-exercise-id": (LESSON, 11, "exercise id 'one' is used twice in this lesson (also line 6)"),
     "missing-goal": (LESSON, 6, "missing `goal`"),
     "hints-not-a-list": (LESSON, 9, "`hints` must be a list of texts"),
+    "future-format": (LESSON, 2, "this lesson is written for lesson format 2; this tutor reads format 1"),
     "unused-solution-folder": (LESSON, 6, "the folder solution/ is not used by any exercise: add `solution: solution`"),
 }
 

@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import FIXTURES
 from tutor import paths
 from tutor.course.loader import load_course
-from tutor.course.runner import apply_edit
+from tutor.course.scenarios import SCENARIOS
 from tutor.course.workspace import (
     WorkspaceError,
     materialize,
@@ -94,14 +94,15 @@ def test_a_missing_folder_is_a_workspace_error(tmp_path: Path) -> None:
 
 def test_scenario_edits_are_unique_each_time(tmp_path: Path) -> None:
     (tmp_path / "main.go").write_text("package main\n")
-    first = apply_edit(tmp_path, "edit-main-go")
+    edit_main = SCENARIOS["edit-main-go"]
+    assert edit_main.apply(tmp_path) == "appended a comment line to main.go"
     text1 = (tmp_path / "main.go").read_text()
-    apply_edit(tmp_path, "edit-main-go")
+    edit_main.apply(tmp_path)
     text2 = (tmp_path / "main.go").read_text()
-    assert first.file == "main.go" and text1.startswith("package main\n") and text2.startswith(text1)
+    assert edit_main.edits == "main.go" and text1.startswith("package main\n") and text2.startswith(text1)
     assert text2 != text1 and text2.count("// edited at") == 2
-    log = apply_edit(tmp_path, "add-log-file")
-    assert log.file == "debug.log" and (tmp_path / "debug.log").read_text().startswith("debug output")
+    assert SCENARIOS["add-log-file"].apply(tmp_path) == "wrote debug.log into the build context"
+    assert (tmp_path / "debug.log").read_text().startswith("debug output")
 
 
 def test_a_run_on_a_missing_workspace_reports_it_through_the_checks(tmp_path: Path) -> None:

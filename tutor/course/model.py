@@ -51,26 +51,13 @@ class HadolintSpec:
 
 @dataclass(frozen=True)
 class Check:
-    """One check of an exercise; ``argument`` is already normalised (see ``schema``)."""
+    """One check of an exercise, as ``checks.new_check`` makes it from what the lesson wrote."""
 
     kind: str
-    argument: Any
+    argument: Any  # already parsed by the kind (a text, a number, a tuple, a spec)
     line: int = 0  # line of the check in lesson.md
-
-    @property
-    def name(self) -> str:
-        """A short label, e.g. ``cached RUN go mod download`` or ``http /``."""
-        from tutor.course.schema import describe_argument
-
-        shown = describe_argument(self.kind, self.argument)
-        return f"{self.kind} {shown}".strip()
-
-    @property
-    def title(self) -> str:
-        """What the check asks for, in the learner's words: ``the Dockerfile contains EXPOSE 8080``."""
-        from tutor.course.schema import describe_check
-
-        return describe_check(self.kind, self.argument)
+    name: str = ""  # a short label, e.g. ``cached RUN go mod download`` or ``http /``
+    title: str = ""  # what the check asks for, in the learner's words: ``the Dockerfile contains EXPOSE 8080``
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ the image stays (it is the learner's), under a seat-scoped tag.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import shutil
 import tempfile
 import threading
@@ -21,8 +22,9 @@ from pathlib import Path
 from typing import ClassVar, Protocol, Union
 
 from tutor import paths
-from tutor.course.checks import CheckResult, Evidence, HttpAnswer, evaluate
-from tutor.course.model import Check, Exercise
+from tutor.course.checks import CheckResult, Evidence, HttpAnswer, evaluate, needs_http
+from tutor.course.model import Exercise
+from tutor.course.scenarios import SCENARIOS
 from tutor.engine import labels
 from tutor.engine.build import Build, BuildRequest
 from tutor.engine.events import BuildEvent, BuildFailed
@@ -96,30 +98,10 @@ class ExerciseFinished:
 
 RunEvent = Union[BuildEvent, BuildStarted, WorkspaceEdited, CacheExplained, CheckStarted, CheckResult, ExerciseFinished]
 
-# scenario -> (file it touches, what a build label says, what the edit writes)
-_EDITS: dict[str, tuple[str, str]] = {
-    "edit-main-go": ("main.go", "editing main.go"),
-    "edit-go-mod": ("go.mod", "editing go.mod"),
-    "add-log-file": ("debug.log", "adding debug.log"),
-}
-
 
 def exercise_tag(seat: str, lesson_id: str, exercise_id: str, variant: str | None = None) -> str:
     name = f"{lesson_id}-{exercise_id}" + (f"-{variant}" if variant else "")
     return labels.seat_tag(seat, name)
-
-
-def apply_edit(context: Path, scenario: str) -> WorkspaceEdited:
-    """Make the scenario's change; unique each time, so no earlier build can have cached it."""
-    name, _ = _EDITS[scenario]
-    target = context / name
-    stamp = time.time_ns()
-    if scenario == "add-log-file":
-        target.write_text(f"debug output written at {stamp}\n", encoding="utf-8")
-        return WorkspaceEdited(name, f"wrote {name} into the build context")
-    with target.open("a", encoding="utf-8") as fh:
-        fh.write(f"\n// edited at {stamp}\n")
-    return WorkspaceEdited(name, f"appended a comment line to {name}")
 
 
 class ExerciseRun:
@@ -174,8 +156,9 @@ class ExerciseRun:
             tag=self.tag,
             labels=self._labels(),
             engine=self.engine,
-            **({"builder": self.builder} if self.builder else {}),
         )
+        if self.builder:  # else the build's own default
+            request = dataclasses.replace(request, builder=self.builder)
         before = snapshot_before(request)  # the inputs, to explain the cache misses afterwards
         build = self._new_build(request)
         with self._lock:
@@ -245,15 +228,15 @@ class ExerciseRun:
 
     def _builds(self, context: Path, seconds: list[float]) -> Generator[RunEvent, None, BuildRecord]:
         """The scenario's builds (one, or two with the edit between); returns the last one's record."""
-        scenario = self.exercise.scenario
-        total = 1 if scenario is None else 2
-        edit = _EDITS.get(scenario or "")
-        labels_ = ["build"] if total == 1 else ["first build", f"build after {edit[1]}" if edit else "second build"]
+        scenario = SCENARIOS.get(self.exercise.scenario or "")
+        total = 1 if self.exercise.scenario is None else 2
+        edit = scenario.edit_label if scenario else ""
+        labels_ = ["build"] if total == 1 else ["first build", f"build after {edit}" if edit else "second build"]
         record = BuildRecord()
         for index in range(1, total + 1):
             if index == 2:
-                if scenario in _EDITS:
-                    yield apply_edit(context, scenario)
+                if scenario is not None and scenario.edits is not None:
+                    yield WorkspaceEdited(scenario.edits, scenario.apply(context))
                 record = BuildRecord()
             yield BuildStarted(index, total, labels_[index - 1], self.tag)
             build_started = time.monotonic()
@@ -277,7 +260,7 @@ class ExerciseRun:
             context=context,
             dockerfile_name=self.exercise.dockerfile,
             prediction=prediction,
-            http=self._http_probe(image) if image and _needs_http(self.exercise.checks) else None,
+            http=self._http_probe(image) if image and needs_http(self.exercise.checks) else None,
         )
 
     # -- the http check --------------------------------------------------------------------------
@@ -374,10 +357,6 @@ class ExerciseRun:
                 containers.remove_container(api, container_id, force=True)
             except Exception:  # noqa: BLE001 - already gone
                 pass
-
-
-def _needs_http(checks: tuple[Check, ...]) -> bool:
-    return any(c.kind == "http" for c in checks)
 
 
 def run_exercise(exercise: Exercise, workspace: Path, lesson_id: str, **kwargs) -> Iterator[RunEvent]:

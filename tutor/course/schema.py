@@ -1,40 +1,32 @@
 """The rules of a lesson's front matter, and the lesson they build.
 
 ``build_lesson`` checks every key and type (naming the line of each problem) and
-returns a ``Lesson`` only when nothing is wrong.  The check kinds and how their
-arguments are written live here too, so the validator, the loader and the docs
-agree on one list.
+returns a ``Lesson`` only when nothing is wrong.  The check kinds come from
+``checks.registry`` and the scenarios from ``scenarios``: one list each, which the
+validator, the runner and the docs agree on.
 """
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
-from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from tutor.course.model import GO_APP, Check, Exercise, HadolintSpec, HttpSpec, Lesson, LessonProblem, base_path
-from tutor.course.sizes import parse_size
+from tutor.course.checks.arguments import did_you_mean as _did_you_mean
+from tutor.course.checks.arguments import shown as _shown
+from tutor.course.checks.registry import KINDS, new_check
+from tutor.course.model import GO_APP, Check, Exercise, Lesson, LessonProblem, base_path
+from tutor.course.scenarios import SCENARIOS
 from tutor.course.source import Key, LessonSource
 
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
-# What happens between two builds; checks then look at the second build.
-SCENARIOS: dict[str, str] = {
-    "rebuild": "build, then build again unchanged",
-    "edit-main-go": "build, append a comment line to main.go, build again",
-    "edit-go-mod": "build, append a comment line to go.mod, build again",
-    "add-log-file": "build, write debug.log into the context, build again",
-}
-SCENARIO_FILES = {"edit-main-go": "main.go", "edit-go-mod": "go.mod"}
+# The lesson format this tutor reads; a lesson may say which it is written for (`format: 1`).
+# A later format may add keys or change meanings this tutor would get wrong, so it is refused.
+LESSON_FORMAT = 1
 
-HADOLINT_LEVELS = ("error", "warning", "info", "style")  # most severe first
-# Checks about the cache only make sense against a known cache: a scenario's first build.
-CACHE_KINDS = frozenset({"cached", "rebuilt", "all_cached", "first_miss", "prediction"})
-
-LESSON_FIELDS = ("id", "title", "order", "summary", "exercises")
+LESSON_FIELDS = ("format", "id", "title", "order", "summary", "exercises")
 EXERCISE_FIELDS = (
     "id",
     "title",
@@ -51,228 +43,7 @@ EXERCISE_FIELDS = (
 )
 
 
-# -- check arguments ---------------------------------------------------------------------------
-
-
-def _text(value: Any, what: str = "a text") -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"expected {what}, found {_shown(value)}")
-    return value
-
-
-def _shown(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return "a mapping" if isinstance(value, dict) else "a list"
-    return repr(value)
-
-
-def _texts(value: Any, minimum: int = 1) -> tuple[str, ...]:
-    items = value if isinstance(value, list) else [value]
-    if len(items) < minimum:
-        raise ValueError(f"expected a list of at least {minimum} texts, found {len(items)}")
-    return tuple(_text(item, "a text") for item in items)
-
-
-def _step_ref(value: Any) -> str | int:
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise ValueError(
-            f'expected an instruction (e.g. "RUN go mod download") or a step number, found {_shown(value)}'
-        )
-    if isinstance(value, int):
-        if value < 1:
-            raise ValueError(f"step numbers start at 1, found {value}")
-        return value
-    return _text(value, "an instruction")
-
-
-def _step_refs(value: Any) -> tuple[str | int, ...]:
-    items = value if isinstance(value, list) else [value]
-    if not items:
-        raise ValueError("expected at least one instruction or step number")
-    return tuple(_step_ref(item) for item in items)
-
-
-def _one_of(*words: str) -> Callable[[Any], str]:
-    def parse(value: Any) -> str:
-        if value not in words:
-            raise ValueError(f"expected {' or '.join(words)}, found {_shown(value)}")
-        return value
-
-    return parse
-
-
-def _true(value: Any) -> bool:
-    if value is not True:
-        raise ValueError(f"expected true, found {_shown(value)}")
-    return True
-
-
-def _size(value: Any) -> int:
-    return parse_size(value)
-
-
-def _positive_int(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"expected a whole number of at least 1, found {_shown(value)}")
-    return value
-
-
-def _mapping(value: Any, allowed: tuple[str, ...], example: str) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise ValueError(f"expected a mapping such as {example}, found {_shown(value)}")
-    for key in value:
-        if key not in allowed:
-            raise ValueError(f"unknown key `{key}`{_did_you_mean(str(key), allowed)} (known: {', '.join(allowed)})")
-    return value
-
-
-def _http(value: Any) -> HttpSpec:
-    spec = _mapping(value, ("path", "port", "contains", "status"), '{path: /, contains: "Hello", port: 8080}')
-    path = spec.get("path", "/")
-    if not isinstance(path, str) or not path.startswith("/"):
-        raise ValueError(f"`path` must start with /, found {_shown(path)}")
-    port = spec.get("port", 8080)
-    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-        raise ValueError(f"`port` must be a port number (1-65535), found {_shown(port)}")
-    contains = spec.get("contains")
-    if contains is not None and not isinstance(contains, str):
-        raise ValueError(f"`contains` must be a text, found {_shown(contains)}")
-    status = spec.get("status", 200)
-    if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
-        raise ValueError(f"`status` must be an HTTP status such as 200, found {_shown(status)}")
-    return HttpSpec(path=path, port=port, contains=contains, status=status)
-
-
-def _hadolint(value: Any) -> HadolintSpec:
-    if value is True:
-        return HadolintSpec()
-    spec = _mapping(value, ("max_level", "ignore"), "{max_level: warning}")
-    level = spec.get("max_level", "warning")
-    if level not in HADOLINT_LEVELS:
-        raise ValueError(f"`max_level` must be one of {', '.join(HADOLINT_LEVELS)}, found {_shown(level)}")
-    ignore = spec.get("ignore", [])
-    rules = _texts(ignore, minimum=0) if ignore else ()
-    for rule in rules:
-        if not re.fullmatch(r"(DL|SC)\d{4}", rule):
-            raise ValueError(f"`ignore` takes hadolint rule codes such as DL3006, found {rule!r}")
-    return HadolintSpec(max_level=level, ignore=rules)
-
-
-def _base_image(value: Any) -> str:
-    text = _text(value, "an image reference such as alpine:latest")
-    if any(ch.isspace() for ch in text.strip()):
-        raise ValueError(f"expected one image reference, found {text!r}")
-    return text.strip()
-
-
-CHECK_KINDS: dict[str, Callable[[Any], Any]] = {
-    "build": _one_of("succeeds", "fails"),
-    "cached": _step_refs,
-    "rebuilt": _step_refs,
-    "all_cached": _true,
-    "first_miss": _step_ref,
-    "prediction": _one_of("matches"),
-    "image_smaller_than": _size,
-    "image_larger_than": _size,
-    "stages": _positive_int,
-    "http": _http,
-    "dockerfile_contains": _texts,
-    "dockerfile_lacks": _texts,
-    "instruction_order": lambda value: _texts(value, minimum=2),
-    "base_image": _base_image,
-    "hadolint": _hadolint,
-    "context_excludes": _texts,
-}
-
-
-def parse_check(kind: str, value: Any) -> Any:
-    """The normalised argument of a check; ValueError says what is wrong with it."""
-    return CHECK_KINDS[kind](value)
-
-
-def describe_argument(kind: str, argument: Any) -> str:
-    """The argument as a short text, for check names."""
-    from tutor import fmt
-
-    if isinstance(argument, HttpSpec):
-        port = f" :{argument.port}" if argument.port != 8080 else ""
-        return f"{argument.path}{port}"
-    if isinstance(argument, HadolintSpec):
-        return f"max_level={argument.max_level}"
-    if kind in ("image_smaller_than", "image_larger_than"):
-        return fmt.size(argument)
-    if kind in ("all_cached", "prediction"):
-        return ""
-    if isinstance(argument, tuple):
-        return ", ".join(str(item) for item in argument)
-    return str(argument)
-
-
-_TITLES: dict[str, str] = {
-    "build": "the build {}",
-    "cached": "{} comes from the cache",
-    "rebuilt": "{} is rebuilt",
-    "all_cached": "every step comes from the cache",
-    "first_miss": "the first step to miss the cache is {}",
-    "prediction": "your prediction matches the build",
-    "image_smaller_than": "the image is smaller than {}",
-    "image_larger_than": "the image is larger than {}",
-    "stages": "the Dockerfile has {} stages",
-    "dockerfile_contains": "the Dockerfile contains {}",
-    "dockerfile_lacks": "the Dockerfile has no {}",
-    "instruction_order": "the instructions come in this order: {}",
-    "base_image": "the image is built FROM {}",
-    "context_excludes": "{} is not sent to the engine (.dockerignore)",
-}
-
-_LEVEL_WORDS = {"error": "errors", "warning": "warnings or errors", "info": "notes, warnings or errors", "style": "remarks at all"}
-
-
-def describe_check(kind: str, argument: Any) -> str:
-    """The check as a learner reads it, e.g. ``the Dockerfile contains EXPOSE 8080``."""
-    if isinstance(argument, HttpSpec):
-        where = f" at {argument.path}" if argument.path != "/" else ""
-        status = f" with status {argument.status}" if argument.status != 200 else ""
-        says = f' with "{argument.contains}"' if argument.contains is not None else ""
-        return f"the app answers on port {argument.port}{where}{status}{says}"
-    if isinstance(argument, HadolintSpec):
-        return f"the Dockerfile checker (hadolint) finds no {_LEVEL_WORDS.get(argument.max_level, argument.max_level)}"
-    shown = describe_argument(kind, argument)
-    if kind == "instruction_order" and isinstance(argument, tuple):
-        shown = " → ".join(str(item) for item in argument)
-    if kind == "context_excludes" and isinstance(argument, tuple):
-        shown = " and ".join(str(item) for item in argument)
-    template = _TITLES.get(kind)
-    return template.format(shown) if template else f"{kind} {shown}".strip()
-
-
-# What the tutor does when the learner builds an exercise with a scenario, in the learner's words.
-_SCENARIO_WORDS: dict[str, str] = {
-    "rebuild": "builds twice, changing nothing in between",
-    "edit-main-go": "builds, adds a comment line to main.go, then builds again",
-    "edit-go-mod": "builds, adds a comment line to go.mod, then builds again",
-    "add-log-file": "builds, writes a debug.log file into the folder, then builds again",
-}
-
-
-def describe_scenario(scenario: str) -> str:
-    """What pressing build does for a scenario, as a sentence."""
-    does = _SCENARIO_WORDS.get(scenario, SCENARIOS.get(scenario, scenario))
-    return f"When you build, the tutor {does} (in a copy: your files stay as they are); the checks look at the last build."
-
-
 # -- front matter --------------------------------------------------------------------------------
-
-
-def _did_you_mean(word: str, choices: tuple[str, ...] | list[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean `{close[0]}`?)" if close else ""
 
 
 class _Rules:
@@ -349,6 +120,8 @@ def build_lesson(source: LessonSource) -> tuple[Lesson | None, list[LessonProble
     rules = _Rules(source)
     meta = source.meta
     rules.unknown_keys(meta, (), LESSON_FIELDS, "front matter")
+    if not _format_is_known(rules, meta):
+        return None, rules.problems  # the rest may mean something else in that format
     lesson_id = rules.ident(meta, ())
     title = rules.text(meta, (), "title")
     summary = rules.text(meta, (), "summary", required=False) or ""
@@ -391,6 +164,23 @@ def build_lesson(source: LessonSource) -> tuple[Lesson | None, list[LessonProble
         exercises=tuple(exercises),
     )
     return lesson, []
+
+
+def _format_is_known(rules: _Rules, meta: dict[str, Any]) -> bool:
+    if "format" not in meta:
+        return True  # written for the current format
+    value = meta["format"]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        rules.add(("format",), f"`format` must be a whole number such as {LESSON_FORMAT}, found {_shown(value)}")
+        return False
+    if value > LESSON_FORMAT:
+        rules.add(
+            ("format",),
+            f"this lesson is written for lesson format {value}; this tutor reads format {LESSON_FORMAT}: "
+            "update the tutor (pip install -U tutor) to use it",
+        )
+        return False
+    return True
 
 
 def _exercise(rules: _Rules, raw: Any, where: tuple[Key, ...]) -> Exercise | None:
@@ -454,7 +244,7 @@ def _exercise(rules: _Rules, raw: Any, where: tuple[Key, ...]) -> Exercise | Non
 
     if len(rules.problems) == before:
         _dockerfile_exists(rules, raw, where, lesson_dir, base, starter, solution, dockerfile)
-        if scenario in SCENARIO_FILES:
+        if scenario is not None and SCENARIOS[scenario].needs_file:
             _scenario_file_exists(rules, where, lesson_dir, base, starter, solution, scenario)
     if len(rules.problems) > before or ex_id is None or title is None or goal is None:
         return None
@@ -498,26 +288,27 @@ def _checks(
             rules.add(at, "each check is a mapping with ONE key, the check kind (e.g. `- build: succeeds`)")
             continue
         ((kind, value),) = item.items()
-        if kind not in CHECK_KINDS:
-            hint = _did_you_mean(str(kind), list(CHECK_KINDS))
+        spec = KINDS.get(kind)
+        if spec is None:
+            hint = _did_you_mean(str(kind), list(KINDS))
             rules.add((*at, str(kind)), f"unknown check kind `{kind}`{hint}", at_key=True)
             continue
         try:
-            argument = parse_check(kind, value)
+            check = new_check(kind, value, rules.source.line(*at))
         except ValueError as exc:
             rules.add((*at, kind), f"check `{kind}`: {exc}")
             continue
-        if kind == "prediction" and not predict:
-            rules.add((*at, kind), "the `prediction` check needs `predict: true` on the exercise")
+        if spec.needs_predict and not predict:
+            rules.add((*at, kind), f"the `{kind}` check needs `predict: true` on the exercise")
             continue
-        if kind in CACHE_KINDS and scenario is None and not has_scenario_key:
+        if spec.needs_scenario and scenario is None and not has_scenario_key:
             rules.add(
                 (*at, kind),
                 f"the `{kind}` check needs a `scenario` (e.g. `scenario: rebuild`): "
                 "a single build's cache depends on what was built before",
             )
             continue
-        checks.append(Check(kind, argument, rules.source.line(*at)))
+        checks.append(check)
     return tuple(checks)
 
 
@@ -570,7 +361,7 @@ def _scenario_file_exists(
     solution: str | None,
     scenario: str,
 ) -> None:
-    wanted = SCENARIO_FILES[scenario]
+    wanted = SCENARIOS[scenario].edits or ""
     overlays = [
         ("starter", lesson_dir / starter if starter else None),
         ("solution", lesson_dir / solution if solution else None),

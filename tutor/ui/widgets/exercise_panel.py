@@ -11,7 +11,7 @@ from textual.widgets import Static
 
 from tutor.course.checks import CheckResult
 from tutor.course.model import Exercise, Lesson
-from tutor.course.schema import describe_scenario
+from tutor.course.scenarios import describe_scenario
 from tutor.ui.widgets.static_update import update_in_place
 
 
