@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tutor.engine.events import BuildEvent, BuildFailed, BuildSucceeded, ContextSent, StepFinished
+from tutor.engine.events import BuildEvent, BuildFailed, BuildSucceeded, ContextSent, StepFinished, StepSized
 from tutor.engine.never_ends import NeverEndsWatch
 from tutor.engine.stream import StreamParser, failure
 
@@ -30,6 +30,7 @@ class Recording:
     chunks: list[tuple[float, Any]]
     layer_sizes: dict[str, int]
     image_size: int | None
+    step_sizes: dict[int, int] = dataclasses.field(default_factory=dict)  # BuildKit: from the image's history
 
     @classmethod
     def load(cls, path: Path) -> Recording:
@@ -38,6 +39,7 @@ class Recording:
         chunks: list[tuple[float, Any]] = []
         sizes: dict[str, int] = {}
         image_size = None
+        step_sizes: dict[int, int] = {}
         with opener(path, "rt", encoding="utf-8") as fh:
             for line in fh:
                 if not line.strip():
@@ -49,9 +51,10 @@ class Recording:
                 elif kind == "sizes":
                     sizes = {k[:12]: int(v) for k, v in obj.get("layers", {}).items()}
                     image_size = obj.get("image")
+                    step_sizes = {int(k): int(v) for k, v in (obj.get("steps") or {}).items()}
                 else:
                     chunks.append((float(obj["t"]), obj["chunk"]))
-        return cls(meta, chunks, sizes, image_size)
+        return cls(meta, chunks, sizes, image_size, step_sizes)
 
 
 class ReplayBuild:
@@ -104,6 +107,8 @@ class ReplayBuild:
         yield from parser.finish(last_t)
         if not parser.failed and parser.image_id is not None:
             tags = tuple(parser.tags) or ((rec.meta["tag"],) if rec.meta.get("tag") else ())
+            for step, size in sorted(rec.step_sizes.items()):
+                yield StepSized(step, size)
             yield BuildSucceeded(parser.image_id[:12], tags, rec.image_size, round(last_t, 3))
 
     @property
