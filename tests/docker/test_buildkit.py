@@ -163,3 +163,23 @@ def test_tutor_build_go_app_cold_cached_and_edited_on_buildkit(go_app, engine_ap
     assert build_command(str(go_app), builder="auto", as_json=True, out=out) == 0
     objects = [json.loads(line) for line in out.getvalue().splitlines()]
     assert objects and all(o["builder"] == "buildkit" for o in objects)
+
+
+def test_a_stream_that_breaks_ends_the_build_with_a_message(tmp_path, base_images, monkeypatch):
+    from tutor.engine.buildkit.api import ApiBuild
+
+    def broken(self, context, dockerfile, out):
+        raise ConnectionResetError("the engine hung up")
+
+    monkeypatch.setattr(ApiBuild, "_stream", broken)
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text("FROM alpine:latest\nRUN true\n")
+    events: list = []
+    worker = threading.Thread(target=lambda: events.extend(ApiBuild(request(ctx, "tutor/pytest/broken:latest")).events()))
+    worker.start()
+    worker.join(TIMEOUT)
+    assert not worker.is_alive(), "the build never ended"
+    last = events[-1]
+    assert isinstance(last, BuildFailed) and last.engine_lost
+    assert last.message.startswith("Lost the connection to the Docker engine during the build.")

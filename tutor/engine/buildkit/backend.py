@@ -180,10 +180,8 @@ class BuildKitBuild:
         try:
             self._stream(context, dockerfile, out)
             out.put(("end", None))
-        except BaseException:  # noqa: BLE001 - handed to the consumer, which decides
-            if self.cancelled:
-                exc = Cancelled()
-            out.put(("error", exc))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which decides
+            out.put(("error", Cancelled() if self.cancelled else exc))
 
 
 _BINARY_RE = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
