@@ -233,7 +233,7 @@ async def test_a_clean_dockerfile_says_so(workspace: Path) -> None:
 async def test_without_hadolint_the_editor_still_works_and_says_why(
     workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(checks, "hadolint_binary", lambda: None)
+    monkeypatch.setattr(checks.hadolint, "hadolint_binary", lambda: None)
     app = EditorApp(workspace)
     async with app.run_test(size=(110, 32)) as pilot:
         screen = await started(pilot)
