@@ -39,7 +39,7 @@ async def test_cold_build_rows_appear_in_order_with_statuses(make_app):
         statuses = [r[2].split()[-1] for r in rows]
         assert statuses == ["CACHED"] + ["BUILT"] * 8
         assert rows[7][4] == "0 B" and rows[6][4].endswith("MB")  # EXPOSE adds no layer; go build does
-        cache_text = str(screen.query_one(CachePane).render())
+        cache_text = screen.query_one(CachePane).text
         assert "1 from cache" in cache_text and "8 rebuilt" in cache_text
         # explained by comparing with the previous build of this workspace: there is none yet
         assert "Step 2/9 ENV" in cache_text and "no earlier build" in cache_text
@@ -57,7 +57,7 @@ async def test_second_build_is_all_cached_and_passes(make_app):
         await build(pilot, screen)
         table = screen.query_one(LayerPane)
         assert all(cells(table, n)[2].split()[-1] == "CACHED" for n in range(1, 10))
-        assert "All 9 steps came from the cache: nothing this build uses changed" in str(screen.query_one(CachePane).render())
+        assert "All 9 steps came from the cache: nothing this build uses changed" in screen.query_one(CachePane).text
 
 
 async def test_failed_check_says_expected_and_found(make_app):
@@ -81,7 +81,7 @@ async def test_edit_cascade_from_copy(make_app):
         table = screen.query_one(LayerPane)
         statuses = [cells(table, n)[2].split()[-1] for n in range(1, 10)]
         assert statuses == ["CACHED"] * 5 + ["BUILT"] * 4
-        text = str(screen.query_one(CachePane).render())
+        text = screen.query_one(CachePane).text
         assert "Step 6/9 COPY . ." in text and "steps 7-9" in text
 
 

@@ -155,3 +155,23 @@ async def test_the_exercise_panel_lists_the_keys_of_the_exercise(make_app):
         panel = rendered(screen.query_one("#exercise-text").content)
         for key, words in (("t", "predict"), ("l", "layer"), ("z", "size race"), ("o", "edit"), (">", "next exercise")):
             assert any(line.strip().startswith(f"{key} ") and words in line for line in panel.splitlines()), (key, panel)
+
+
+async def test_a_long_cache_explanation_leaves_the_build_log_rows_at_80x24(make_app):
+    """Every step, the why, and the log's last lines share 24 rows; a long why scrolls in its pane."""
+    from tutor.ui.widgets.build_log import BuildLog
+    from tutor.ui.widgets.cache_pane import CachePane
+
+    app = make_app("cold")
+    async with app.run_test(size=NARROW) as pilot:
+        screen = await open_first_lesson(pilot)
+        await build(pilot, screen)
+        cache = screen.query_one(CachePane)
+        long_why = " ".join(["Step 6/9 COPY . . missed the cache because Dockerfile changed."] * 8)
+        cache.show(cache._record, long_why)
+        log = screen.query_one(BuildLog)
+        await wait_for(pilot, lambda: cache.virtual_size.height >= 8)  # laid out with the long why
+        await pilot.pause()
+        assert cache.max_scroll_y > 0  # the why scrolls in its pane...
+        assert log.scrollable_content_region.height >= 2  # ...and the log keeps its last lines on screen
+        assert screen.query_one(LayerPane).max_scroll_y == 0  # every step still shows

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from tutor.engine.record import BUILT, CACHED, FAILED, BuildRecord
@@ -80,22 +81,33 @@ def describe(
     return text
 
 
-class CachePane(Static):
+class CachePane(VerticalScroll, can_focus=False):
+    """A scroll view, so that a screen short of rows may cap its height: a long why then scrolls."""
+
     DEFAULT_CSS = """
-    CachePane { height: auto; min-height: 3; padding: 0 1; }
+    CachePane { height: auto; min-height: 3; padding: 0 1; scrollbar-size-vertical: 1; }
+    CachePane > Static { height: auto; }
     """
 
     _record: BuildRecord | None = None
     _explanation: str | None = None
 
+    def compose(self):
+        yield Static(id="cache-text")
+
     def on_mount(self) -> None:
         self.border_title = "Cache"
         self.show(BuildRecord())
 
+    @property
+    def text(self) -> str:
+        """What the pane says, as plain text."""
+        return str(self.query_one("#cache-text", Static).render())
+
     def show(self, record: BuildRecord, explanation: str | None = None) -> None:
         self._record, self._explanation = record, explanation
-        width = self.content_size.width or None  # 0 before the first layout: the full bar
-        update_in_place(self, describe(record, explanation=explanation, width=width))
+        width = self.scrollable_content_region.width or None  # 0 before the first layout: the full bar
+        update_in_place(self.query_one("#cache-text", Static), describe(record, explanation=explanation, width=width))
 
     def on_resize(self) -> None:
         if self._record is not None:
