@@ -20,8 +20,9 @@ import docker
 import pytest
 
 from tests.conftest import ROOT, TEST_SEAT
-from tutor.engine import labels
+from tutor.engine import labels, layer_contents
 from tutor.engine.build import Build, BuildRequest
+from tutor.engine.client import engine_url, new_client
 from tutor.engine.layer_contents import (
     DOCKER_SAVE,
     OCI,
@@ -201,3 +202,53 @@ def test_docker_save_and_oci_layouts_agree(builds, engine_api: docker.APIClient,
     assert from_oci.wasted_bytes == from_save.wasted_bytes >= MB5
     live = image_contents(engine_api, image)  # streamed from the engine, step ids attached
     assert [layer.added for layer in live.layers] == [layer.added for layer in from_oci.layers]
+
+
+class _CountingClient(docker.APIClient):
+    """Counts image exports and measuring containers."""
+
+    exports = 0
+    containers_made = 0
+
+    def get_image(self, image, *args, **kwargs):  # type: ignore[override]
+        self.exports += 1
+        return super().get_image(image, *args, **kwargs)
+
+    def create_container(self, *args, **kwargs):  # type: ignore[override]
+        self.containers_made += 1
+        return super().create_container(*args, **kwargs)
+
+
+def test_an_image_s_export_is_read_once_and_its_floor_measured_once(
+    builds, engine_api: docker.APIClient, tutor_home: Path, monkeypatch
+) -> None:
+    """The second open of an image reads the cache by its id, in this process or the next."""
+    from tutor.engine import contents_cache, seat_race
+
+    api = new_client(engine_url(None), cls=_CountingClient)
+    image = builds["waste"].result.image_id
+    monkeypatch.setattr(layer_contents, "_cache", {})  # other tests opened it in this process
+    first = image_contents(api, image)
+    assert api.exports == 1
+    assert list((tutor_home / "cache" / "layer-contents").glob("*.json"))
+    assert image_contents(api, image) == first and api.exports == 1  # memory
+    monkeypatch.setattr(layer_contents, "_cache", {})  # as the next process: memory empty, disk kept
+    again = image_contents(api, image)
+    assert api.exports == 1
+    assert again == first  # the step image of each layer too (asked again of the engine)
+    assert again.layer_for_step(builds["waste"], 3) is not None
+
+    # The size race's floor: measured in a container once, then known by the image's id.
+    single = builds["single"]
+    monkeypatch.setattr(seat_race, "_floor_cache", {})
+    rows = [seat_race.SeatImage(f"tutor/{TEST_SEAT}/x:latest", single.result.image_id, 1, "x", "build", None)]
+    floor = seat_race.measure_floor(api, rows, TEST_SEAT)
+    assert api.containers_made == 1
+    monkeypatch.setattr(seat_race, "_floor_cache", {})
+    assert seat_race.measure_floor(api, rows, TEST_SEAT) == floor and api.containers_made == 1
+    # An image the layer viewer read needs no container at all.
+    monkeypatch.setenv("TUTOR_HOME", str(tutor_home / "other"))
+    monkeypatch.setattr(seat_race, "_floor_cache", {})
+    contents_cache.store(single.result.image_id, read_export(api.get_image(single.result.image_id), "single"))
+    assert seat_race.measure_floor(api, rows, TEST_SEAT) == floor and api.containers_made == 1
+    api.close()

@@ -18,16 +18,18 @@ Also here: the stages of a build, grouped for the layers pane (:func:`stage_grou
 from __future__ import annotations
 
 import dataclasses
-import io
+import itertools
 import json
 import posixpath
-import tarfile
 import threading
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
+from tutor.engine import tar_listing
 from tutor.engine.record import BuildRecord, StepState
+from tutor.engine.tar_listing import Bounded, ChunkStream, Gunzip, TarFormatError
 
 if TYPE_CHECKING:
     import docker
@@ -127,61 +129,7 @@ class ImageContents:
 # -- reading an export --------------------------------------------------------------------------
 
 
-class _ChunkReader(io.RawIOBase):
-    """A file over an iterator of byte chunks (the engine's HTTP stream)."""
-
-    def __init__(self, chunks: Iterable[bytes]) -> None:
-        self._it: Iterator[bytes] = iter(chunks)
-        self._buf = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: Any) -> int:
-        while not self._buf:
-            try:
-                self._buf = next(self._it)
-            except StopIteration:
-                return 0
-        n = min(len(b), len(self._buf))
-        b[:n] = self._buf[:n]
-        self._buf = self._buf[n:]
-        return n
-
-
-class _Prefixed(io.RawIOBase):
-    """Bytes already read (to sniff the format), then the rest of the stream."""
-
-    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
-        self._head, self._rest = head, rest
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: Any) -> int:
-        if self._head:
-            n = min(len(b), len(self._head))
-            b[:n] = self._head[:n]
-            self._head = self._head[n:]
-            return n
-        data = self._rest.read(len(b))
-        b[: len(data)] = data
-        return len(data)
-
-
 _Entry = tuple[str, int, str]  # (path without leading "/", size, kind)
-
-
-def _kind(member: tarfile.TarInfo) -> str:
-    if member.isdir():
-        return "dir"
-    if member.issym():
-        return "symlink"
-    if member.islnk():
-        return "hardlink"
-    if member.isfile():
-        return "file"
-    return "other"
 
 
 def _clean(name: str) -> str:
@@ -189,14 +137,13 @@ def _clean(name: str) -> str:
     return "" if name == "." else name
 
 
-def _list_layer(fileobj: IO[bytes]) -> list[_Entry]:
-    """The entries of a (possibly gzip-compressed) layer tar, read as a stream."""
+def _list_layer(stream: Bounded | Gunzip, first_block: bytes | None = None) -> list[_Entry]:
+    """The entries of a layer tar, read as a stream: headers only, contents skipped."""
     entries: list[_Entry] = []
-    with tarfile.open(fileobj=fileobj, mode="r|*") as layer:
-        for member in layer:
-            path = _clean(member.name)
-            if path:
-                entries.append((path, member.size if member.isfile() else 0, _kind(member)))
+    for member in tar_listing.members(stream, first_block=first_block):
+        path = _clean(member.name)
+        if path:
+            entries.append((path, member.size, member.kind))
     return entries
 
 
@@ -206,39 +153,41 @@ def _looks_like_tar(head: bytes) -> bool:
 
 def read_export(source: IO[bytes] | Iterable[bytes], image: str = "") -> ImageContents:
     """Read an image export (either layout) from a file or an iterator of chunks."""
-    raw: IO[bytes] = source if hasattr(source, "read") else io.BufferedReader(_ChunkReader(source), 1 << 20)  # type: ignore[arg-type]
+    if hasattr(source, "read"):
+        fileobj = source
+        chunks: Iterable[bytes] = iter(lambda: fileobj.read(1 << 20), b"")  # type: ignore[union-attr]
+    else:
+        chunks = source  # type: ignore[assignment]
     docs: dict[str, Any] = {}
     listings: dict[str, list[_Entry]] = {}
     aliases: dict[str, str] = {}
     problems: list[str] = []
+
+    def read_member(member: tar_listing.Member, reader: Bounded) -> None:
+        name = _clean(member.name)
+        head = reader.read(512)
+        if head[:2] == _GZIP:
+            listings[name] = _list_layer(Gunzip(itertools.chain([head], reader.chunks())))
+        elif len(head) == 512 and _looks_like_tar(head):
+            listings[name] = _list_layer(reader, first_block=head)
+        elif head[:4] == _ZSTD:
+            problems.append(f"{name}: zstd-compressed layer (not supported)")
+        elif member.size <= _JSON_LIMIT and head.lstrip()[:1] in (b"{", b"["):
+            try:
+                docs[name] = json.loads(head + reader.read(reader.left))
+            except ValueError:
+                pass
+        elif member.size == 0:
+            listings[name] = []
+
     try:
-        with tarfile.open(fileobj=raw, mode="r|") as outer:
-            for member in outer:
-                name = _clean(member.name)
-                if member.issym():
-                    aliases[name] = _clean(posixpath.join(posixpath.dirname(name), member.linkname))
-                    continue
-                if member.islnk():
-                    aliases[name] = _clean(member.linkname)
-                    continue
-                if not member.isfile():
-                    continue
-                fh = outer.extractfile(member)
-                if fh is None:
-                    continue
-                head = fh.read(512)
-                if head[:2] == _GZIP or _looks_like_tar(head):
-                    listings[name] = _list_layer(io.BufferedReader(_Prefixed(head, fh), 1 << 20))
-                elif head[:4] == _ZSTD:
-                    problems.append(f"{name}: zstd-compressed layer (not supported)")
-                elif member.size <= _JSON_LIMIT and head.lstrip()[:1] in (b"{", b"["):
-                    try:
-                        docs[name] = json.loads(head + fh.read())
-                    except ValueError:
-                        pass
-                elif member.size == 0:
-                    listings[name] = []
-    except (tarfile.TarError, OSError, EOFError) as exc:
+        for member in tar_listing.members(ChunkStream(chunks), read_member):
+            name = _clean(member.name)
+            if member.kind == "symlink":
+                aliases[name] = _clean(posixpath.join(posixpath.dirname(name), member.linkname))
+            elif member.kind == "hardlink":
+                aliases[name] = _clean(member.linkname)
+    except (TarFormatError, zlib.error, ValueError, OSError, EOFError) as exc:
         raise ExportError(f"The image export of {image or 'the image'} could not be read: {exc}") from exc
     layout, config, layer_names = _manifest(docs, image)
     entries = []
@@ -388,24 +337,35 @@ def _hide(visible: dict[str, tuple[int, str]], target: str, keep_self: bool = Fa
 
 # -- from the engine ----------------------------------------------------------------------------
 
-_cache: dict[str, ImageContents] = {}
+_cache: dict[tuple[str, str], ImageContents] = {}
 _cache_lock = threading.Lock()
 _CACHE_SIZE = 4
+
+
+def _engine(api: docker.APIClient) -> str:
+    return str(getattr(getattr(api, "_custom_adapter", None), "socket_path", None) or getattr(api, "base_url", ""))
 
 
 def image_contents(api: docker.APIClient, image: str) -> ImageContents:
     """The layers of ``image`` on the engine, each mapped to the step image that made it.
 
-    Image ids are content addresses, so a result is kept per id (a few images)."""
+    Image ids are content addresses, so what an export said is kept by id: a few images in
+    memory, more on disk (tutor.engine.contents_cache); only the first open reads the export."""
+    from tutor.engine import contents_cache
+
     try:
         image_id = api.inspect_image(image)["Id"]
     except Exception as exc:
         raise ExportError(f"No image {image} on the engine: {exc}") from exc
+    key = (_engine(api), image_id)
     with _cache_lock:
-        if image_id in _cache:
-            return _cache[image_id]
+        if key in _cache:
+            return dataclasses.replace(_cache[key], image=image)
+    contents = contents_cache.load(image_id, image)
     try:
-        contents = read_export(api.get_image(image_id, chunk_size=1 << 20), image)
+        if contents is None:
+            contents = read_export(api.get_image(image_id, chunk_size=1 << 20), image)
+            contents_cache.store(image_id, contents)
         history = api.history(image_id)
     except ExportError:
         raise
@@ -415,7 +375,7 @@ def image_contents(api: docker.APIClient, image: str) -> ImageContents:
     with _cache_lock:
         if len(_cache) >= _CACHE_SIZE:
             _cache.pop(next(iter(_cache)))
-        _cache[image_id] = contents
+        _cache[key] = contents
     return contents
 
 

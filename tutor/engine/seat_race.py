@@ -9,13 +9,15 @@ The course is not imported here: callers pass what it calls each exercise
 
 from __future__ import annotations
 
+import json
 import posixpath
 import threading
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tutor import fmt
+from tutor import atomic, fmt, paths
 from tutor.engine import labels
 from tutor.engine.image_size import image_size, image_store
 from tutor.engine.sizerace import DEFAULT_BINARY, MeasureError, RaceRow, binary_size, race_rows
@@ -160,6 +162,48 @@ def _entry_path(api: docker.APIClient, ref: str) -> str | None:
 
 _floor_cache: dict[tuple[str, str], int] = {}
 _floor_lock = threading.Lock()
+_FLOORS_KEPT = 2000
+
+
+def _floors_file() -> Path:
+    return paths.cache_dir() / "binary-sizes.json"
+
+
+def _known_floor(image_id: str, path: str) -> int | None:
+    """The binary's size in an image measured before, in this process or an earlier one.
+
+    An image id is a content address: the size of a file in it never changes."""
+    key = (image_id, path)
+    with _floor_lock:
+        if key in _floor_cache:
+            return _floor_cache[key]
+        try:
+            saved = json.loads(_floors_file().read_text(encoding="utf-8"))
+            for line_key, size in saved.items():
+                saved_id, _, saved_path = line_key.partition(" ")
+                _floor_cache.setdefault((saved_id, saved_path), int(size))
+        except (OSError, ValueError, AttributeError, TypeError):
+            pass
+        return _floor_cache.get(key)
+
+
+def _remember_floor(image_id: str, path: str, size: int) -> None:
+    with _floor_lock:
+        _floor_cache[(image_id, path)] = size
+        kept = list(_floor_cache.items())[-_FLOORS_KEPT:]
+        try:
+            atomic.write_text(_floors_file(), json.dumps({f"{i} {p}": n for (i, p), n in kept}))
+        except OSError:
+            pass  # measured again next time
+
+
+def _size_from_read_layers(image_id: str, path: str) -> int | None:
+    """The binary's size from the layer viewer's reading of the image, when it read it before."""
+    from tutor.engine import contents_cache
+
+    contents = contents_cache.load(image_id, image_id)
+    found = contents.find(path) if contents is not None else None
+    return found.size if found is not None and found.kind == "file" else None
 
 
 def measure_floor(api: docker.APIClient, images: Sequence[SeatImage], seat: str, binary: str = DEFAULT_BINARY) -> Floor:
@@ -170,17 +214,16 @@ def measure_floor(api: docker.APIClient, images: Sequence[SeatImage], seat: str,
     candidates += [(i, binary) for i in images if (i, binary) not in candidates]
     tried: list[str] = []
     for image, path in candidates[:MAX_FLOOR_TRIES]:
-        key = (image.image_id, path)
-        with _floor_lock:
-            known = _floor_cache.get(key)
+        known = _known_floor(image.image_id, path)
+        if known is None:
+            known = _size_from_read_layers(image.image_id, path)
         if known is None:
             try:
                 known = binary_size(api, image.image_id, path, seat=seat)
             except MeasureError:
                 tried.append(f"{path} in {image.name}")
                 continue
-            with _floor_lock:
-                _floor_cache[key] = known
+        _remember_floor(image.image_id, path, known)
         if known > 0:
             return Floor(known, image.tag, path)
     looked = f" (looked for {', '.join(tried)})" if tried else ""
