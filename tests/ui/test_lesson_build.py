@@ -180,3 +180,24 @@ async def test_a_long_failure_wraps_in_the_build_log_at_80_columns(make_app):
         assert len(tail) > 2, tail  # the message and the fix took more than one row each
         assert all(len(line) <= width for line in tail), (width, tail)
         assert any(line.startswith("── fix: ") for line in tail)
+
+
+async def test_the_built_line_wraps_in_a_narrow_build_log(make_app):
+    """What was built, its size, the cache hits and the time: all of it on screen, none cut off.
+
+    A seat's tags are longer than the recorded one (tutor/local/layers-label-it:latest): 64
+    columns make the recorded line too long for the log."""
+    from tutor.engine.stream import strip_ansi
+    from tutor.ui.widgets.build_log import BuildLog
+
+    app = make_app("cold")
+    async with app.run_test(size=(64, 24)) as pilot:
+        screen = await open_first_lesson(pilot)
+        await build(pilot, screen)
+        log = screen.query_one(BuildLog)
+        width = log.scrollable_content_region.width
+        await wait_for(pilot, lambda: any("── built" in line for line in log.lines))
+        built = next(i for i, line in enumerate(log.lines) if "── built" in line)
+        tail = [strip_ansi(line) for line in log.lines[built:]]
+        assert all(len(line) <= width for line in tail), (width, tail)
+        assert "steps from cache" in " ".join(" ".join(tail).split())

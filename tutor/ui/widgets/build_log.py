@@ -36,6 +36,9 @@ def _line_strip(line: str, rich_style: Style, console) -> Strip:
     return Strip(text.render(console), text.cell_len)
 
 
+NOTE = "── "  # how the tutor's own notes start in a log, unlike the engine's output
+
+
 class BuildLog(Log):
     """A ``Log`` that renders ANSI colours (the stock one shows escape codes as �).
 
@@ -86,6 +89,13 @@ class BuildLog(Log):
         elif self._paint_timer is None:
             self._paint_timer = self.set_timer(wait, self._paint)
         return self
+
+    def write_line(self, line: str, scroll_end: bool | None = None) -> BuildLog:
+        """A line of the engine's output keeps its columns; a note of the tutor's own (`── ...`),
+        whoever writes it, wraps to the log's width so that it is read whole."""
+        if line.startswith(NOTE) and "\n" not in line:
+            return self.write_wrapped(line[len(NOTE) :], prefix=NOTE)
+        return self.write_lines([line], scroll_end)
 
     def write_wrapped(self, text: str, prefix: str = "", style: str = "") -> BuildLog:
         """A message of the tutor's own (a failure, a fix), wrapped to the log's width: such lines
