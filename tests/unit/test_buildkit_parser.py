@@ -18,6 +18,7 @@ from tutor.engine.events import (
     StepFinished,
     StepOutput,
     StepRunning,
+    StepSized,
     StepStarted,
 )
 from tutor.engine.record import BUILT, CACHED, METADATA, BuildRecord
@@ -206,3 +207,15 @@ def test_the_image_of_a_containerd_store_build_is_its_index_digest():
     assert parser.feed({"kind": "metadata", "metadata": metadata}, 1.0) == []
     assert parser.image_id == "b86e22e4f5793855abdfa366a754e3cd43388e3edb2cace927fed47cc1fd097f"
     assert parser.tags == ["tutor/dbg/x:latest"]
+
+
+@pytest.mark.parametrize("via", VIAS)
+def test_sizes_come_after_the_build_from_the_image_history(via):
+    events, record = replay(via, "cold")
+    sized = {e.step: e.size for e in events if isinstance(e, StepSized)}
+    assert sized[1] > 100_000_000  # FROM: the whole Go base image
+    assert sized[7] > 1_000_000  # RUN go build: the compiled program and Go's build cache
+    assert sized[2] == sized[8] == sized[9] == 0  # ENV, EXPOSE, CMD: no layer
+    assert record.steps[7].size == sized[7]
+    last_sized = max(i for i, e in enumerate(events) if isinstance(e, StepSized))
+    assert isinstance(events[last_sized + 1], BuildSucceeded)
