@@ -194,8 +194,8 @@ class BuildKitParser:
                 if vertex.error and not self.failed:
                     events.extend(self._fail_internal(vertex))
                 return events
-            if vertex.started is None and not vertex.cached and vertex.error is None:
-                return events  # planned, not started
+            if vertex.started is None and not vertex.cached and (vertex.error is None or self.failed):
+                return events  # planned, not started (or cancelled because another step failed)
             step = self._start(m, vertex, now)
             self._by_vertex[vertex.digest] = step
             if step.number in self.steps and self.steps[step.number] is not step:
