@@ -2,8 +2,8 @@
 
 A: in this process, with a warm client, ``Build(request).events()`` consumed into a
    BuildRecord (every event parsed, every layer size mapped) - what the TUI does.
-B: `docker build -q` as a whole process, with the same tag and labels, so both build
-   the very same image.
+B: `DOCKER_BUILDKIT=0 docker build -q` as a whole process, with the same tag and labels, so both
+   build the very same image with the same (classic) builder.
 
 Both on the same scratch copy of go_app, built once beforehand so every step comes
 from the cache; alternating A B A B; medians and their ratio A/B.
@@ -11,12 +11,17 @@ from the cache; alternating A B A B; medians and their ratio A/B.
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import time
 
 from benchmarks.scratch import build, remove_seat, request, scratch_go_app, seat
 from tutor.engine.client import thread_client
+
+
+def _classic() -> dict[str, str]:
+    return {**os.environ, "DOCKER_BUILDKIT": "0"}  # `docker build` of a CLI with buildx would use BuildKit
 
 
 def _cli(req) -> list[str]:
@@ -44,7 +49,7 @@ def measure(pairs: int = 15) -> dict:
                 assert record.result.image_id == image_id
 
                 started = time.perf_counter()
-                done = subprocess.run(_cli(req), capture_output=True, text=True)
+                done = subprocess.run(_cli(req), capture_output=True, text=True, env=_classic())
                 cli_s.append(time.perf_counter() - started)
                 if done.returncode != 0:
                     raise RuntimeError(f"docker build failed: {done.stderr.strip()}")
