@@ -340,6 +340,9 @@ def markdown(
                 f"| {_md_cell(r.benchmark)} | {_md_cell(r.goal)} | {_md_cell(r.measured)} | "
                 f"{'PASS' if r.passed else '**FAIL**'} | {_md_cell(outcome.run)} |"
             )
+    plots = [o.details.get("plot") for o in outcomes if o.name == "steps" and o.details.get("plot")]
+    if plots:
+        out += ["", f"![Cost per step: build time and ratio against the CLI, 10 to 500 steps]({Path(plots[0]).name})"]
     notes = Path(__file__).with_name("NOTES.md")  # the analysis of missed goals, kept by hand
     if notes.exists() and any(not r.passed for outcome in outcomes for r in outcome.rows):
         out += ["", notes.read_text(encoding="utf-8").strip()]
