@@ -29,7 +29,7 @@ from tutor.engine.build import Build, BuildRequest
 from tutor.engine.events import BuildFailed, BuildSucceeded
 from tutor.engine.ports import engine_published_ports, find_free_port, is_port_free
 from tutor.ui import containers_controller as cc
-from tutor.ui.screens.run_dialog import ConfirmDialog, ExecDialog, RunDialog
+from tutor.ui.dialogs.run_dialog import ConfirmDialog, ExecDialog, RunDialog
 from tutor.ui.widgets.containers_pane import ContainersPane
 
 IMAGE = "tutor/pytest/containers-ui:latest"

@@ -10,9 +10,9 @@ from tests.ui.conftest import wait_for
 from tutor.engine.ports import engine_published_ports, find_free_port
 from tutor.ui.app import TutorApp
 from tutor.ui.backend import EngineBackend
+from tutor.ui.dialogs.run_dialog import RunDialog
 from tutor.ui.screens.course_map import CourseMapScreen
 from tutor.ui.screens.lesson import LessonScreen
-from tutor.ui.screens.run_dialog import RunDialog
 from tutor.ui.widgets.containers_pane import ContainersPane
 from tutor.ui.widgets.layer_pane import LayerPane
 

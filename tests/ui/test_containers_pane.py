@@ -19,7 +19,7 @@ from tests.conftest import ROOT, TEST_SEAT
 from tests.ui.conftest import click, wait_for
 from tutor.engine import containers as ct
 from tutor.ui.containers_controller import RunPlan, check_exec_command, parse_mappings
-from tutor.ui.screens.run_dialog import ConfirmDialog, ExecDialog, RunChoice, RunDialog
+from tutor.ui.dialogs.run_dialog import ConfirmDialog, ExecDialog, RunChoice, RunDialog
 from tutor.ui.widgets.containers_pane import ContainersListed, ContainersPane, ContainerStarted
 
 NO_ENGINE = "unix:///nonexistent/docker.sock"

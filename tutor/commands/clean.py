@@ -11,8 +11,8 @@ import sys
 from typing import TextIO
 
 from tutor.commands.engine_access import connect_or_explain
+from tutor.commands.exit_codes import EXIT_FAILED, EXIT_NO_ENGINE, EXIT_OK
 
-EXIT_OK, EXIT_FAILED, EXIT_NO_ENGINE = 0, 1, 2
 _SEAT_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
 
 

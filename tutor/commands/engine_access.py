@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, TextIO
 if TYPE_CHECKING:
     import docker
 
-EXIT_NO_ENGINE = 2
 
 
 def connect_or_explain(engine: str | None, out: TextIO) -> docker.APIClient | None:

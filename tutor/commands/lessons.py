@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, TextIO
 
 from tutor import fmt
 from tutor.commands.engine_access import connect_or_explain
+from tutor.commands.exit_codes import EXIT_FAILED, EXIT_NO_ENGINE, EXIT_OK
 
 if TYPE_CHECKING:
     from tutor.course.workspace import Variant
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_NO_ENGINE = 0, 1, 2
 
 
 def add_parser(sub) -> None:
@@ -76,7 +76,7 @@ def list_lessons(root: Path, out: TextIO | None = None) -> int:
             f"file{'s' if files != 1 else ''} kept lessons out: run `tutor lessons check {root}`",
             file=out,
         )
-        return EXIT_PROBLEMS
+        return EXIT_FAILED
     return EXIT_OK
 
 
@@ -112,17 +112,17 @@ def check(
             f"{root}: {_count(len(course.lessons), 'lesson')}, {_count(exercises, 'exercise')}, no problems", file=out
         )
     if not run_exercises:
-        return EXIT_PROBLEMS if problems else EXIT_OK
+        return EXIT_FAILED if problems else EXIT_OK
     lessons = list(course.lessons)
     if only:
         unknown = [lesson_id for lesson_id in only if course.lesson(lesson_id) is None]
         if unknown:
             known = ", ".join(lesson.id for lesson in course.lessons) or "none"
             print(f"error: no lesson {', '.join(unknown)} in {root} (lessons: {known})", file=out)
-            return EXIT_PROBLEMS
+            return EXIT_FAILED
         lessons = [lesson for lesson in lessons if lesson.id in only]
     code = run_all(lessons, keep_images=keep_images, verbose=verbose, engine=engine, out=out)
-    return code if code == EXIT_NO_ENGINE else (EXIT_PROBLEMS if problems or code else EXIT_OK)
+    return code if code == EXIT_NO_ENGINE else (EXIT_FAILED if problems or code else EXIT_OK)
 
 
 def _count(n: int, word: str) -> str:
@@ -179,7 +179,7 @@ def run_all(
         api.close()
     total = sum(len(lesson.exercises) for lesson in lessons)
     print(f"{total - bad}/{total} exercises behave: starters fail, solutions pass", file=out)
-    return EXIT_PROBLEMS if bad else EXIT_OK
+    return EXIT_FAILED if bad else EXIT_OK
 
 
 def check_exercise(

@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import TextIO
 
 from tutor import fmt
-
-EXIT_OK, EXIT_FAILED = 0, 1
+from tutor.commands.exit_codes import EXIT_FAILED, EXIT_OK
 
 
 def add_parser(sub) -> None:

@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-EXIT_OK, EXIT_FAILED, EXIT_NO_ENGINE = 0, 1, 2
+from tutor.commands.exit_codes import EXIT_FAILED, EXIT_NO_ENGINE, EXIT_OK
+
 START_GRACE = 1.0  # seconds to let a container without a probe start (and maybe fail)
 LOG_LINES = 20
 

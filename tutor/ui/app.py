@@ -17,6 +17,7 @@ from tutor import paths
 from tutor.course.loader import load_course
 from tutor.course.model import Course, Exercise, Lesson
 from tutor.course.progress import ProgressStore, lesson_state, resume_point
+from tutor.seat import Seat
 from tutor.ui import quiet_gc
 from tutor.ui.backend import Backend, EngineBackend
 from tutor.ui.messages import ContinueChosen, EngineStatusChanged, LessonChosen
@@ -40,7 +41,9 @@ SDK_IMPORT = threading.Lock()
 # Every screen's stylesheet, read with the app's. Textual reads a screen's CSS_PATH when the screen
 # is first shown and then restyles every widget of every screen; read up front, the parse is cached
 # and opening help or a lesson the first time skips that pass.
-SCREEN_CSS = tuple(sorted(str(path) for path in (Path(__file__).parent / "screens").glob("*.tcss")))
+SCREEN_CSS = tuple(
+    sorted(str(path) for folder in ("screens", "dialogs") for path in (Path(__file__).parent / folder).glob("*.tcss"))
+)
 
 
 class TutorApp(App):
@@ -57,10 +60,13 @@ class TutorApp(App):
         lessons_dir: Path | None = None,
         backend: Backend | None = None,
         engine_check_seconds: float = ENGINE_CHECK_SECONDS,
+        seat: Seat | None = None,
     ) -> None:
         super().__init__()
         self.lessons_dir = Path(lessons_dir) if lessons_dir else paths.shipped_lessons()
         self.backend: Backend = backend or EngineBackend()
+        # The seat this app serves, learnt once here and handed to whatever needs it.
+        self.seat: Seat = seat or Seat.from_environment(self.backend.engine)
         self.engine_report: DoctorReport | None = None
         self.engine_check_seconds = engine_check_seconds
         self.course: Course = load_course(self.lessons_dir)
@@ -137,6 +143,7 @@ class TutorApp(App):
             exercise,
             workspace,
             lesson.id,
+            seat=self.seat.name,
             engine=self.backend.engine,
             build_factory=self.backend.new_build,
             prediction=prediction,
@@ -162,7 +169,7 @@ class TutorApp(App):
             if isinstance(screen, LessonScreen):
                 fresh = self.course.lesson(screen.lesson.id)
                 if fresh is not None and fresh.body != screen.lesson.body:
-                    screen.lesson = fresh
+                    screen.session.lesson = fresh
                     screen.query_one(LessonText).update(fresh.body)
         self.notify("The course changed on disk and was reloaded.", title="Lessons", timeout=4)
 
@@ -255,7 +262,7 @@ class TutorApp(App):
             if cancel is not None:
                 cancel()
         # docker rm -f of the containers this process ran (TUTOR_KEEP_CONTAINERS=1 keeps them); never raises.
-        report = stop_started_containers(self.backend.engine, paths.seat_name(), keep=keep_containers_setting())
+        report = stop_started_containers(self.backend.engine, self.seat.name, keep=keep_containers_setting())
         self.exit(message=report.summary() or None)
 
     def action_help(self) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import docker
 
-from tutor import paths
+from tutor import atomic, paths
 from tutor.engine import containers as ct
 from tutor.engine import probe as pr
 from tutor.engine.client import EngineUnavailable, connect
@@ -285,11 +285,8 @@ def _read_kept(seat: str) -> set[str]:
 def _write_kept(seat: str, ids: set[str]) -> str:
     """Save the kept ids; the reason it failed, or "" (a read-only home must not stop a quit)."""
     target = _kept_file(seat)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(sorted(ids)), encoding="utf-8")
-        os.replace(tmp, target)  # atomic: a crash leaves the old list or the new one
+        atomic.write_text(target, json.dumps(sorted(ids)))  # a crash leaves the old list or the new one
     except OSError as exc:
         return f"could not note the kept containers in {target} ({exc.strerror or exc}): the next start removes them"
     return ""

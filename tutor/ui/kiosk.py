@@ -23,28 +23,32 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-from rich.text import Text
 from textual import events, work
-from textual.app import ComposeResult, SuspendNotSupported, SystemCommand
+from textual.app import SuspendNotSupported, SystemCommand
 from textual.binding import Binding
-from textual.containers import Center, Horizontal, Vertical
-from textual.message import Message
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Input, LoadingIndicator, Static
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from tutor import paths
 from tutor.course.model import Course, Exercise, Lesson
 from tutor.engine.doctor import DoctorReport
 from tutor.ui.app import ENGINE_CHECK_SECONDS, SCREEN_CSS, TutorApp
 from tutor.ui.backend import Backend
 from tutor.ui.messages import EngineStatusChanged
 from tutor.ui.screens.course_map import CourseMapScreen
+from tutor.ui.screens.kiosk import (
+    FinishScreen,
+    InstructorMenu,
+    PinScreen,
+    PreflightDone,
+    ResettingScreen,
+    SeatResetDone,
+    SeatResetFailed,
+    StartSession,
+    WelcomeScreen,
+)
 from tutor.ui.screens.lesson import LessonScreen
-from tutor.ui.widgets.engine_status import EngineStatus
 from tutor.workshop.config import KioskConfig, apply_lessons, verify_pin
 from tutor.workshop.preflight import PreflightResult, preflight
 from tutor.workshop.reset import ResetError, ResetResult, pending_reset, reset_seat, session
@@ -55,234 +59,6 @@ PIN_LOCKOUT_SECONDS = 60.0
 IDLE_WARNING_SECONDS = 60.0
 # Palette entries that would leave the app or write files on the seat's machine.
 BLOCKED_COMMANDS = frozenset({"Quit", "Screenshot"})
-
-
-# -- messages (up from workers and screens) ----------------------------------------------------------
-
-
-@dataclass
-class StartSession(Message):
-    """The learner pressed Start on the welcome screen."""
-
-
-@dataclass
-class PreflightDone(Message):
-    result: PreflightResult
-
-
-@dataclass
-class SeatResetDone(Message):
-    result: ResetResult
-
-
-@dataclass
-class SeatResetFailed(Message):
-    message: str
-    fix: str
-
-
-# -- screens -----------------------------------------------------------------------------------------
-
-
-def status_text(result: PreflightResult | None) -> Text:
-    if result is None:
-        return Text("◌ checking this seat…", style="dim")
-    if result.ok:
-        return Text("● seat ready", style="bold green")
-    text = Text()
-    text.append(f"✗ {result.headline()}\n", style="bold red")
-    text.append("fix: ", style="bold")
-    text.append(result.problems[0].fix)
-    text.append("\nAsk your instructor: this seat needs fixing before you can start.", style="dim")
-    return text
-
-
-class WelcomeScreen(Screen):
-    """The first screen of every session: the seat's name, and whether it is ready."""
-
-    BINDINGS = [Binding("enter", "start", "Start", tooltip="Start your session at this seat")]
-
-    def __init__(self, seat: str, course: Course, result: PreflightResult | None, resuming: bool = False) -> None:
-        super().__init__()
-        self.seat = seat
-        self.course = course
-        self.result = result
-        self.resuming = resuming
-
-    def compose(self) -> ComposeResult:
-        # No Header here: its title watchers can fire after a screen this short-lived is gone.
-        with Center(id="welcome"):
-            with Vertical(id="welcome-box"):
-                yield Static(Text("Welcome to the Docker workshop", style="bold"), id="welcome-title")
-                yield Static(Text.assemble(("Seat  ", "dim"), (self.seat, "bold")), id="welcome-seat")
-                yield Static(self._course_text(), id="welcome-course")
-                yield Static(status_text(self.result), id="welcome-status")
-                yield Button("Continue" if self.resuming else "Start", id="start", variant="primary")
-                yield Static(
-                    Text("Instructor: ctrl+q (PIN) to reset this seat or leave the kiosk.", style="dim"),
-                    id="welcome-staff",
-                )
-        yield EngineStatus(id="engine-status")
-        yield Footer()
-
-    def on_mount(self) -> None:
-        self.show_preflight(self.result)
-
-    def _course_text(self) -> Text:
-        n = len(self.course.lessons)
-        text = Text()
-        text.append(f"How Docker images are made: {n} lesson{'' if n == 1 else 's'}", style="")
-        text.append("\nEvery build is a real build on a real Docker engine. Press Enter to begin.", style="dim")
-        return text
-
-    def show_preflight(self, result: PreflightResult | None) -> None:
-        """Attributes down: the app hands each new preflight result to the screen."""
-        self.result = result
-        if not self.is_mounted:
-            return  # on_mount shows the latest result
-        self.query_one("#welcome-status", Static).update(status_text(result))
-        button = self.query_one("#start", Button)
-        button.disabled = result is None or not result.ok
-        if not button.disabled:
-            button.focus()
-
-    def action_start(self) -> None:
-        self.post_message(StartSession())
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_start()
-
-
-class PinScreen(ModalScreen[str | None]):
-    """Asks for the instructor PIN; dismisses with what was typed (checked by the app), or None."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel", tooltip="Back to the course without the PIN")]
-
-    def __init__(self, purpose: str) -> None:
-        super().__init__()
-        self.purpose = purpose
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="pin-box", classes="kiosk-dialog"):
-            yield Static(Text("Instructor PIN", style="bold"))
-            yield Static(Text(self.purpose, style="dim"))
-            yield Input(password=True, placeholder="PIN", id="pin")
-            with Horizontal(classes="kiosk-buttons"):
-                yield Button("OK", id="ok", variant="primary")
-                yield Button("Cancel", id="cancel")
-
-    def on_mount(self) -> None:
-        self.query_one("#pin", Input).focus()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.dismiss(event.value)
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.dismiss(self.query_one("#pin", Input).value if event.button.id == "ok" else None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-class InstructorMenu(ModalScreen[str | None]):
-    """After the PIN: reset the seat, exit the kiosk, or go back.  Dismisses with "reset", "exit" or None."""
-
-    BINDINGS = [
-        Binding("r", "choose('reset')", "Reset seat", tooltip="Save this session's progress, then reset the seat"),
-        Binding("x", "choose('exit')", "Exit kiosk", tooltip="Leave the kiosk (the seat stays as it is)"),
-        Binding("escape", "back", "Back", tooltip="Back to the course"),
-    ]
-
-    def __init__(self, seat: str, config: KioskConfig, result: PreflightResult | None, last: ResetResult | None) -> None:
-        super().__init__()
-        self.seat, self.config, self.result, self.last = seat, config, result, last
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="menu-box", classes="kiosk-dialog"):
-            yield Static(Text(f"Seat {self.seat}", style="bold"))
-            yield Static(self._details())
-            with Horizontal(classes="kiosk-buttons"):
-                yield Button("Reset this seat (r)", id="reset", variant="warning")
-                yield Button("Exit the kiosk (x)", id="exit", variant="error")
-                yield Button("Back", id="back")
-
-    def _details(self) -> Text:
-        text = Text()
-        text.append("Reset saves this session's progress to ", style="dim")
-        text.append(str(self.config.export_dir))
-        text.append(", removes the seat's containers, images and files, and shows the welcome screen.\n", style="dim")
-        text.append(status_text(self.result))
-        if self.last is not None:
-            text.append(f"\nLast reset: {self.last.summary()}", style="dim")
-        return text
-
-    def on_mount(self) -> None:
-        self.query_one("#back", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.dismiss(None if event.button.id == "back" else event.button.id)
-
-    def action_choose(self, choice: str) -> None:
-        self.dismiss(choice)
-
-    def action_back(self) -> None:
-        self.dismiss(None)
-
-
-class FinishScreen(ModalScreen[bool]):
-    """The learner is done: confirm before the seat starts over."""
-
-    BINDINGS = [Binding("escape", "keep_going", "Keep going", tooltip="Back to the course")]
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="finish-box", classes="kiosk-dialog"):
-            yield Static(Text("Finish your session?", style="bold"))
-            yield Static(
-                Text(
-                    "Your progress is saved for your instructor, then this seat starts over for the next "
-                    "learner: your files and the images you built here are removed.",
-                )
-            )
-            with Horizontal(classes="kiosk-buttons"):
-                yield Button("Finish", id="finish", variant="primary")
-                yield Button("Keep going", id="keep")
-
-    def on_mount(self) -> None:
-        self.query_one("#keep", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.dismiss(event.button.id == "finish")
-
-    def action_keep_going(self) -> None:
-        self.dismiss(False)
-
-
-class ResettingScreen(ModalScreen[None]):
-    """Shown while the seat resets; the app replaces the whole stack when it is done."""
-
-    REASONS = {
-        "finish": "Thank you! Saving your progress and preparing the seat for the next learner…",
-        "idle": "Nobody used this seat for a while: saving the progress and starting over…",
-        "instructor": "Resetting this seat…",
-        "interrupted": "Finishing an interrupted reset of this seat…",
-    }
-
-    def __init__(self, reason: str) -> None:
-        super().__init__()
-        self.reason = reason
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="resetting-box", classes="kiosk-dialog"):
-            yield Static(Text(self.REASONS.get(self.reason, "Resetting this seat…"), style="bold"))
-            yield LoadingIndicator()
-
-
-# -- the app -----------------------------------------------------------------------------------------
 
 
 class KioskApp(TutorApp):
@@ -311,8 +87,7 @@ class KioskApp(TutorApp):
     ) -> None:
         self.kiosk_config = config  # before super().__init__: the course setter reads it
         super().__init__(lessons_dir=lessons_dir or config.course, backend=backend, engine_check_seconds=engine_check_seconds)
-        self.seat = paths.seat_name()
-        self.sub_title = f"seat {self.seat}"  # in every screen's header: which seat is which, at a glance
+        self.sub_title = f"seat {self.seat.name}"  # in every screen's header: which seat is which, at a glance
         self.preflight: PreflightResult | None = None
         self.last_reset: ResetResult | None = None
         self._clock = clock
@@ -348,13 +123,13 @@ class KioskApp(TutorApp):
     def _after_start(self) -> None:
         if self.kiosk_config.idle_timeout > 0:
             self.set_interval(self._idle_check_seconds, self._check_idle)
-        if pending_reset(self.seat):
+        if pending_reset(self.seat.name):
             self._start_reset("interrupted")  # a reset that crashed is finished before anyone sits down
             return
         self._show_welcome()
 
     def _show_welcome(self) -> None:
-        self.push_screen(WelcomeScreen(self.seat, self.course, self.preflight, resuming=self.progress.current is not None))
+        self.push_screen(WelcomeScreen(self.seat.name, self.course, self.preflight, resuming=self.progress.current is not None))
 
     @property
     def in_session(self) -> bool:
@@ -370,7 +145,7 @@ class KioskApp(TutorApp):
                 f"{self.preflight.headline()}. Ask your instructor.", title="Seat not ready", severity="error", timeout=10
             )
             return
-        session(self.seat)  # the session (and its export file name) starts now
+        session(self.seat.name)  # the session (and its export file name) starts now
         self._touch()
         while any(isinstance(s, WelcomeScreen) for s in self.screen_stack):
             self.pop_screen()
@@ -442,7 +217,7 @@ class KioskApp(TutorApp):
     def _reset_worker(self, reason: str) -> None:
         config = self.kiosk_config
         try:
-            result = reset_seat(self.seat, config.export_dir, engine=config.engine, course=self.course, reason=reason)
+            result = reset_seat(self.seat.name, config.export_dir, engine=config.engine, course=self.course, reason=reason)
         except ResetError as exc:
             self.post_message(SeatResetFailed(exc.message, exc.fix))
             return
@@ -520,7 +295,7 @@ class KioskApp(TutorApp):
             elif choice == "reset":
                 self._start_reset("instructor")
 
-        self.push_screen(InstructorMenu(self.seat, self.kiosk_config, self.preflight, self.last_reset), chosen)
+        self.push_screen(InstructorMenu(self.seat.name, self.kiosk_config, self.preflight, self.last_reset), chosen)
 
     # -- the learner -----------------------------------------------------------------------------------------
 
@@ -547,7 +322,8 @@ class KioskApp(TutorApp):
             engine=self.backend.engine,
             build_factory=self.backend.new_build,
             prediction=prediction,
-            workspace_root=paths.workspace_dir(),
+            seat=self.seat.name,
+            workspace_root=self.seat.workspace,
             port_range=self.kiosk_config.port_range,
         )
 

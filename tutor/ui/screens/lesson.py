@@ -1,56 +1,38 @@
 """The lesson screen: the text, the Dockerfile, and the live build panes.
 
-A build runs in a thread worker that only iterates the exercise run's
-generator and drops each event into a channel; the handlers here, on the UI
-thread, fold the events into a BuildRecord and update the widgets.
+What the exercise attempt is (its build record, check results, hints, prediction) is an
+``ExerciseSession``; this screen draws it and answers keys. The builds run in thread workers
+(``BuildWorkers``) that drop each event into a channel; the UI thread drains it here, folds each
+event into the session and shows it on the panes.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Header, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
-from tutor import fmt, paths
+from tutor import fmt
 from tutor.course.checks import CheckResult
-from tutor.course.model import Course, Exercise, Lesson
-from tutor.course.prediction import grade
-from tutor.course.runner import (
-    BuildStarted,
-    CacheExplained,
-    CheckStarted,
-    ExerciseFinished,
-    ExerciseRun,
-    WorkspaceEdited,
-)
-from tutor.course.watch import FileChanged, WatchError, WatchNotice, WatchStarted, watch_exercise
+from tutor.course.model import Course, Lesson
+from tutor.course.runner import BuildStarted, CacheExplained, CheckStarted, ExerciseFinished, WorkspaceEdited
+from tutor.course.session import ExerciseSession
+from tutor.course.watch import FileChanged, WatchNotice, WatchStarted
 from tutor.course.workspace import WorkspaceError, prepare_workspace
 from tutor.engine.dockerfile import plan
-from tutor.engine.events import (
-    BuildFailed,
-    BuildSucceeded,
-    ContextProgress,
-    ContextSent,
-    StepNeverEnds,
-    StepOutput,
-    StepStarted,
-)
-from tutor.engine.explain import CacheExplanation
-from tutor.engine.record import BuildRecord
+from tutor.engine.events import BuildFailed, BuildSucceeded, ContextProgress, ContextSent, StepNeverEnds, StepStarted
 from tutor.ui import quiet_gc
-from tutor.ui.channel import EventChannel, OutputBatch, merge_output
+from tutor.ui.build_workers import BuildWorkers
+from tutor.ui.channel import OutputBatch
 from tutor.ui.messages import BuildEnded, BuildEventsReady
 from tutor.ui.screens.editor import EditorClosed, EditorScreen, failure_location, workspace_files
 from tutor.ui.screens.layer_contents import LayerContentsScreen
+from tutor.ui.screens.lesson_keys import LESSON_KEYS
 from tutor.ui.screens.predict import PredictionResultScreen, PredictScreen
 from tutor.ui.screens.size_race import SizeRaceScreen
 from tutor.ui.screens.solution import SolutionClosed, SolutionScreen
@@ -71,61 +53,10 @@ if TYPE_CHECKING:
 NARROW_WIDTH = 110  # below this, one column: the learner switches views with `v`
 
 
-class LessonScreen(Screen):
+class LessonScreen(BuildWorkers):
     CSS_PATH = "lesson.tcss"
     AUTO_FOCUS = "#lesson-scroll"  # the text answers the arrow and page keys from the start
-    BINDINGS = [
-        Binding("b", "build", "Build", tooltip="Build the exercise's Dockerfile on the engine, then run its checks"),
-        Binding("c", "cancel_build", "Cancel", tooltip="Cancel the running build"),
-        Binding("h", "hint", "Hint", tooltip="Show the next hint of the exercise"),
-        Binding("o", "edit", "Edit", tooltip="Edit the exercise's files"),
-        Binding(
-            "t",
-            "predict_build",
-            "Predict",
-            show=False,
-            tooltip="Predict which steps come from the cache, then build and compare",
-        ),
-        Binding("S,shift+s", "solution", "Solution", key_display="S", show=False, tooltip="Show the hints so far and, once earned, the solution"),
-        Binding("w", "toggle_watch", "Watch", tooltip="Watch mode: rebuild and check every time you save a file of the exercise in your own editor"),
-        Binding("v", "toggle_view", "View", tooltip="Switch between the lesson and the build panes (narrow terminals)"),
-        Binding("right_square_bracket", "next_lesson", "Next", key_display="]", tooltip="Next lesson"),
-        Binding("left_square_bracket", "previous_lesson", "Previous", key_display="[", show=False, tooltip="Previous lesson"),
-        Binding("greater_than_sign", "next_exercise", "Next exercise", key_display=">", show=False),
-        Binding("less_than_sign", "previous_exercise", "Previous exercise", key_display="<", show=False),
-        Binding(
-            "r",
-            "run_container",
-            "Run",
-            tooltip="Run the last built image as a container: docker run -d -p HOST:CONTAINER IMAGE (asks for the port mapping)",
-        ),
-        Binding("p", "probe", "Probe", show=False, tooltip="Ask the container's server for a page, as curl http://localhost:PORT/ would"),
-        Binding("s", "stop_container", "Stop", show=False, tooltip="Stop the selected container (docker stop)"),
-        Binding(
-            "x",
-            "remove_container",
-            "Remove container",
-            show=False,
-            tooltip="Remove the selected container (docker rm; a running one only after asking, with -f)",
-        ),
-        Binding("i", "remove_image", "Remove image", show=False, tooltip="Remove the last built image (docker rmi), after asking"),
-        Binding("e", "exec_in_container", "Exec", show=False, tooltip="Run one command inside the selected container (docker exec)"),
-        Binding(
-            "l",
-            "layer_contents",
-            "Layer contents",
-            show=False,
-            tooltip="Show the files the highlighted step's layer added, changed and removed, and the space it wastes",
-        ),
-        Binding(
-            "z", "size_race", "Size race", show=False, tooltip="Compare the images you built in the course with the Go binary alone"
-        ),
-        Binding("escape,m", "back", "Map", tooltip="Back to the course map"),
-        Binding("1", "show_tab('lesson-text')", "Lesson text", show=False),
-        Binding("2", "show_tab('dockerfile')", "Dockerfile", show=False),
-        Binding("3", "show_tab('exercise')", "Exercise and checks", show=False),
-        Binding("4", "show_tab('containers')", "Containers", show=False, tooltip="Show the Containers tab"),
-    ]
+    BINDINGS = LESSON_KEYS
 
     if TYPE_CHECKING:
         app: TutorApp  # this screen only ever runs in the tutor's app
@@ -133,26 +64,18 @@ class LessonScreen(Screen):
     def __init__(self, course: Course, lesson: Lesson, exercise_id: str | None = None) -> None:
         super().__init__()
         self.course = course
-        self.lesson = lesson
-        self.exercise: Exercise | None = (lesson.exercise(exercise_id) if exercise_id else None) or (
-            lesson.exercises[0] if lesson.exercises else None
-        )
-        self.channel: EventChannel[tuple[int, object]] = EventChannel()
-        self.record = BuildRecord()
-        self.results: list[CheckResult] = []
-        self.hints_shown = 0
-        self._run: ExerciseRun | None = None
-        self._build_id = 0
-        self._gc_held = False  # this screen holds off full garbage collections while it builds
-        self._build_started = 0.0
-        self._workspace: Path | None = None
-        self._steps_lines: dict[int, set[int]] = {}
-        self._status_note: str | None = None
+        self.session = ExerciseSession.open(course, lesson, exercise_id)
         self._show_build_view = False
-        self._explanation: CacheExplanation | None = None
-        self._watch_stop: threading.Event | None = None  # set: watch mode ends
-        self._next_prediction: dict[int, str] | None = None  # made with t, used by the next build
-        self._build_prediction: dict[int, str] | None = None  # the prediction of the current/last build
+
+    # Read-only views of the session, for the app and the tests.
+    lesson = property(lambda self: self.session.lesson)
+    exercise = property(lambda self: self.session.exercise)
+    record = property(lambda self: self.session.record)
+    results = property(lambda self: self.session.results)
+    hints_shown = property(lambda self: self.session.hints_shown)
+    _workspace = property(lambda self: self.session.workspace)
+    _status_note = property(lambda self: self.session.status_note)
+    builds_started = property(lambda self: self.session.build_id)
 
     # -- layout ----------------------------------------------------------------------------------
 
@@ -161,9 +84,7 @@ class LessonScreen(Screen):
         with Horizontal(id="lesson-body"):
             with TabbedContent(id="left", initial="lesson-text"):
                 with TabPane("Lesson", id="lesson-text"):
-                    yield LessonText(
-                        self.lesson.body, self.app.reading_positions, self.lesson.id, id="lesson-scroll"
-                    )
+                    yield LessonText(self.lesson.body, self.app.reading_positions, self.lesson.id, id="lesson-scroll")
                 with TabPane("Dockerfile", id="dockerfile"):
                     yield DockerfileView(id="dockerfile-view")
                 with TabPane("Exercise", id="exercise"):
@@ -172,6 +93,7 @@ class LessonScreen(Screen):
                     yield ContainersPane(
                         engine=self.app.backend.engine,
                         lesson=self.lesson.id,
+                        seat=self.app.seat.name,
                         port_range=self.app.host_port_range,
                         id="containers-pane",
                     )
@@ -184,8 +106,8 @@ class LessonScreen(Screen):
 
     def on_mount(self) -> None:
         self.title = f"{self.lesson.order}. {self.lesson.title}"
-        self.sub_title = self.exercise.title if self.exercise else ""
-        self.hints_shown = self._saved_hints()
+        self.sub_title = self.session.exercise.title if self.session.exercise else ""
+        self.session.load_hints(self.app.progress_store)
         self._load_workspace()
         self._refresh_exercise()
         self._apply_width(self.app.size.width)
@@ -202,6 +124,10 @@ class LessonScreen(Screen):
         self.set_class(narrow, "narrow")
         self.set_class(narrow and self._show_build_view, "build-view")
 
+    def _show_build_panes(self) -> None:
+        self._show_build_view = True
+        self._apply_width(self.app.size.width)
+
     def footer_hides(self, action: str) -> bool:
         """Keys that work but do nothing useful now, left out of the footer to make room."""
         if action == "cancel_build":
@@ -210,70 +136,182 @@ class LessonScreen(Screen):
             return not self.has_class("narrow")
         return False
 
-    # -- the exercise's files ----------------------------------------------------------------------
+    # -- drawing the session -----------------------------------------------------------------------
 
     def _load_workspace(self) -> None:
-        view = self.query_one(DockerfileView)
-        if self.exercise is None:
+        session, view = self.session, self.query_one(DockerfileView)
+        if session.exercise is None:
             view.show("", "No exercise in this lesson")
             self.query_one(LayerPane).show_plan([])
             return
         try:
-            self._workspace = prepare_workspace(self.lesson, self.exercise)
+            session.workspace = prepare_workspace(self.lesson, session.exercise)
         except WorkspaceError as exc:
-            self._workspace = None
+            session.workspace = None
             self.notify(str(exc), title="Exercise files", severity="error", timeout=10)
             view.show("", "Dockerfile unavailable")
             return
-        text = self._dockerfile_text()
-        view.show(text, f"{self.exercise.dockerfile}  ({self._workspace})")
-        planned = plan(text)
-        self._steps_lines = {p.step: set(range(p.line, p.end_line + 1)) for p in planned}
-        if not self.record.steps:
+        view.show(session.dockerfile_text(), f"{session.exercise.dockerfile}  ({session.workspace})")
+        planned = session.planned_steps()
+        if not session.record.steps:
             self.query_one(LayerPane).show_plan(planned)
 
-    def _dockerfile_text(self) -> str:
-        if self._workspace is None or self.exercise is None:
-            return ""
-        try:
-            return (self._workspace / self.exercise.dockerfile).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return ""
-
     def _refresh_exercise(self) -> None:
-        hints = list(self.exercise.hints[: self.hints_shown]) if self.exercise else []
-        self.query_one(ExercisePanel).show(
-            exercise_text(
-                self.lesson,
-                self.exercise,
-                self.results,
-                hints,
-                running=self._status_note,
-                workspace=str(self._workspace) if self._workspace else None,
+        s = self.session
+        workspace = str(s.workspace) if s.workspace else None
+        text = exercise_text(self.lesson, s.exercise, s.results, s.hints(), running=s.status_note, workspace=workspace)
+        self.query_one(ExercisePanel).show(text)
+
+    def _show_fresh_build(self) -> None:
+        self.query_one(LayerPane).show_plan(plan(self.session.dockerfile_text()))
+        self.query_one(CachePane).show(self.session.record)
+
+    @on(BuildEventsReady)
+    def _drain(self, message: BuildEventsReady | None = None) -> None:
+        lines: list[str] = []
+        log = self.query_one(BuildLog)
+        touched = False
+        for build_id, event in self.channel.drain():
+            if not self.session.is_current(build_id):
+                continue  # a cancelled build's stragglers
+            if isinstance(event, OutputBatch):
+                lines.extend(event.texts)
+                self.session.apply_output(event.step, event.plains)
+                continue
+            if lines:
+                log.write_lines(lines)
+                lines = []
+            self._show(event, self.query_one(LayerPane), log)
+            touched = True
+        if lines:
+            log.write_lines(lines)
+        if touched and self.session.explanation is None:
+            self.query_one(CachePane).show(self.session.record)
+
+    def _show(self, event: object, layers: LayerPane, log: BuildLog) -> None:
+        """Fold one event into the session, then show it."""
+        session = self.session
+        state = session.apply(event)
+        match event:
+            case WatchStarted():
+                log.write_line(f"── watching {session.workspace}: save a file of the exercise to rebuild (w stops)")
+            case FileChanged(paths=changed):
+                log.clear()
+                log.write_line(f"── saved {', '.join(changed)}: rebuilding")
+                self._load_workspace()  # the saved Dockerfile, and its steps as the plan
+                self._refresh_exercise()
+            case WatchNotice(message=message):
+                log.write_line(f"── {message}")
+            case BuildStarted(label=label, index=index, total=total, tag=tag):
+                layers.show_plan(plan(session.dockerfile_text()))
+                log.write_line(f"── {label} ({index}/{total}) → {tag}")
+                self._refresh_exercise()
+            case WorkspaceEdited(description=description):
+                log.write_line(f"── scenario: {description}")
+            case CacheExplained(explanation=explanation):
+                text = explanation.summary
+                if explanation.details:
+                    text += "\n" + "\n".join(explanation.details[:3])
+                self.query_one(CachePane).show(session.record, text)
+            case CheckStarted() | CheckResult():
+                self._refresh_exercise()
+            case ExerciseFinished():
+                self._finished(event)
+            case ContextProgress(phase=phase, files=files, bytes=size, total_bytes=total_bytes):
+                log.border_subtitle = fmt.context_progress(phase, files, size, total_bytes)
+            case StepNeverEnds(reason=reason, advice=advice):
+                log.write_wrapped(reason, prefix="── this build will not end: ", style="\x1b[33;1m")
+                self.notify(f"{reason[0].upper()}{reason[1:]}. {advice}", title="RUN or CMD?", severity="warning", timeout=30)
+            case _:
+                self._show_build_event(event, state, layers, log)
+
+    def _show_build_event(self, event: object, state, layers: LayerPane, log: BuildLog) -> None:
+        record = self.session.record
+        if isinstance(event, ContextSent):
+            log.write_line(f"context: {event.files} files, {fmt.size(event.bytes)}")
+        elif isinstance(event, StepStarted) and state is not None:
+            log.border_subtitle = ""
+            self.query_one(DockerfileView).mark(self.session.lines_of(event.step))
+        if state is not None:
+            layers.show_step(state)
+        if isinstance(event, BuildFailed):
+            layers.point_at(event.step)
+            self._failed(event, log)
+        elif isinstance(event, BuildSucceeded):
+            layers.mark_final_stage(record.final_stage)
+            first = record.first_miss
+            layers.point_at(first.step if first else None)
+            self.query_one(DockerfileView).mark(set())
+            tags = ", ".join(event.tags) or event.image_id
+            log.write_line(
+                f"── built {tags}: {fmt.size(event.image_size)}, {record.cache_hits}/{record.total} "
+                f"steps from cache, {fmt.seconds(event.seconds)}"
             )
+            if event.store_sizes is not None:  # the containerd image store: docker images says otherwise
+                log.write_line(f"   {fmt.store_figures(event.store_sizes.disk, event.store_sizes.content)}")
+
+    def _failed(self, event: BuildFailed, log: BuildLog) -> None:
+        self.query_one(DockerfileView).mark(self.session.lines_of(event.step))
+        if event.cancelled:
+            log.write_line("── build cancelled")
+            return
+        where = f"step {event.step}: " if event.step else (f"line {event.line}: " if event.line else "")
+        log.write_wrapped(event.message, prefix=f"── build failed: {where}", style="\x1b[31;1m")
+        if event.fix:
+            log.write_wrapped(event.fix, prefix="── fix: ")
+        if event.engine_lost and not self.session.record.steps:
+            self.app.show_engine_problem(event.message, event.fix or "")
+            return
+        self.notify(f"{where}{event.message}", title="Build failed", severity="error", timeout=8)
+
+    def _finished(self, event: ExerciseFinished) -> None:
+        session = self.session
+        self._refresh_exercise()
+        graded = session.prediction_grade(event)
+        if graded is not None:
+            self.app.push_screen(PredictionResultScreen(graded))
+        if not session.counts_as_attempt(event):
+            return  # cancelled, or the engine was missing: not the learner's Dockerfile, no "not yet"
+        self.app.record_attempt(self.lesson, session.exercise, event.passed, event.seconds)
+        if event.passed:
+            nxt = session.next_exercise_title()
+            self.notify(f"All {len(event.results)} checks pass. {nxt}", title="Exercise passed ✓", timeout=8)
+            return
+        failed = [r for r in event.results if not r.passed]
+        more = f" ({len(failed) - 1} more failed.)" if len(failed) > 1 else ""
+        self.notify(
+            f"{failed[0].sentence}.{more} The Exercise tab (3) has the details.",
+            title=f"Not yet: {len(failed)} of {len(event.results)} checks failed",
+            severity="warning",
+            timeout=8,
         )
+        if failed[0].line:
+            self.query_one(DockerfileView).mark({failed[0].line})
 
-    # -- building ----------------------------------------------------------------------------------
+    @on(BuildEnded)
+    def _ended(self, message: BuildEnded) -> None:
+        self._drain()
+        if self.session.is_current(message.build_id):
+            self.build_stopped()
+            self.refresh_bindings()
+            self.session.ended()
+            self._refresh_exercise()
 
-    @property
-    def building(self) -> bool:
-        return self._run is not None
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "build" and event.state == WorkerState.ERROR:
+            self._run = None
+            self._release_gc()
+            self.session.ended()
+            error = event.worker.error
+            self.query_one(BuildLog).write_line(f"── the build stopped on an unexpected error: {error}")
+            self.notify(f"The build stopped on an unexpected error: {error}", title="Build", severity="error")
+            self._refresh_exercise()
 
-    @property
-    def watching(self) -> bool:
-        return self._watch_stop is not None
-
-    @property
-    def builds_started(self) -> int:
-        return self._build_id
+    # -- building --------------------------------------------------------------------------------
 
     def action_build(self) -> None:
-        if (
-            self.exercise is not None
-            and self.exercise.predict
-            and self._next_prediction is None
-            and not self.building
-        ):
+        exercise = self.session.exercise
+        if exercise is not None and exercise.predict and self.session.next_prediction is None and not self.building:
             self.action_predict_build()  # this exercise is graded on the learner's prediction
             return
         self._start_build()
@@ -283,72 +321,36 @@ class LessonScreen(Screen):
         if self.building:
             self.notify("A build is already running: wait for it, or press c to cancel it.", title=title, severity="warning")
             return None
-        if self.exercise is None:
+        if self.session.exercise is None:
             self.notify(f"This lesson has no exercise to {verb}.", title=title)
             return None
         self._load_workspace()
-        if self._workspace is None:
+        workspace = self.session.workspace
+        if workspace is None:
             return None
         try:
             # A symlink out of the workspace would send files the learner should not ship (or see).
-            check_build_context(self._workspace, paths.workspace_dir(), self.exercise.dockerfile)
+            check_build_context(workspace, self.app.seat.workspace, self.session.exercise.dockerfile)
         except UnsafeContext as exc:
             self.notify(f"{exc.message}. {exc.fix}", title="Build refused", severity="error", timeout=12)
             return None
-        return self._workspace
+        return workspace
 
     def _start_build(self) -> None:
         if self.watching:
             self.notify("Watch mode is on: save a file to rebuild, or press w to stop watching.", title="Build")
             return
         workspace = self._workspace_to_build("Build", "build")
-        if workspace is None or self.exercise is None:  # (the second half only narrows the type)
+        session = self.session
+        if workspace is None or session.exercise is None:  # (the second half only narrows the type)
             return
-        self._build_id += 1
-        self.record = BuildRecord()
-        self.results = []
-        self._status_note = "building…"
-        self._build_started = time.monotonic()
-        self.query_one(LayerPane).show_plan(plan(self._dockerfile_text()))
+        build_id = session.start()
+        self._show_fresh_build()
         self.query_one(BuildLog).clear()
-        self.query_one(CachePane).show(self.record)
         self._refresh_exercise()
-        self._show_build_view = True
-        self._apply_width(self.app.size.width)
-        self._build_prediction, self._next_prediction = self._next_prediction, None
-        self._run = self.app.new_exercise_run(self.lesson, self.exercise, workspace, prediction=self._build_prediction)
-        self.refresh_bindings()  # the footer shows Cancel while the build runs
-        self._hold_gc()
-        self._run_worker(self._run, self._build_id)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="build")
-    def _run_worker(self, run: ExerciseRun, build_id: int) -> None:
-        """Only iterates the generator: every event goes to the channel, the UI thread does the rest."""
-        try:
-            for event in run.events():
-                self._send(build_id, event)
-        finally:
-            self.post_message(BuildEnded(build_id))
-
-    def _send(self, build_id: int, event: object) -> None:
-        """From a worker thread: queue the event (output lines in batches), wake the UI if needed."""
-        if isinstance(event, StepOutput):
-            wake = self.channel.put((build_id, OutputBatch(event.step, [event.text], [event.plain])), merge_output)
-        else:
-            wake = self.channel.put((build_id, event))
-        if wake:
-            self.post_message(BuildEventsReady(build_id))
-
-    def cancel_running_build(self) -> None:
-        """Stop the engine's work for this screen (the app is quitting)."""
-        if self._watch_stop is not None:
-            self._watch_stop.set()
-        if self._run is not None:
-            self._run.cancel()
-
-    def on_unmount(self) -> None:
-        self._release_gc()  # a screen closed mid-build never sees its BuildEnded
-        quiet_gc.unsettle()  # its widgets are garbage now: let the collector have them
+        self._show_build_panes()
+        run = self.app.new_exercise_run(self.lesson, session.exercise, workspace, prediction=session.build_prediction)
+        self.run_build(run, build_id)
 
     def action_cancel_build(self) -> None:
         if self._run is None:
@@ -357,247 +359,34 @@ class LessonScreen(Screen):
         self._run.cancel()
         self.notify("Cancelling the build…", title="Cancel")
 
-    @on(BuildEventsReady)
-    def _drain(self, message: BuildEventsReady | None = None) -> None:
-        lines: list[str] = []
-        layers = self.query_one(LayerPane)
-        log = self.query_one(BuildLog)
-        touched = False
-        for build_id, event in self.channel.drain():
-            if build_id != self._build_id:
-                continue  # a cancelled build's stragglers
-            if isinstance(event, OutputBatch):
-                lines.extend(event.texts)
-                self.record.apply_output(event.step, event.plains)
-                continue
-            if lines:
-                log.write_lines(lines)
-                lines = []
-            self._handle(event, layers, log)
-            touched = True
-        if lines:
-            log.write_lines(lines)
-        if touched and self._explanation is None:
-            self.query_one(CachePane).show(self.record)
-
-    def _handle(self, event: object, layers: LayerPane, log: BuildLog) -> None:
-        if isinstance(event, WatchStarted):
-            log.write_line(f"── watching {self._workspace}: save a file of the exercise to rebuild (w stops)")
-            return
-        if isinstance(event, FileChanged):
-            self.record, self.results, self._explanation = BuildRecord(), [], None
-            self._status_note = "building…"
-            log.clear()
-            log.write_line(f"── saved {', '.join(event.paths)}: rebuilding")
-            self._load_workspace()  # the saved Dockerfile, and its steps as the plan
-            self._refresh_exercise()
-            return
-        if isinstance(event, WatchNotice):
-            log.write_line(f"── {event.message}")
-            return
-        if isinstance(event, BuildStarted):
-            self.record = BuildRecord()
-            self._explanation = None
-            self._status_note = f"{event.label} ({event.index}/{event.total})…"
-            layers.show_plan(plan(self._dockerfile_text()))
-            log.write_line(f"── {event.label} ({event.index}/{event.total}) → {event.tag}")
-            self._refresh_exercise()
-            return
-        if isinstance(event, WorkspaceEdited):
-            log.write_line(f"── scenario: {event.description}")
-            return
-        if isinstance(event, CacheExplained):
-            self._explanation = event.explanation
-            text = event.explanation.summary
-            if event.explanation.details:
-                text += "\n" + "\n".join(event.explanation.details[:3])
-            self.query_one(CachePane).show(self.record, text)
-            return
-        if isinstance(event, CheckStarted):
-            self._status_note = f"checking: {event.title or event.name}…"
-            self._refresh_exercise()
-            return
-        if isinstance(event, CheckResult):
-            self.results.append(event)
-            self._refresh_exercise()
-            return
-        if isinstance(event, ExerciseFinished):
-            self._finished(event)
-            return
-        if isinstance(event, ContextProgress):
-            log.border_subtitle = fmt.context_progress(event.phase, event.files, event.bytes, event.total_bytes)
-            return
-        if isinstance(event, StepNeverEnds):
-            log.write_wrapped(event.reason, prefix="── this build will not end: ", style="\x1b[33;1m")
-            self.notify(
-                f"{event.reason[0].upper()}{event.reason[1:]}. {event.advice}",
-                title="RUN or CMD?",
-                severity="warning",
-                timeout=30,
-            )
-            return
-        state = self.record.apply(event)  # type: ignore[arg-type]
-        if isinstance(event, ContextSent):
-            log.write_line(f"context: {event.files} files, {fmt.size(event.bytes)}")
-        elif isinstance(event, StepStarted) and state is not None:
-            log.border_subtitle = ""
-            self.query_one(DockerfileView).mark(self._steps_lines.get(event.step, set()))
-        if state is not None:
-            layers.show_step(state)
-        if isinstance(event, BuildFailed):
-            layers.point_at(event.step)
-            self._failed(event, log)
-        elif isinstance(event, BuildSucceeded):
-            layers.mark_final_stage(self.record.final_stage)
-            first = self.record.first_miss
-            layers.point_at(first.step if first else None)
-            self.query_one(DockerfileView).mark(set())
-            tags = ", ".join(event.tags) or event.image_id
-            log.write_line(
-                f"── built {tags}: {fmt.size(event.image_size)}, {self.record.cache_hits}/{self.record.total} "
-                f"steps from cache, {fmt.seconds(event.seconds)}"
-            )
-            if event.store_sizes is not None:  # the containerd image store: docker images says otherwise
-                log.write_line(f"   {fmt.store_figures(event.store_sizes.disk, event.store_sizes.content)}")
-
-    def _failed(self, event: BuildFailed, log: BuildLog) -> None:
-        self.query_one(DockerfileView).mark(self._steps_lines.get(event.step or 0, set()))
-        if event.cancelled:
-            log.write_line("── build cancelled")
-            return
-        where = f"step {event.step}: " if event.step else (f"line {event.line}: " if event.line else "")
-        log.write_wrapped(event.message, prefix=f"── build failed: {where}", style="\x1b[31;1m")
-        if event.fix:
-            log.write_wrapped(event.fix, prefix="── fix: ")
-        if event.engine_lost and not self.record.steps:
-            self.app.show_engine_problem(event.message, event.fix or "")
-            return
-        self.notify(f"{where}{event.message}", title="Build failed", severity="error", timeout=8)
-
-    def _finished(self, event: ExerciseFinished) -> None:
-        self._status_note = None
-        self.results = list(event.results)
-        self._refresh_exercise()
-        if self._build_prediction and event.record is not None and not event.cancelled:
-            self.app.push_screen(PredictionResultScreen(grade(self._build_prediction, event.record)))
-        if event.cancelled or not event.results:
-            return
-        failure = event.record.failure if event.record is not None else None
-        if failure is not None and failure.engine_lost:
-            return  # the engine was missing, not the learner's Dockerfile: no attempt, no "not yet"
-        self.app.record_attempt(self.lesson, self.exercise, event.passed, event.seconds)
-        if event.passed:
-            nxt = self._next_exercise_title()
-            self.notify(f"All {len(event.results)} checks pass. {nxt}", title="Exercise passed ✓", timeout=8)
-        else:
-            failed = [r for r in event.results if not r.passed]
-            more = f" ({len(failed) - 1} more failed.)" if len(failed) > 1 else ""
-            self.notify(
-                f"{failed[0].sentence}.{more} The Exercise tab (3) has the details.",
-                title=f"Not yet: {len(failed)} of {len(event.results)} checks failed",
-                severity="warning",
-                timeout=8,
-            )
-            if failed[0].line:
-                self.query_one(DockerfileView).mark({failed[0].line})
-
-    def _next_exercise_title(self) -> str:
-        if self.exercise is None:
-            return ""
-        index = self.lesson.exercises.index(self.exercise)
-        if index + 1 < len(self.lesson.exercises):
-            return f"Next: {self.lesson.exercises[index + 1].title} (press >)."
-        nxt = self.course.next_lesson(self.lesson.id)
-        return f"Next lesson: {nxt.title} (press ])." if nxt else "That was the last exercise of the course!"
-
-    @on(BuildEnded)
-    def _ended(self, message: BuildEnded) -> None:
-        self._drain()
-        if message.build_id == self._build_id:
-            self._watch_stop = None
-            self._run = None
-            self.refresh_bindings()
-            self._status_note = None
-            self._release_gc()
-            self._refresh_exercise()
-
-    def _hold_gc(self) -> None:
-        """No full garbage collection (a pause of every thread) while this build streams."""
-        if not self._gc_held:
-            self._gc_held = True
-            quiet_gc.hold()
-
-    def _release_gc(self) -> None:
-        if self._gc_held:
-            self._gc_held = False
-            quiet_gc.release()
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "build" and event.state == WorkerState.ERROR:
-            self._run = None
-            self._release_gc()
-            self._status_note = None
-            error = event.worker.error
-            self.query_one(BuildLog).write_line(f"── the build stopped on an unexpected error: {error}")
-            self.notify(f"The build stopped on an unexpected error: {error}", title="Build", severity="error")
-            self._refresh_exercise()
-
-    # -- other actions --------------------------------------------------------------------------------
-
-    def _saved_hints(self) -> int:
-        if self.exercise is None:
-            return 0
-        return self.app.progress_store.load()[0].exercise(self.lesson.id, self.exercise.id).hints_revealed
-
-    # -- watch mode: the learner edits in their own editor ------------------------------------------------
-
     def action_toggle_watch(self) -> None:
-        if self._watch_stop is not None:
-            self._watch_stop.set()
+        if self.watching:
+            self.stop_watching()
             self.notify("Watch mode off.", title="Watch", timeout=3)
             return
         workspace = self._workspace_to_build("Watch", "watch")
-        if workspace is None or self.exercise is None:  # (the second half only narrows the type)
+        exercise = self.session.exercise
+        if workspace is None or exercise is None:  # (the second half only narrows the type)
             return
-        self._build_id += 1
-        self._watch_stop = threading.Event()
-        self._show_build_view = True
-        self._apply_width(self.app.size.width)
+        watch_id = self.session.start(build=False)
+        self._show_build_panes()
         self.query_one(BuildLog).clear()
         self.notify(f"Watching {workspace}: save a file there and the tutor rebuilds.", title="Watch", timeout=6)
-        self._watch_worker(self._build_id, self._watch_stop, self.exercise, workspace)
+        lesson, new_run = self.lesson, self.app.new_exercise_run
+        self.run_watch(watch_id, lesson, exercise, workspace, lambda folder: new_run(lesson, exercise, folder))
 
-    @work(thread=True, exclusive=False, exit_on_error=False, group="watch")
-    def _watch_worker(self, watch_id: int, stop: threading.Event, exercise: Exercise, workspace: Path) -> None:
-        """Only iterates the watch generator; the UI thread handles every event as for a build."""
-        lesson = self.lesson
-
-        def new_run(folder: Path):
-            return self.app.new_exercise_run(lesson, exercise, folder)
-
-        try:
-            for event in watch_exercise(lesson, exercise, stop, workspace=workspace, run_factory=new_run):
-                self._send(watch_id, event)
-        except WatchError as exc:
-            self._send(watch_id, WatchNotice(f"cannot watch: {exc}"))
-        finally:
-            self.post_message(BuildEnded(watch_id))
+    # -- hints, views and moving around -----------------------------------------------------------
 
     def action_hint(self) -> None:
-        if self.exercise is None or not self.exercise.hints:
+        session = self.session
+        if session.exercise is None or not session.exercise.hints:
             self.notify("No hints for this exercise.", title="Hint")
             return
-        if self.hints_shown >= len(self.exercise.hints):
+        total = len(session.exercise.hints)
+        if session.hints_shown >= total:
             self.notify("That was the last hint.", title="Hint")
-        else:
-            # Saved, so a restart shows the same hints.
-            self.hints_shown = self.app.progress_store.reveal_hint(
-                self.lesson.id, self.exercise.id, available=len(self.exercise.hints)
-            )
-            if self.hints_shown:
-                total = len(self.exercise.hints)
-                hint = self.exercise.hints[self.hints_shown - 1]
-                self.notify(hint, title=f"Hint {self.hints_shown} of {total}", timeout=10)
+        elif (hint := session.reveal_hint(self.app.progress_store)) is not None:  # saved: a restart shows it too
+            self.notify(hint, title=f"Hint {session.hints_shown} of {total}", timeout=10)
         self.query_one(TabbedContent).active = "exercise"
         self._refresh_exercise()
         panel = self.query_one(ExercisePanel)
@@ -644,39 +433,36 @@ class LessonScreen(Screen):
         self._go_exercise(-1)
 
     def _go_exercise(self, delta: int) -> None:
-        if self.exercise is None or self.building:
+        if self.session.exercise is None or self.building:
             return
-        index = self.lesson.exercises.index(self.exercise) + delta
-        if 0 <= index < len(self.lesson.exercises):
-            self.exercise = self.lesson.exercises[index]
-            self.sub_title = self.exercise.title
-            self.results, self.record = [], BuildRecord()
-            self.hints_shown = self._saved_hints()
-            self._load_workspace()
-            self.query_one(LayerPane).show_plan(plan(self._dockerfile_text()))
-            self.query_one(CachePane).show(self.record)
-            self._refresh_exercise()
-            self.app.set_current(self.lesson.id, self.exercise.id)
-        elif delta > 0:
-            self.action_next_lesson()
+        exercise = self.session.select(delta)
+        if exercise is None:
+            if delta > 0 and self.lesson.exercises.index(self.session.exercise) + delta >= len(self.lesson.exercises):
+                self.action_next_lesson()
+            return
+        self.sub_title = exercise.title
+        self.session.load_hints(self.app.progress_store)
+        self._load_workspace()
+        self._show_fresh_build()
+        self._refresh_exercise()
+        self.app.set_current(self.lesson.id, exercise.id)
 
-    # -- edit, predict, solution ------------------------------------------------------------------------
+    # -- edit, predict, solution -------------------------------------------------------------------
 
     def action_edit(self) -> None:
-        if self.exercise is None or self._workspace is None:
+        session = self.session
+        if session.exercise is None or session.workspace is None:
             self.notify("This lesson has no exercise files to edit.", title="Edit")
             return
-        goto = failure_location(self.exercise.dockerfile, self._dockerfile_text(), self.record, self.results)
-        files = workspace_files(self._workspace, self.exercise.dockerfile)
-        last = self.app.last_edited.get(str(self._workspace))
-        self.app.push_screen(
-            EditorScreen(self._workspace, files, goto, dockerfile=self.exercise.dockerfile, open_file=last),
-            self._editor_closed,
-        )
+        goto = failure_location(session.exercise.dockerfile, session.dockerfile_text(), session.record, session.results)
+        files = workspace_files(session.workspace, session.exercise.dockerfile)
+        last = self.app.last_edited.get(str(session.workspace))
+        editor = EditorScreen(session.workspace, files, goto, dockerfile=session.exercise.dockerfile, open_file=last)
+        self.app.push_screen(editor, self._editor_closed)
 
     def _editor_closed(self, result: EditorClosed | None) -> None:
-        if result is not None and result.current and self._workspace is not None:
-            self.app.last_edited[str(self._workspace)] = result.current
+        if result is not None and result.current and self.session.workspace is not None:
+            self.app.last_edited[str(self.session.workspace)] = result.current
         self._load_workspace()  # the Dockerfile tab and the planned steps show the saved files
         if result is not None and result.build:
             self.action_build()
@@ -685,34 +471,34 @@ class LessonScreen(Screen):
         if self.building:
             self.notify("A build is already running: wait for it, or press c to cancel it.", title="Build", severity="warning")
             return
-        if self.exercise is None or self._workspace is None:
+        if self.session.exercise is None or self.session.workspace is None:
             self.notify("This lesson has no exercise to build.", title="Build")
             return
         self._load_workspace()
-        self.app.push_screen(PredictScreen(self._dockerfile_text(), previous=self._build_prediction), self._predicted)
+        screen = PredictScreen(self.session.dockerfile_text(), previous=self.session.build_prediction)
+        self.app.push_screen(screen, self._predicted)
 
     def _predicted(self, prediction: dict[int, str] | None) -> None:
         if prediction is None:
             self.notify("No prediction made, so nothing was built.", title="Predict", timeout=3)
             return
-        self._next_prediction = prediction
+        self.session.next_prediction = prediction
         self._start_build()
 
     def action_solution(self) -> None:
-        if self.exercise is None or self._workspace is None:
+        s = self.session
+        if s.exercise is None or s.workspace is None:
             self.notify("This lesson has no exercise.", title="Solution")
             return
-        self.app.push_screen(
-            SolutionScreen(self.lesson.id, self.exercise, self._workspace, self.app.progress_store, self.hints_shown),
-            self._solution_closed,
-        )
+        screen = SolutionScreen(self.lesson.id, s.exercise, s.workspace, self.app.progress_store, s.hints_shown)
+        self.app.push_screen(screen, self._solution_closed)
 
     def _solution_closed(self, result: SolutionClosed | None) -> None:
         self.app.progress = self.app.progress_store.load()[0]
         if result is not None and result.copied:
             self._load_workspace()
 
-    # -- containers: run what was built ------------------------------------------------------------------
+    # -- containers, layers and sizes --------------------------------------------------------------
 
     def _containers(self) -> ContainersPane:
         self.action_show_tab("containers")
@@ -720,15 +506,11 @@ class LessonScreen(Screen):
         pane.focus_table()
         return pane
 
-    def _last_image(self) -> str | None:
-        result = self.record.result
-        return None if result is None else (result.tags[0] if result.tags else result.image_id)
-
     def action_run_container(self) -> None:
         if self.building:
             self.notify("A build is running: wait for it (or press c), then press r.", title="Run", severity="warning")
             return
-        self._containers().run_image(self._last_image())
+        self._containers().run_image(self.session.last_image())
 
     def action_probe(self) -> None:
         self._containers().probe()
@@ -740,15 +522,13 @@ class LessonScreen(Screen):
         self._containers().remove_container()
 
     def action_remove_image(self) -> None:
-        self._containers().remove_image(self._last_image())
+        self._containers().remove_image(self.session.last_image())
 
     def action_exec_in_container(self) -> None:
         self._containers().exec_command()
 
-    # -- layers and sizes ---------------------------------------------------------------------------------
-
     def action_layer_contents(self, step: int | None = None) -> None:
-        pane = self.query_one(LayerPane)
+        pane, record = self.query_one(LayerPane), self.session.record
         if step is None:
             if not pane.row_count:
                 return
@@ -757,14 +537,14 @@ class LessonScreen(Screen):
                 self.notify("Pick a step row (not a stage header).", title="Layer contents")
                 return
             step = int(key)
-        if step not in self.record.steps:
+        if step not in record.steps:
             self.notify("Build first (b): the layers come from the image the build makes.", title="Layer contents")
             return
-        image = self.record.result.image_id if self.record.result else ""
-        self.app.push_screen(LayerContentsScreen(image, self.record, step, self.app.backend.engine))
+        image = record.result.image_id if record.result else ""
+        self.app.push_screen(LayerContentsScreen(image, record, step, self.app.backend.engine))
 
     def action_size_race(self) -> None:
-        self.app.push_screen(SizeRaceScreen(paths.seat_name(), self.app.backend.engine))
+        self.app.push_screen(SizeRaceScreen(self.app.seat.name, self.app.backend.engine))
 
     @on(DataTable.RowSelected, "#layers")
     def _layer_row_selected(self, event: DataTable.RowSelected) -> None:

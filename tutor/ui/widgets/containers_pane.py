@@ -38,7 +38,7 @@ from tutor.ui.containers_controller import (
     remove_leftovers,
     started_labels,
 )
-from tutor.ui.screens.run_dialog import ConfirmDialog, ExecDialog, RunChoice, RunDialog
+from tutor.ui.dialogs.run_dialog import ConfirmDialog, ExecDialog, RunChoice, RunDialog
 
 LOG_TAIL = 500  # lines of an existing log shown when following starts
 LOG_MAX_LINES = 2000
@@ -169,7 +169,14 @@ class ContainersPane(Vertical):
         height: 1fr; min-height: 5; border: round $panel-lighten-2;
         border-title-align: left; border-subtitle-align: left;
     }
+    /* Short of rows (24 of them at 80x24): the results and the log keep only their top rule, and
+       the results give the log room to show its last lines. */
+    ContainersPane.-short #containers-results { max-height: 35%; }
+    ContainersPane.-short .containers-section { border: none; border-top: round $panel-lighten-2; }
+    ContainersPane.-short #containers-log { min-height: 3; border: none; border-top: round $panel-lighten-2; }
     """
+
+    SHORT = 26  # rows under which the pane is -short
 
     def __init__(
         self,
@@ -221,6 +228,9 @@ class ContainersPane(Vertical):
         log = Log(id="containers-log", max_lines=LOG_MAX_LINES, highlight=False)
         log.border_title = "Logs"
         yield log
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.height < self.SHORT, "-short")
 
     def on_mount(self) -> None:
         self._show_hint(ct.ps_cli(self.seat, all=True))

@@ -1,0 +1,1 @@
+"""Small modal questions asked on behalf of a widget: run, exec, confirm."""
