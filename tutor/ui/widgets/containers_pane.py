@@ -38,7 +38,7 @@ from tutor.ui.containers_controller import (
     remove_leftovers,
     started_labels,
 )
-from tutor.ui.screens.run_dialog import ConfirmDialog, ExecDialog, RunChoice, RunDialog
+from tutor.ui.dialogs.run_dialog import ConfirmDialog, ExecDialog, RunChoice, RunDialog
 
 LOG_TAIL = 500  # lines of an existing log shown when following starts
 LOG_MAX_LINES = 2000
