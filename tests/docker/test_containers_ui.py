@@ -18,6 +18,7 @@ from pathlib import Path
 
 import docker
 import pytest
+from textual import on
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Input, Log, Static
 
@@ -30,7 +31,7 @@ from tutor.engine.events import BuildFailed, BuildSucceeded
 from tutor.engine.ports import engine_published_ports, find_free_port, is_port_free
 from tutor.ui import containers_controller as cc
 from tutor.ui.dialogs.run_dialog import ConfirmDialog, ExecDialog, RunDialog
-from tutor.ui.widgets.containers_pane import ContainersPane
+from tutor.ui.widgets.containers_pane import AskLearner, ContainersPane
 
 IMAGE = "tutor/pytest/containers-ui:latest"
 NO_CMD_IMAGE = "tutor/pytest/containers-ui-nocmd:latest"
@@ -74,6 +75,12 @@ def no_leftovers(engine_api: docker.APIClient) -> Iterator[None]:
 
 
 class PaneApp(App):
+    """Hosts the pane and asks its questions, as the lesson screen does."""
+
+    @on(AskLearner)
+    def _ask(self, message: AskLearner) -> None:
+        self.push_screen(message.dialog, message.answered)
+
     def compose(self) -> ComposeResult:
         yield ContainersPane(id="containers")
 

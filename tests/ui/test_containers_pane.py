@@ -11,6 +11,7 @@ import sys
 from dataclasses import replace
 
 import pytest
+from textual import on
 from textual.app import App, ComposeResult
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Log, Static
@@ -20,7 +21,7 @@ from tests.ui.conftest import click, wait_for
 from tutor.engine import containers as ct
 from tutor.ui.containers_controller import RunPlan, check_exec_command, parse_mappings
 from tutor.ui.dialogs.run_dialog import ConfirmDialog, ExecDialog, RunChoice, RunDialog
-from tutor.ui.widgets.containers_pane import ContainersListed, ContainersPane, ContainerStarted
+from tutor.ui.widgets.containers_pane import AskLearner, ContainersListed, ContainersPane, ContainerStarted
 
 NO_ENGINE = "unix:///nonexistent/docker.sock"
 IMAGE = "tutor/pytest/go_app:latest"
@@ -61,6 +62,12 @@ class DialogApp(App):
 
 
 class PaneApp(App):
+    """Hosts the pane and asks its questions, as the lesson screen does."""
+
+    @on(AskLearner)
+    def _ask(self, message: AskLearner) -> None:
+        self.push_screen(message.dialog, message.answered)
+
     def compose(self) -> ComposeResult:
         yield ContainersPane(engine=NO_ENGINE, id="containers")
 

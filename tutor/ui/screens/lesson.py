@@ -38,7 +38,7 @@ from tutor.ui.screens.size_race import SizeRaceScreen
 from tutor.ui.screens.solution import SolutionClosed, SolutionScreen
 from tutor.ui.widgets.build_log import BuildLog
 from tutor.ui.widgets.cache_pane import CachePane
-from tutor.ui.widgets.containers_pane import ContainersPane
+from tutor.ui.widgets.containers_pane import AskLearner, ContainersPane
 from tutor.ui.widgets.dockerfile_view import DockerfileView
 from tutor.ui.widgets.engine_status import EngineStatus
 from tutor.ui.widgets.exercise_panel import ExercisePanel, exercise_text
@@ -505,6 +505,10 @@ class LessonScreen(BuildWorkers):
         pane = self.query_one(ContainersPane)
         pane.focus_table()
         return pane
+
+    @on(AskLearner)
+    def _ask_learner(self, message: AskLearner) -> None:
+        self.app.push_screen(message.dialog, message.answered)
 
     def action_run_container(self) -> None:
         if self.building:

@@ -11,6 +11,7 @@ import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import docker
 from rich.text import Text
@@ -18,6 +19,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
+from textual.screen import ModalScreen
 from textual.widgets import DataTable, Log, Static
 from textual.worker import Worker, WorkerState
 
@@ -59,6 +61,15 @@ COMMANDS = {
 
 
 # --------------------------------------------------------------------------- messages
+
+
+@dataclass
+class AskLearner(Message):
+    """A question for the learner (run, exec, confirm): the screen that holds the pane shows the
+    dialog and hands the answer to ``answered``. A widget pushes no screen itself."""
+
+    dialog: ModalScreen
+    answered: Callable[[Any], None]
 
 
 @dataclass
@@ -293,7 +304,7 @@ class ContainersPane(Vertical):
         if not info.running:
             self._remove_worker(info.id, False)
             return
-        self.app.push_screen(
+        self._ask(
             ConfirmDialog(
                 f"{info.name} is running. Stop and remove it?",
                 "docker rm refuses a running container; -f kills it first.",
@@ -316,7 +327,7 @@ class ContainersPane(Vertical):
             detail = f"{users[0]} still uses it: remove it first (x), or the engine refuses. {detail}"
         elif users:
             detail = f"{', '.join(users)} still use it: remove them first (x), or the engine refuses. {detail}"
-        self.app.push_screen(
+        self._ask(
             ConfirmDialog(f"Remove the image {target}?", detail, ct.cli_line("rmi", target)),
             lambda yes: self._confirmed(yes, lambda: self._rmi_worker(target)),
         )
@@ -345,7 +356,7 @@ class ContainersPane(Vertical):
                 )
                 self._exec_worker(info.id, info.name, command)
 
-        self.app.push_screen(ExecDialog(info.name, self._last_command), chosen)
+        self._ask(ExecDialog(info.name, self._last_command), chosen)
 
     def refresh_list(self) -> None:
         """`docker ps -a` for this seat's containers."""
@@ -373,6 +384,9 @@ class ContainersPane(Vertical):
             self._follow(self.containers[key])
 
     # -- workers: engine calls only; results go out as messages ---------------------------------------
+
+    def _ask(self, dialog: ModalScreen, answered: Callable[[Any], None]) -> None:
+        self.post_message(AskLearner(dialog, answered))
 
     @staticmethod
     def _confirmed(yes: bool | None, then: Callable[[], object]) -> None:
@@ -508,7 +522,7 @@ class ContainersPane(Vertical):
             )
             self._run_worker(plan.image, choice.mapping)
 
-        self.app.push_screen(RunDialog(plan, message.problem), chosen)
+        self._ask(RunDialog(plan, message.problem), chosen)
 
     @on(ContainerStarted)
     def _container_started(self, message: ContainerStarted) -> None:
