@@ -24,12 +24,12 @@ from textual.widgets import DataTable, Input, Log, Static
 
 from tests.conftest import ROOT, TEST_SEAT
 from tests.ui.conftest import click, wait_for
+from tutor.engine import container_actions as cc
 from tutor.engine import containers as ct
 from tutor.engine import labels
 from tutor.engine.build import Build, BuildRequest
 from tutor.engine.events import BuildFailed, BuildSucceeded
 from tutor.engine.ports import engine_published_ports, find_free_port, is_port_free
-from tutor.ui import containers_controller as cc
 from tutor.ui.dialogs.run_dialog import ConfirmDialog, ExecDialog, RunDialog
 from tutor.ui.widgets.containers_pane import AskLearner, ContainersPane
 
@@ -321,7 +321,7 @@ _CHILD = textwrap.dedent(
     import sys
     from tutor.engine import containers as ct
     from tutor.engine.client import connect
-    from tutor.ui import containers_controller as cc
+    from tutor.engine import container_actions as cc
 
     image, mode = sys.argv[1], sys.argv[2]
     api = connect()

@@ -19,7 +19,7 @@ from textual.widgets import DataTable, Input, Log, Static
 from tests.conftest import ROOT, TEST_SEAT
 from tests.ui.conftest import click, wait_for
 from tutor.engine import containers as ct
-from tutor.ui.containers_controller import RunPlan, check_exec_command, parse_mappings
+from tutor.engine.container_actions import RunPlan, check_exec_command, parse_mappings
 from tutor.ui.dialogs.run_dialog import ConfirmDialog, ExecDialog, RunChoice, RunDialog
 from tutor.ui.widgets.containers_pane import AskLearner, ContainersListed, ContainersPane, ContainerStarted
 
@@ -328,7 +328,7 @@ async def test_actions_without_an_image_or_a_container_say_what_to_do_first() ->
 
 def test_quitting_without_having_run_anything_does_not_reach_for_the_engine() -> None:
     code = (
-        "from tutor.ui.containers_controller import stop_started_containers as stop, ContainersReport\n"
+        "from tutor.engine.container_actions import stop_started_containers as stop, ContainersReport\n"
         f"r = stop({NO_ENGINE!r}, 'pytest', keep=False)\n"
         "assert r == ContainersReport() and r.summary() == '', r\n"
         "print('nothing to stop')\n"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from tutor.engine.container_actions import _exit_story
 from tutor.engine.containers import info_from_inspect
-from tutor.ui.containers_controller import _exit_story
 
 
 class _Api:

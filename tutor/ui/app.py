@@ -255,7 +255,7 @@ class TutorApp(App):
         self._quit_cleanly()
 
     def _quit_cleanly(self) -> None:
-        from tutor.ui.containers_controller import keep_containers_setting, stop_started_containers
+        from tutor.engine.container_actions import keep_containers_setting, stop_started_containers
 
         for screen in self.screen_stack:
             cancel = getattr(screen, "cancel_running_build", None)

@@ -18,7 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from tutor.engine import containers as ct
-from tutor.ui.containers_controller import RunPlan, check_exec_command, parse_mappings
+from tutor.engine.container_actions import RunPlan, check_exec_command, parse_mappings
 
 
 @dataclass(frozen=True)

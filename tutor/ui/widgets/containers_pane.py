@@ -26,9 +26,7 @@ from textual.worker import Worker, WorkerState
 from tutor import paths
 from tutor.engine import containers as ct
 from tutor.engine.client import EngineUnavailable, connect, forget_thread_client, thread_client
-from tutor.engine.stream import strip_ansi
-from tutor.ui.channel import EventChannel
-from tutor.ui.containers_controller import (
+from tutor.engine.container_actions import (
     ContainersReport,
     LogFollower,
     ProbeOutcome,
@@ -40,6 +38,8 @@ from tutor.ui.containers_controller import (
     remove_leftovers,
     started_labels,
 )
+from tutor.engine.stream import strip_ansi
+from tutor.ui.channel import EventChannel
 from tutor.ui.dialogs.run_dialog import ConfirmDialog, ExecDialog, RunChoice, RunDialog
 
 LOG_TAIL = 500  # lines of an existing log shown when following starts
@@ -212,6 +212,7 @@ class ContainersPane(Vertical):
         self.last_probe: ProbeOutcome | None = None
         self.last_exec: ct.ExecResult | None = None
         self.last_action: ct.ActionResult | None = None
+        self._acted_since_start = False  # the Last action line shows a later action than the last run
         self.last_error: ContainersFailed | None = None
         self.lists_received = 0
         self._last_command = ExecDialog.DEFAULT_COMMAND
@@ -528,6 +529,7 @@ class ContainersPane(Vertical):
     def _container_started(self, message: ContainerStarted) -> None:
         info = message.info
         self.last_started = info
+        self._acted_since_start = False
         self.containers = {info.id: info, **{k: v for k, v in self.containers.items() if k != info.id}}
         self.selected = info.id
         self._render_table()
@@ -561,7 +563,12 @@ class ContainersPane(Vertical):
         self.containers = {c.id: c for c in message.containers}
         started = self.last_started
         now = self.containers.get(started.id) if started is not None else None
-        if started is not None and now is not None and (now.status, now.ports) != (started.status, started.ports):
+        if (
+            started is not None
+            and now is not None
+            and not self._acted_since_start  # a later action's line (a stop) stays as it is
+            and (now.status, now.ports) != (started.status, started.ports)
+        ):
             # The container moved on since it started (it exited, or its ports showed): say so.
             self.last_started = dataclasses.replace(now, cli=started.cli)
             self._show_started(self.last_started)
@@ -586,6 +593,7 @@ class ContainersPane(Vertical):
     def _action_done(self, message: ContainerActionDone) -> None:
         result = message.result
         self.last_action = result
+        self._acted_since_start = True
         text = {
             "stop": f"{result.target} stopped: still listed (docker ps -a); x removes it",
             "rm": f"{result.target} removed",

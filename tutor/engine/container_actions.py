@@ -1,4 +1,4 @@
-"""What the containers pane asks of the engine, as plain functions returning frozen results.
+"""What the containers tab asks of the engine, as plain functions returning frozen results.
 
 Everything here runs in worker threads (or at exit) and never touches a
 widget; the pane turns the results into messages.  It also owns the life
