@@ -52,6 +52,10 @@ def leave_containers_as_found(api: docker.APIClient, before: set[str], images_be
     for c in api.containers(all=True):
         if c["Id"] in before or c.get("ImageID") in images_before:
             continue
+        if c.get("State") == "running" and "io.tutor.managed" not in (c.get("Labels") or {}):
+            # A build step running for someone else on a shared engine (the classic builder's step
+            # containers carry no label); a test's own builds have ended or been cancelled by now.
+            continue
         try:
             api.remove_container(c["Id"], force=True, v=True)
         except docker.errors.APIError:
