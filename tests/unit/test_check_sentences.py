@@ -96,3 +96,9 @@ def test_describe_reads_as_the_app_does(context: Path) -> None:
 def test_scenarios_are_said_in_words(scenario: str) -> None:
     said = describe_scenario(scenario)
     assert scenario not in said and said.startswith("When you build, the tutor ")
+
+
+def test_hadolint_says_an_error_not_a_error(context: Path) -> None:
+    text = "FROM alpine:3.20\nADD main.go /app/\nCMD [\"/app/main\"]\n"
+    found = run("hadolint", {"max_level": "warning"}, "cold", context, dockerfile=text)
+    assert "(DL3020, an error)" in found.sentence, found.sentence

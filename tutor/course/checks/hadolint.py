@@ -78,7 +78,9 @@ def _hadolint(spec: HadolintSpec, ev: Evidence) -> Verdict:
     shown = "; ".join(f"{f.get('code')} ({f.get('level')}, line {f.get('line')}): {f.get('message')}" for f in bad[:2])
     more = f"; and {len(bad) - 2} more" if len(bad) > 2 else ""
     first = bad[0]
-    said = f"{linter} says at line {first.get('line')}: {first.get('message')} ({first.get('code')}, a {first.get('level')})"
+    level = str(first.get("level"))
+    article = "an" if level[:1] in ("a", "e", "i", "o", "u") else "a"  # an error, an info; a warning
+    said = f"{linter} says at line {first.get('line')}: {first.get('message')} ({first.get('code')}, {article} {level})"
     if len(bad) > 1:
         said += f"; and {len(bad) - 1} more"
     return False, expected, shown + more, first.get("line"), said
