@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from textual.app import App
-from textual.widgets import OptionList
+from textual.widgets import OptionList, TabbedContent
 from textual.widgets._footer import FooterKey
 
 from tests.conftest import ROOT
@@ -175,3 +175,26 @@ async def test_a_long_cache_explanation_leaves_the_build_log_rows_at_80x24(make_
         assert cache.max_scroll_y > 0  # the why scrolls in its pane...
         assert log.scrollable_content_region.height >= 2  # ...and the log keeps its last lines on screen
         assert screen.query_one(LayerPane).max_scroll_y == 0  # every step still shows
+
+
+async def test_a_tab_opened_with_its_number_scrolls_with_the_keys(make_app):
+    """At 80x24 the exercise panel is longer than the screen: End must reach its last key."""
+    from tutor.ui.widgets.exercise_panel import ExercisePanel
+
+    app = make_app("cold")
+    async with app.run_test(size=NARROW) as pilot:
+        screen = await open_first_lesson(pilot)
+        await pilot.press("3")
+        panel = screen.query_one(ExercisePanel)
+        await wait_for(pilot, lambda: panel.max_scroll_y > 0)
+        assert app.focused is panel
+        await pilot.press("end")
+        await wait_for(pilot, lambda: panel.scroll_y == panel.max_scroll_y)
+        await pilot.press("4")
+        await wait_for(pilot, lambda: app.focused is screen.query_one("#containers-table"))
+        await pilot.press("3")  # from the containers table, without bouncing back to its tab
+        await wait_for(pilot, lambda: app.focused is panel)
+        await pilot.pause(0.2)
+        assert screen.query_one(TabbedContent).active == "exercise"
+        await pilot.press("1")
+        await wait_for(pilot, lambda: type(app.focused).__name__ == "LessonText")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
 from textual.widgets import DataTable, Header, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
@@ -393,9 +394,17 @@ class LessonScreen(BuildWorkers):
         self.call_after_refresh(panel.scroll_end, animate=False)  # the newest hint is at the bottom
 
     def action_show_tab(self, tab: str) -> None:
+        # Focus leaves the old tab first: a focused widget that its tab hides hands focus on to a
+        # neighbour in that same tab, and TabbedContent then shows that tab again (from the
+        # containers table, 3 bounced back). The keys then go to what the new tab shows.
+        self.app.set_focus(None)
         self.query_one(TabbedContent).active = tab
-        if tab == "lesson-text":
-            self.query_one(LessonText).focus()
+        shown: dict[str, type[Widget]] = {"lesson-text": LessonText, "dockerfile": DockerfileView, "exercise": ExercisePanel}
+        target = shown.get(tab)
+        if target is not None:
+            self.query_one(target).focus()
+        elif tab == "containers":
+            self.query_one(ContainersPane).focus_table()
         if self.has_class("narrow"):
             self._show_build_view = False
             self._apply_width(self.app.size.width)
