@@ -54,3 +54,20 @@ async def test_the_log_keeps_max_lines() -> None:
         await wait_for(pilot, lambda: tail_in_view(log))
         assert log.line_count == 500 and log.virtual_size.height == 500
         assert log.lines[0] == "line 1500" and log.lines[-1] == "line 1999"
+
+
+async def test_a_note_wraps_between_words_not_inside_an_image_tag() -> None:
+    from textual.app import App
+
+    from tutor.ui.widgets.build_log import BuildLog
+
+    class LogApp(App):
+        def compose(self):
+            yield BuildLog()
+
+    app = LogApp()
+    async with app.run_test(size=(60, 10)) as pilot:
+        log = app.query_one(BuildLog)
+        log.write_line("── build (1/1) → tutor/local/multi-stage-split-the-build:latest and more words here")
+        await pilot.pause()
+        assert any("tutor/local/multi-stage-split-the-build:latest" in line for line in log.lines), log.lines

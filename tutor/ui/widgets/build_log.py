@@ -102,7 +102,11 @@ class BuildLog(Log):
         are read whole, unlike a step's output, which keeps its columns and scrolls sideways."""
         width = max((self.scrollable_content_region.width or self.size.width) - 1, 30)
         lines = textwrap.wrap(
-            text, width=width, initial_indent=prefix, subsequent_indent=" " * min(len(prefix), 8)
+            text,
+            width=width,
+            initial_indent=prefix,
+            subsequent_indent=" " * min(len(prefix), 8),
+            break_on_hyphens=False,  # an image tag (multi-stage-split-the-build) reads whole
         ) or [prefix]
         if style:
             lines = [f"{style}{line}\x1b[0m" for line in lines]
