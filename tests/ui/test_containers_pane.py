@@ -177,8 +177,8 @@ async def test_the_exec_prompt_refuses_empty_and_interactive_commands() -> None:
     async with app.run_test(size=SIZE) as pilot:
         dialog = await ready(pilot, ExecDialog)
         field = dialog.query_one("#exec-command", Input)
-        assert field.value == "ls /app"
-        assert text_of(dialog, "#exec-cli") == "$ docker exec tutor-pytest-ab12 ls /app"
+        assert field.value == "ls -l"  # the working directory, whatever the image's WORKDIR
+        assert text_of(dialog, "#exec-cli") == "$ docker exec tutor-pytest-ab12 ls -l"
         for typed, message in (("  ", "type a command"), ("sh", "docker exec -it NAME sh")):
             field.value = typed
             await pilot.pause()

@@ -156,7 +156,9 @@ class ExecDialog(ModalScreen[str | None]):
     CSS_PATH = "run_dialog.tcss"
     AUTO_FOCUS = "#exec-command"
     BINDINGS = [Binding("escape", "cancel", "Cancel", tooltip="Close the prompt without running anything")]
-    DEFAULT_COMMAND = "ls /app"
+    # The container's working directory (its image's WORKDIR): /app in one stage, /root/ or / in
+    # the multi-stage images, where `ls /app` only said "No such file or directory".
+    DEFAULT_COMMAND = "ls -l"
 
     def __init__(self, container: str, command: str = DEFAULT_COMMAND) -> None:
         super().__init__()
@@ -173,7 +175,7 @@ class ExecDialog(ModalScreen[str | None]):
                     style="dim",
                 )
             )
-            yield Input(value=self.command, placeholder="e.g. ls /app", id="exec-command")
+            yield Input(value=self.command, placeholder="e.g. ls -l", id="exec-command")
             yield Static("", id="exec-error", classes="dialog-error -hidden")
             yield Static(_command(self._cli(self.command)), id="exec-cli")
             with Horizontal(classes="dialog-buttons"):
