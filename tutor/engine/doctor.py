@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import shutil
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tutor.engine import baseimages
+from tutor.engine.builders import buildx_version
 from tutor.engine.client import EngineUnavailable, connect, engine_url
 from tutor.engine.image_size import store_of_info
 
@@ -66,22 +65,6 @@ def _disk(root_dir: str | None) -> tuple[str, int | None]:
 def _major(version: str | None) -> int | None:
     head = (version or "").split(".", 1)[0]
     return int(head) if head.isdigit() else None
-
-
-@functools.lru_cache(maxsize=1)
-def buildx_version() -> str | None:
-    """`docker buildx version` of the CLI on PATH ("0.13.1"), None without the CLI or the plugin."""
-    docker = shutil.which("docker")
-    if docker is None:
-        return None
-    try:
-        done = subprocess.run([docker, "buildx", "version"], capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    words = done.stdout.split()
-    if done.returncode != 0 or len(words) < 2:
-        return None
-    return words[1].lstrip("v").split("+", 1)[0]
 
 
 def buildkit_route(engine_version: str | None, image_store: str | None, buildx: str | None) -> str | None:
