@@ -18,17 +18,16 @@ import docker
 from docker.errors import APIError, DockerException
 
 from tutor.engine import labels as tl
-from tutor.engine import layers, ledger, seat_rules
+from tutor.engine import layers, ledger
+from tutor.engine.admission import admit
 from tutor.engine.build import PROGRESS_EVERY, TICK, BuildCancelled, BuildRequest
 from tutor.engine.client import (
-    EngineUnavailable,
     diagnose,
     engine_url,
     forget_thread_client,
     new_client,
-    thread_client,
 )
-from tutor.engine.context import ContextError, ProgressReader, pack, resolve
+from tutor.engine.context import ContextError, ProgressReader, pack
 from tutor.engine.dockerfile import heredoc_line, long_line
 from tutor.engine.events import (
     BuildEvent,
@@ -109,20 +108,11 @@ class ClassicBuild:
     def events(self) -> Iterator[BuildEvent]:
         started = self._clock()
         req = self.request
-        try:
-            context, dockerfile = resolve(req.context, req.dockerfile)
-        except ContextError as exc:
-            yield BuildFailed(str(exc))
+        admitted = admit(req, _classic_cannot_build)
+        if isinstance(admitted, BuildFailed):
+            yield admitted
             return
-        refused = _classic_cannot_build(dockerfile) or seat_rules.refused_build(dockerfile, req.labels.get(tl.SEAT), req.engine)
-        if refused is not None:
-            yield refused
-            return
-        try:
-            warm = thread_client(req.engine)
-        except EngineUnavailable as exc:
-            yield BuildFailed(exc.problem.reason, engine_lost=True, fix=exc.problem.fix)
-            return
+        context, dockerfile, warm = admitted.context, admitted.dockerfile, admitted.api
         api = new_client(engine_url(req.engine), version=warm.api_version, timeout=None, cls=StreamingClient)
         with self._lock:
             self._api = api

@@ -15,12 +15,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from tutor.engine import labels as tl
-from tutor.engine import layers, ledger, seat_rules
+from tutor.engine import layers, ledger
+from tutor.engine.admission import admit
 from tutor.engine.buildkit.parser import BuildKitParser
 from tutor.engine.buildkit.sizes import step_sizes
 from tutor.engine.classic import located
-from tutor.engine.client import EngineUnavailable, diagnose, engine_url, forget_thread_client, thread_client
-from tutor.engine.context import ContextError, resolve
+from tutor.engine.client import diagnose, engine_url, forget_thread_client
+from tutor.engine.context import ContextError
 from tutor.engine.events import BuildEvent, BuildFailed, BuildSucceeded, StepSized
 from tutor.engine.image_size import store_sizes
 from tutor.engine.never_ends import NeverEndsWatch
@@ -73,20 +74,11 @@ class BuildKitBuild:
     def events(self) -> Iterator[BuildEvent]:
         started = self._clock()
         req = self.request
-        try:
-            context, dockerfile = resolve(req.context, req.dockerfile)
-        except ContextError as exc:
-            yield BuildFailed(str(exc))
+        admitted = admit(req)
+        if isinstance(admitted, BuildFailed):
+            yield admitted
             return
-        refused = seat_rules.refused_build(dockerfile, req.labels.get(tl.SEAT), req.engine)
-        if refused is not None:
-            yield refused
-            return
-        try:
-            warm = thread_client(req.engine)
-        except EngineUnavailable as exc:
-            yield BuildFailed(exc.problem.reason, engine_lost=True, fix=exc.problem.fix)
-            return
+        context, dockerfile, warm = admitted.context, admitted.dockerfile, admitted.api
         try:
             raw = dockerfile.read_bytes()
         except OSError:
