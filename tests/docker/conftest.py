@@ -18,7 +18,7 @@ import docker
 import pytest
 
 from tests.conftest import ROOT, TEST_SEAT, missing
-from tutor.engine import baseimages
+from tutor.engine import baseimages, standins
 from tutor.engine.client import EngineUnavailable, connect
 from tutor.engine.containers import cleanup_seat
 
@@ -90,7 +90,7 @@ def base_images(engine_api: docker.APIClient) -> list[baseimages.BaseImageStatus
     """The course's base images, made as offline stand-ins when no registry gave them."""
     statuses = baseimages.status(engine_api)
     if baseimages.missing(statuses):
-        for _ in baseimages.make_standins(engine_api):
+        for _ in standins.make_standins(engine_api):
             pass
         statuses = baseimages.status(engine_api)
     assert not baseimages.missing(statuses), statuses

@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import TEST_SEAT
 from tutor import paths
-from tutor.engine import baseimages, labels
+from tutor.engine import baseimages, labels, standins
 
 pytestmark = pytest.mark.docker
 
@@ -25,7 +25,7 @@ MB = 1_000_000
 
 
 def _ensure(api) -> list[str]:
-    return list(baseimages.make_standins(api))
+    return list(standins.make_standins(api))
 
 
 def test_make_standins_then_status_shows_labelled_images(engine_api):
@@ -137,9 +137,9 @@ def test_golang_standin_builds_and_serves_the_course_app(engine_api):
 def test_real_import_under_a_scratch_name(engine_api):
     """The import path itself, every run, without touching the shared stand-ins."""
     name = f"tutor-pytest-standin-{os.getpid()}:alpine"
-    recipe = dataclasses.replace(baseimages._RECIPES["alpine:latest"], name=name)
+    recipe = dataclasses.replace(standins._RECIPES["alpine:latest"], name=name)
     try:
-        lines = list(baseimages._make_one(engine_api, recipe, force=False, engine_arch=baseimages._engine_arch(engine_api)))
+        lines = list(standins._make_one(engine_api, recipe, force=False, engine_arch=standins._engine_arch(engine_api)))
         assert lines[-1].startswith(f"{name}: offline stand-in ready")
         (s,) = baseimages.status(engine_api, [name])
         assert s.state == "stand-in" and s.size < 10 * MB

@@ -41,11 +41,10 @@ from tutor.engine.containers import (
     remove_image,
     run_container,
     stop_container,
-    wait_ready,
 )
 from tutor.engine.events import BuildFailed, BuildSucceeded
 from tutor.engine.ports import find_free_port, is_port_free
-from tutor.engine.probe import explain_unpublished, probe
+from tutor.engine.probe import explain_unpublished, probe, wait_ready
 
 GO_TAG = "tutor/pytest/containers-go_app:latest"
 HELLO = "Hello, Docker with Go!\n"

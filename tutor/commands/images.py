@@ -33,7 +33,7 @@ def run(args, out: TextIO | None = None) -> int:
 
 def images(action: str, force: bool = False, engine: str | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
-    from tutor.engine import baseimages
+    from tutor.engine import baseimages, standins
 
     api = connect_or_explain(engine, out)
     if api is None:
@@ -62,9 +62,9 @@ def images(action: str, force: bool = False, engine: str | None = None, out: Tex
             return 0
         if action == "stand-in":
             try:
-                for line in baseimages.make_standins(api, force=force):
+                for line in standins.make_standins(api, force=force):
                     print(line, file=out, flush=True)
-            except baseimages.StandInFailed as exc:
+            except standins.StandInFailed as exc:
                 print(f"error: {exc}", file=out)
                 return 1
             return 0
