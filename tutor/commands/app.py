@@ -5,12 +5,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from tutor.commands.exit_codes import EXIT_OK, EXIT_USAGE
+
 
 def run(args) -> int:
     lessons = Path(args.lessons).expanduser() if getattr(args, "lessons", None) else None
     if lessons is not None and not lessons.is_dir():
         print(f"error: no course folder at {lessons}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     from tutor.ui import quiet_gc
 
     quiet_gc.pause_for_startup()  # until the course map is drawn (TutorApp.on_mount settles)
@@ -19,4 +21,4 @@ def run(args) -> int:
 
     app = TutorApp(lessons_dir=lessons, backend=EngineBackend(getattr(args, "engine", None)))
     app.run()
-    return int(app.return_code or 0)
+    return int(app.return_code or EXIT_OK)

@@ -7,6 +7,7 @@ from typing import TextIO
 
 from tutor import fmt
 from tutor.commands.engine_access import connect_or_explain
+from tutor.commands.exit_codes import EXIT_FAILED, EXIT_NO_ENGINE, EXIT_OK, EXIT_USAGE
 
 
 def add_parser(sub) -> None:
@@ -37,7 +38,7 @@ def images(action: str, force: bool = False, engine: str | None = None, out: Tex
 
     api = connect_or_explain(engine, out)
     if api is None:
-        return 2
+        return EXIT_NO_ENGINE
     try:
         if action == "status":
             statuses = baseimages.status(api)
@@ -52,23 +53,23 @@ def images(action: str, force: bool = False, engine: str | None = None, out: Tex
                     "or `tutor images stand-in` without a registry",
                     file=out,
                 )
-            return 1 if missing else 0
+            return EXIT_FAILED if missing else EXIT_OK
         if action == "pull":
             try:
                 for line in baseimages.pull(api):
                     print(line, file=out, flush=True)
             except baseimages.PullFailed:
-                return 1
-            return 0
+                return EXIT_FAILED
+            return EXIT_OK
         if action == "stand-in":
             try:
                 for line in standins.make_standins(api, force=force):
                     print(line, file=out, flush=True)
             except standins.StandInFailed as exc:
                 print(f"error: {exc}", file=out)
-                return 1
-            return 0
+                return EXIT_FAILED
+            return EXIT_OK
     finally:
         api.close()
     print(f"unknown action {action}", file=out)
-    return 2
+    return EXIT_USAGE

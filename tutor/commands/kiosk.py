@@ -16,6 +16,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
+from tutor.commands.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+
 CONFIG_NAME = "kiosk.toml"
 
 
@@ -39,11 +41,11 @@ def run(args, out: TextIO = sys.stdout) -> int:
         return hash_pin_command(sys.stdin, out)
     config = _config(args)
     if config is None:
-        return 2
+        return EXIT_USAGE
     try:
         lessons = _lessons_dir(args, config)
     except _NoCourseFolder:
-        return 2
+        return EXIT_USAGE
     if action == "check":
         return check_command(config, lessons, out)
     if action == "reset":
@@ -104,15 +106,15 @@ def hash_pin_command(stdin: TextIO, out: TextIO) -> int:
         pin = getpass.getpass("Instructor PIN: ")
         if getpass.getpass("The same PIN again: ") != pin:
             print("error: the two PINs differ; nothing was hashed", file=sys.stderr)
-            return 2
+            return EXIT_USAGE
     else:
         pin = stdin.readline().rstrip("\r\n")  # scripts: `echo 2468 | tutor kiosk hash-pin`
     problem = pin_problem(pin)
     if problem:
         print(f"error: {problem}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     print(f'pin_hash = "{hash_pin(pin)}"', file=out)
-    return 0
+    return EXIT_OK
 
 
 def check_command(config, lessons: Path | None, out: TextIO) -> int:
@@ -124,7 +126,7 @@ def check_command(config, lessons: Path | None, out: TextIO) -> int:
     print(f"base images needed: {', '.join(result.needed_images)}", file=out)
     for problem in result.problems:
         print(f"\nproblem: {problem.what}\nfix:     {problem.fix}", file=out)
-    return 0 if result.ok else 1
+    return EXIT_OK if result.ok else EXIT_FAILED
 
 
 def reset_command(config, lessons: Path | None, out: TextIO) -> int:
@@ -134,10 +136,10 @@ def reset_command(config, lessons: Path | None, out: TextIO) -> int:
         result = reset_seat(config.seat, config.export_dir, engine=config.engine, course=_course(config, lessons), reason="instructor")
     except ResetError as exc:
         print(f"error: {exc.message}\nfix: {exc.fix}", file=out)
-        return 1
+        return EXIT_FAILED
     print(f"seat {config.seat} reset: {result.summary()}", file=out)
     print(f"session exported to {result.export.json_path} (summary row in {result.export.csv_path})", file=out)
-    return 0 if result.ok else 1
+    return EXIT_OK if result.ok else EXIT_FAILED
 
 
 def run_kiosk(config, lessons: Path | None) -> int:
@@ -153,4 +155,4 @@ def run_kiosk(config, lessons: Path | None) -> int:
 
     app = KioskApp(config, lessons_dir=lessons, backend=EngineBackend(config.engine))
     app.run()
-    return int(app.return_code or 0)
+    return int(app.return_code or EXIT_OK)
