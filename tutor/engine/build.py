@@ -91,6 +91,7 @@ class Build:
         if self._cancelled:
             yield BuildFailed("Build cancelled.", cancelled=True)
             return
+        assert self._backend is not None
         yield from self._backend.events()
 
 

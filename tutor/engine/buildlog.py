@@ -42,6 +42,13 @@ if TYPE_CHECKING:
 
 FORMAT_VERSION = 1
 _FLAG_RE = re.compile(r"^((?:--\S+\s+)*)(.*)$", re.DOTALL)
+
+
+def _flags_and_rest(value: str) -> tuple[str, str]:
+    """An instruction's leading --flags and the rest (the pattern matches any text)."""
+    m = _FLAG_RE.match(value)
+    assert m is not None
+    return m.group(1), m.group(2)
 _FROM_AS_RE = re.compile(r"^(\S+)(?:\s+AS\s+(\S+))?\s*$", re.IGNORECASE)
 _GLOB_CHARS = set("*?[")
 
@@ -228,10 +235,10 @@ def parse_steps(text: str) -> list[StepInput]:
         base = copy_from = None
         if keyword == "FROM":
             stage += 1
-            m = _FROM_AS_RE.match(_FLAG_RE.match(value).group(2).strip())
+            m = _FROM_AS_RE.match(_flags_and_rest(value)[1].strip())
             base, stage_name = (m.group(1), m.group(2)) if m else (value, None)
         elif keyword == "COPY":
-            for flag in _FLAG_RE.match(value).group(1).split():
+            for flag in _flags_and_rest(value)[0].split():
                 if flag.lower().startswith("--from="):
                     copy_from = flag.split("=", 1)[1]
         # Words of COPY/ADD are resolved with the variables in scope at that line.
@@ -254,7 +261,7 @@ def parse_steps(text: str) -> list[StepInput]:
 
 def _split_words(value: str, args: Mapping[str, str], envs: Mapping[str, str]) -> tuple[str, ...]:
     """The sources of a COPY/ADD (flags and destination dropped), variables substituted."""
-    rest = _FLAG_RE.match(value).group(2).strip()
+    rest = _flags_and_rest(value)[1].strip()
     words: list[str]
     if rest.startswith("["):
         try:
@@ -278,7 +285,8 @@ def _copyable_paths(ctx: Path, dockerfile: Path) -> dict[str, bool]:
     matcher = PatternMatcher(patterns) if patterns else None
     if matcher is not None:
         for special in (".dockerignore", name if outside is None else None):
-            if special and special in found and matcher.matches(special):
+            # The stubs ask a PathLike; docker-py splits the path with a regex, so it needs the str.
+            if special and special in found and matcher.matches(special):  # type: ignore[arg-type]
                 found.discard(special)
     result = {}
     for rel in found:

@@ -539,6 +539,7 @@ def _instruction_cause(
             tag, old = op, (old_texts[i1] if i1 < len(old_texts) else None)
             break
     step = ctx.name(c.step)
+    details: tuple[str, ...]
     if tag == "insert" or old is None:
         what = "it" if here else f"{step} {fmt.ellipsize(c.text, 40)}"
         clause = f"missed the cache because {what} is new since the previous build"

@@ -155,9 +155,9 @@ def read_export(source: IO[bytes] | Iterable[bytes], image: str = "") -> ImageCo
     """Read an image export (either layout) from a file or an iterator of chunks."""
     if hasattr(source, "read"):
         fileobj = source
-        chunks: Iterable[bytes] = iter(lambda: fileobj.read(1 << 20), b"")  # type: ignore[union-attr]
+        chunks: Iterable[bytes] = iter(lambda: fileobj.read(1 << 20), b"")
     else:
-        chunks = source  # type: ignore[assignment]
+        chunks = source
     docs: dict[str, Any] = {}
     listings: dict[str, list[_Entry]] = {}
     aliases: dict[str, str] = {}

@@ -72,6 +72,7 @@ class BuildRecord:
 
     def apply(self, event: BuildEvent) -> StepState | None:
         """Update from one event; returns the step it touched, if any."""
+        state: StepState | None
         if isinstance(event, StepStarted):
             self.total = event.total
             state = StepState(

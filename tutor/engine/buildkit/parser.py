@@ -302,7 +302,8 @@ class BuildKitParser:
         # Not in the Dockerfile read (none given, or another one ran): BuildKit's own words.
         number = self._fallback_next
         self._fallback_next += 1
-        stage = int(_STAGE_N_RE.match(label_stage).group(1)) if label_stage and _STAGE_N_RE.match(label_stage) else 0
+        numbered = _STAGE_N_RE.match(label_stage) if label_stage else None
+        stage = int(numbered.group(1)) if numbered else 0
         return _Step(number, label, text, stage, label_stage, position, count, now)
 
     def _stage_of(self, label_stage: str | None) -> int | None:
