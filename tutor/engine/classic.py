@@ -51,7 +51,7 @@ class StreamingClient(docker.APIClient):
 
     stream_response = None
 
-    def _post(self, url, **kwargs):  # type: ignore[override]
+    def _post(self, url, **kwargs):  # type: ignore[override]  # docker-py declares it with named params
         response = super()._post(url, **kwargs)
         if kwargs.get("stream"):
             self.stream_response = response
@@ -144,13 +144,13 @@ class ClassicBuild:
                         raise BuildCancelled()
                 elif kind == "progress":
                     now = self._clock()
-                    if now - last_progress >= PROGRESS_EVERY or value.phase == "sending" and value.bytes == value.total_bytes:  # type: ignore[attr-defined]
+                    if now - last_progress >= PROGRESS_EVERY or value.phase == "sending" and value.bytes == value.total_bytes:  # type: ignore[attr-defined]  # the pump queues (kind, value): kind says the type
                         last_progress = now
-                        yield value  # type: ignore[misc]
+                        yield value  # type: ignore[misc]  # a ContextProgress, by its kind
                 elif kind == "packed":
-                    yield value  # type: ignore[misc]
+                    yield value  # type: ignore[misc]  # a ContextSent, by its kind
                 elif kind == "error":
-                    raise value  # type: ignore[misc]
+                    raise value  # type: ignore[misc]  # an exception the pump caught, by its kind
                 elif kind == "end":
                     break
             tail = parser.finish(self._clock())

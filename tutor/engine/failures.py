@@ -60,7 +60,7 @@ def advise(message: str, instruction: str | None, output: tuple[str, ...] = ()) 
             return f"The command failed inside the build container; its output ends with: {said}"
         return "The command failed inside the build container: its output just above says why."
     if keyword == "COPY" and "--from=" in (instruction or "") and _COPY_FROM_MISSING.search(message):
-        path = _COPY_FROM_MISSING.search(message).group(1)  # type: ignore[union-attr]
+        path = _COPY_FROM_MISSING.search(message).group(1)  # type: ignore[union-attr]  # the if above found it
         return (
             f"The stage it copies from has no {path}. COPY --from reads paths from that stage's root (/), "
             "not from its WORKDIR: copy the absolute path its build wrote, e.g. the -o of `go build` "

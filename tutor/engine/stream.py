@@ -263,7 +263,7 @@ class StreamParser:
             if texts:
                 events.append(self._output(texts, plains))
                 texts, plains = [], []
-            events.extend(result)  # type: ignore[arg-type]
+            events.extend(result)  # type: ignore[arg-type]  # a line that is not output gives events
         if texts:
             events.append(self._output(texts, plains))
         return events

@@ -111,15 +111,15 @@ class BuildKitBuild:
                         self._on_chunk(now, value)
                     if self.cancelled:
                         raise Cancelled()
-                    for event in parser.feed(value, now):  # type: ignore[attr-defined]
+                    for event in parser.feed(value, now):  # type: ignore[attr-defined]  # the parser is chosen by the source
                         if isinstance(event, BuildFailed):
                             event = located(event, dockerfile)
                         yield event
                         yield from watch.feed(event, now)
                 elif kind == "event":
-                    yield value  # type: ignore[misc]
+                    yield value  # type: ignore[misc]  # a build event, by its kind
                 elif kind == "error":
-                    raise value  # type: ignore[misc]
+                    raise value  # type: ignore[misc]  # an exception the reader caught, by its kind
                 elif kind == "end":
                     break
             if self.cancelled:

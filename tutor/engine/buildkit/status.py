@@ -129,7 +129,7 @@ def _status_response_class() -> Any:
     from google.protobuf import descriptor_pb2, descriptor_pool
 
     text = _COMMENT_RE.sub("", PROTO.read_text(encoding="utf-8"))
-    package = re.search(r"^\s*package\s+([\w.]+)\s*;", text, re.M).group(1)  # type: ignore[union-attr]
+    package = re.search(r"^\s*package\s+([\w.]+)\s*;", text, re.M).group(1)  # type: ignore[union-attr]  # our own .proto, which names its package
     F = descriptor_pb2.FieldDescriptorProto
     scalars = {"string": F.TYPE_STRING, "bytes": F.TYPE_BYTES, "bool": F.TYPE_BOOL, "int64": F.TYPE_INT64, "int32": F.TYPE_INT32}
     file = descriptor_pb2.FileDescriptorProto(name="tutor_buildkit_status.proto", package=package, syntax="proto3")

@@ -143,7 +143,7 @@ class LayerContentsScreen(Screen):
 
     def on_resize(self) -> None:
         table = self.query_one("#lc-files", DataTable)
-        column = table.columns.get("path")  # type: ignore[call-overload]
+        column = table.columns.get("path")  # type: ignore[call-overload]  # keys are ColumnKey; a str finds it too
         if column is not None and column.width != self._path_width():
             self.show_step(self.step)
 
@@ -180,7 +180,7 @@ class LayerContentsScreen(Screen):
         table.clear()
         self._loading_shown(False)
         for key, width in (("path", self._path_width()), ("note", self._note_width())):
-            column = table.columns.get(key)  # type: ignore[call-overload]
+            column = table.columns.get(key)  # type: ignore[call-overload]  # keys are ColumnKey; a str finds it too
             if column is not None:
                 column.width = width
         self._status("")
@@ -466,7 +466,7 @@ class LayerContentsScreen(Screen):
     def rows(self) -> list[tuple[str, str, str, str]]:
         """The table as plain text (what, path, size, note): what the learner sees."""
         table = self.query_one("#lc-files", DataTable)
-        return [tuple(str(cell) for cell in table.get_row_at(i)) for i in range(table.row_count)]  # type: ignore[misc]
+        return [tuple(str(cell) for cell in table.get_row_at(i)) for i in range(table.row_count)]  # type: ignore[misc]  # rows are tuples of four cells
 
 
 def _files(files: tuple[LayerFile, ...]) -> str:
