@@ -159,12 +159,7 @@ class StreamParser:
                     total=detail.get("total") if isinstance(detail, dict) else None,
                 )
             )
-        message = None
-        detail = chunk.get("errorDetail")
-        if isinstance(detail, dict) and detail.get("message"):
-            message = str(detail["message"])
-        elif isinstance(chunk.get("error"), str):
-            message = chunk["error"]
+        message = engine_error(chunk)
         if message is not None:
             events.extend(self._fail(message, now))
         return events
@@ -337,3 +332,13 @@ class StreamParser:
         self.step = _OpenStep(number, now, instruction, cached=bool(m))
         events.append(StepStarted(number, total, instruction, self.stage, self.stage_name))
         return events
+
+
+def engine_error(chunk: dict) -> str | None:
+    """The engine's error in a decoded build-stream chunk (`errorDetail`, else `error`), if any:
+    both builders' streams end a failed build this way."""
+    detail = chunk.get("errorDetail")
+    if isinstance(detail, dict) and detail.get("message"):
+        return str(detail["message"])
+    error = chunk.get("error")
+    return error if isinstance(error, str) else None

@@ -32,7 +32,7 @@ from tutor.engine.events import (
     StepRunning,
     StepStarted,
 )
-from tutor.engine.stream import failure, strip_ansi
+from tutor.engine.stream import engine_error, failure, strip_ansi
 
 BUILDKIT = "buildkit"
 STEP_NAME_RE = re.compile(r"^\[(?:(?P<stage>[^\]\s]+) )?(?P<pos>\d+)/(?P<count>\d+)\] (?P<text>.*)$", re.S)
@@ -416,12 +416,7 @@ class TraceParser(BuildKitParser):
             image = chunk["aux"].get("ID")
             if isinstance(image, str):
                 self.image_id = image.split(":", 1)[-1]
-        message = None
-        detail = chunk.get("errorDetail")
-        if isinstance(detail, dict) and detail.get("message"):
-            message = str(detail["message"])
-        elif isinstance(chunk.get("error"), str):
-            message = chunk["error"]
+        message = engine_error(chunk)
         if message is not None:
             events.extend(self.fail(message, now))
         return events
