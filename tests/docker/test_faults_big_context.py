@@ -171,12 +171,16 @@ async def test_tui_shows_context_progress_and_answers_keys_while_sending(
             first_made = len(made)
             log = screen.query_one(BuildLog)
             keys.start()
-            before = screen.builds_started
-            await pilot.press("b")
-            await wait_for(
-                pilot, lambda before=before: screen.builds_started > before and not screen.building, timeout=STATE_WAIT
-            )
-            keys.stop()
+            try:
+                before = screen.builds_started
+                await pilot.press("b")
+                await wait_for(
+                    pilot,
+                    lambda before=before: screen.builds_started > before and not screen.building,
+                    timeout=STATE_WAIT,
+                )
+            finally:  # a press still queued when the app closes would hide why the test failed
+                keys.stop()
             shown = made[first_made:]
             await wait_for(pilot, lambda keys=keys: keys.unanswered == 0, timeout=STATE_WAIT)
             assert screen.record.result is not None, screen.record.failure

@@ -164,6 +164,28 @@ async def test_every_tab_and_view_key_works(make_app):
         assert app.screen is screen
 
 
+async def test_the_key_of_the_tab_already_shown_leaves_focus_alone(make_app):
+    """A tab's key pressed again keeps the focus where it is: every focus change restyles the
+    whole screen, and a key held down would keep the UI thread (and a build's upload) waiting."""
+    from textual.widgets import TabbedContent
+
+    app = make_app("cold")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_first_lesson(pilot)
+        await pilot.press("2")
+        focused = app.focused
+        assert focused is not None and screen.query_one(TabbedContent).active == "dockerfile"
+        changes: list[object] = []
+        screen.watch(screen, "focused", lambda widget: changes.append(widget), init=False)
+        for _ in range(5):
+            await pilot.press("2")
+        await pilot.pause()
+        assert app.focused is focused and changes == []
+        await pilot.press("1")  # a real switch still moves the focus to the tab it shows
+        await wait_for(pilot, lambda: screen.query_one(TabbedContent).active == "lesson-text")
+        assert app.focused is not focused and changes
+
+
 async def test_a_long_failure_wraps_in_the_build_log_at_80_columns(make_app):
     """The engine's message and the fix are read whole: wrapped to the log, not cut at its edge."""
     from tutor.engine.stream import strip_ansi

@@ -162,8 +162,12 @@ class LessonScreen(LessonPanes):
         # Focus leaves the old tab first: a focused widget that its tab hides hands focus on to a
         # neighbour in that same tab, and TabbedContent then shows that tab again (from the
         # containers table, 3 bounced back). The keys then go to what the new tab shows.
-        self.app.set_focus(None)
-        self.query_one(TabbedContent).active = tab
+        # Only on a real switch: each focus change restyles the whole screen (:focus-within), and
+        # a key held down on the tab already shown must not keep the UI thread busy.
+        tabs = self.query_one(TabbedContent)
+        if tabs.active != tab:
+            self.app.set_focus(None)
+            tabs.active = tab
         shown: dict[str, type[Widget]] = {"lesson-text": LessonText, "dockerfile": DockerfileView, "exercise": ExercisePanel}
         target = shown.get(tab)
         if target is not None:
