@@ -32,6 +32,12 @@ def add_parser(sub) -> None:
     q.add_argument("--lesson", metavar="ID", action="append", help="with --run, only this lesson (repeatable)")
     q.add_argument("--keep-images", action="store_true", help="with --run, keep the images built (faster re-runs)")
     q.add_argument("-v", "--verbose", action="store_true", help="with --run, print every check's result")
+    q.add_argument(
+        "--builder",
+        choices=("auto", "buildkit", "classic"),
+        default=None,
+        help="with --run, the builder of every exercise (default: the app's, or TUTOR_BUILDER)",
+    )
 
 
 def _course_dir(args) -> Path:
@@ -53,6 +59,7 @@ def run(args, out: TextIO | None = None) -> int:
         keep_images=args.keep_images,
         verbose=args.verbose,
         engine=getattr(args, "engine", None),
+        builder=getattr(args, "builder", None),
         out=out,
     )
 
@@ -91,6 +98,7 @@ def check(
     verbose: bool = False,
     engine: str | None = None,
     out: TextIO | None = None,
+    builder: str | None = None,
 ) -> int:
     from tutor.course.loader import load_course
     from tutor.course.validator import validate
@@ -121,7 +129,7 @@ def check(
             print(f"error: no lesson {', '.join(unknown)} in {root} (lessons: {known})", file=out)
             return EXIT_FAILED
         lessons = [lesson for lesson in lessons if lesson.id in only]
-    code = run_all(lessons, keep_images=keep_images, verbose=verbose, engine=engine, out=out)
+    code = run_all(lessons, keep_images=keep_images, verbose=verbose, engine=engine, out=out, builder=builder)
     return code if code == EXIT_NO_ENGINE else (EXIT_FAILED if problems or code else EXIT_OK)
 
 
@@ -147,9 +155,17 @@ class VariantOutcome:
 
 
 def run_all(
-    lessons, keep_images: bool = False, verbose: bool = False, engine: str | None = None, out: TextIO | None = None
+    lessons,
+    keep_images: bool = False,
+    verbose: bool = False,
+    engine: str | None = None,
+    out: TextIO | None = None,
+    builder: str | None = None,
 ) -> int:
     from tutor.engine import baseimages
+    from tutor.engine.build import default_builder
+
+    builder = builder or default_builder()  # what the app builds the exercises with
 
     out = out or sys.stdout
     api = connect_or_explain(engine, out)
@@ -163,12 +179,13 @@ def run_all(
             file=out,
         )
         return EXIT_NO_ENGINE
+    print(f"building each exercise with the {builder} builder", file=out, flush=True)
     cleanup = _Cleanup()
     bad = 0
     try:
         for lesson in lessons:
             for exercise in lesson.exercises:
-                ok, line, details = check_exercise(lesson, exercise, cleanup, engine, verbose)
+                ok, line, details = check_exercise(lesson, exercise, cleanup, engine, verbose, builder)
                 bad += 0 if ok else 1
                 print(line, file=out, flush=True)
                 for detail in details:
@@ -183,11 +200,11 @@ def run_all(
 
 
 def check_exercise(
-    lesson, exercise, cleanup: _Cleanup, engine: str | None, verbose: bool
+    lesson, exercise, cleanup: _Cleanup, engine: str | None, verbose: bool, builder: str | None = None
 ) -> tuple[bool, str, list[str]]:
     """One exercise: its solution must pass every check, its starter fail at least one."""
-    solution = _run_variant(lesson, exercise, "solution", cleanup, engine)
-    starter = _run_variant(lesson, exercise, "starter", cleanup, engine) if exercise.starter else None
+    solution = _run_variant(lesson, exercise, "solution", cleanup, engine, builder)
+    starter = _run_variant(lesson, exercise, "starter", cleanup, engine, builder) if exercise.starter else None
     solution_ok = not solution.failed
     starter_ok = starter is None or bool(starter.failed)
     ok = solution_ok and starter_ok
@@ -222,7 +239,9 @@ def _names(outcome: VariantOutcome, failing: bool = False) -> str:
     return f"{len(outcome.passed)}/{len(outcome.passed)} [" + ", ".join(outcome.passed) + "]"
 
 
-def _run_variant(lesson, exercise, variant: Variant, cleanup: _Cleanup, engine: str | None) -> VariantOutcome:
+def _run_variant(
+    lesson, exercise, variant: Variant, cleanup: _Cleanup, engine: str | None, builder: str | None = None
+) -> VariantOutcome:
     from tutor import paths
     from tutor.course.checks import CheckResult, inverted_prediction, perfect_prediction
     from tutor.course.runner import ExerciseFinished, ExerciseRun, exercise_tag
@@ -238,7 +257,9 @@ def _run_variant(lesson, exercise, variant: Variant, cleanup: _Cleanup, engine: 
     finished: ExerciseFinished | None = None
     try:
         with temporary_workspace(exercise, variant) as workspace:
-            run = ExerciseRun(exercise, workspace, lesson.id, seat=seat, engine=engine, prediction=prediction, tag=tag)
+            run = ExerciseRun(
+                exercise, workspace, lesson.id, seat=seat, engine=engine, prediction=prediction, tag=tag, builder=builder
+            )
             last_step_image: str | None = None
             stage_of: dict[int, int] = {}
             stage_last: dict[int, str] = {}  # the last image of each stage

@@ -7,7 +7,7 @@ from tutor.course import dockerfile as df
 from tutor.course.checks import arguments
 from tutor.course.checks.kind import CheckKind, Evidence, Verdict, cap
 from tutor.course.checks.steps import label, line_of, no_build, plan, ref_text, resolve, status_word, stopped_note
-from tutor.engine.record import BUILT, CACHED, FAILED, BuildRecord
+from tutor.engine.record import BUILT, CACHED, FAILED, METADATA, BuildRecord
 
 CACHED_WORD, REBUILT_WORD = "cached", "rebuilt"
 
@@ -45,7 +45,8 @@ def _cache_state(argument: tuple[str | int, ...], ev: Evidence, want_cached: boo
                 problems.append(f"{label(number, planned.instruction)} never ran{stopped_note(record)}")
                 line = line or planned.line
                 continue
-            ok = state.status == CACHED if want_cached else state.status in (BUILT, FAILED)
+            # a config-only instruction on BuildKit runs nothing: nothing to rebuild, so it counts as kept
+            ok = state.status in (CACHED, METADATA) if want_cached else state.status in (BUILT, FAILED)
             text = f"{label(number, state.instruction)} {status_word(state)}"
             if ok:
                 good.append(text)
@@ -73,9 +74,9 @@ def _all_cached(argument: bool, ev: Evidence) -> Verdict:
     expected = "every step came from the cache"
     if not record.steps:
         return False, expected, no_build(record), None, cap(no_build(record))
-    missed = [s for s in record.ordered if s.status != CACHED]
+    missed = [s for s in record.ordered if s.status not in (CACHED, METADATA)]  # config-only: no step to miss
     if not missed and record.result is not None:
-        found = f"all {len(record.steps)} steps came from the cache"
+        found = f"all {record.counted_steps} steps came from the cache"
         return True, expected, found, None, cap(found)
     if not missed:
         return False, expected, no_build(record), None, cap(no_build(record))

@@ -6,7 +6,7 @@ from tutor import fmt
 from tutor.course import dockerfile as df
 from tutor.course.checks.kind import Evidence
 from tutor.engine.dockerfile import PlannedStep
-from tutor.engine.record import BUILT, CACHED, FAILED, BuildRecord, StepState
+from tutor.engine.record import BUILT, CACHED, FAILED, METADATA, BuildRecord, StepState
 
 
 def label(step: int, instruction: str) -> str:
@@ -34,6 +34,8 @@ def status_word(state: StepState) -> str:
         return f"was rebuilt{seconds}"
     if state.status == FAILED:
         return "ran and failed"
+    if state.status == METADATA:
+        return "made no layer (BuildKit only records it in the image's config)"
     return "did not finish"
 
 
