@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from tutor import fmt, paths
+from tutor.commands.exit_codes import EXIT_FAILED, EXIT_NO_ENGINE, EXIT_OK
 from tutor.engine import labels
 from tutor.engine.events import (
     STEP_EVENTS,
@@ -27,7 +28,6 @@ from tutor.engine.record import BuildRecord, StepState
 if TYPE_CHECKING:  # the docker SDK loads when a build runs, not when `tutor --help` parses
     from tutor.engine.build import BuildRequest
 
-EXIT_OK, EXIT_FAILED, EXIT_NO_ENGINE = 0, 1, 2
 STATUS_WORD = {"cached": "CACHED", "built": "BUILT", "failed": "FAILED", "running": "RUNNING", "metadata": "META"}
 _COLOUR = {"CACHED": "\x1b[32m", "BUILT": "\x1b[33m", "FAILED": "\x1b[31;1m", "RUNNING": "\x1b[36m"}
 

@@ -8,6 +8,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, TextIO
 
 from tutor import fmt
+from tutor.commands.exit_codes import EXIT_FAILED, EXIT_OK
 
 if TYPE_CHECKING:
     from tutor.engine.doctor import DoctorReport
@@ -64,4 +65,4 @@ def doctor(as_json: bool = False, engine: str | None = None, out: TextIO | None 
         print(json.dumps(data, indent=2), file=out)
     else:
         print("\n".join(render(report)), file=out)
-    return 0 if report.ok else 1
+    return EXIT_OK if report.ok else EXIT_FAILED

@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from tutor import fmt
 from tutor.commands.engine_access import connect_or_explain
+from tutor.commands.exit_codes import EXIT_FAILED, EXIT_NO_ENGINE, EXIT_OK
 
 if TYPE_CHECKING:
     import docker
 
     from tutor.engine.layer_contents import ImageContents, LayerContents
 
-EXIT_OK, EXIT_ERROR, EXIT_NO_ENGINE = 0, 1, 2
 DEFAULT_LIMIT = 20
 _NOP = re.compile(r"^(?:\|\d+ (?:\S+=\S* )*)?/bin/sh -c #\(nop\)\s+")
 _SHELL = re.compile(r"^(?:RUN )?(?:\|\d+ (?:\S+=\S* )*)?/bin/sh -c\s+")  # BuildKit writes "RUN /bin/sh -c ..."
@@ -181,7 +181,7 @@ def _tagged_histories(api: docker.APIClient, history: list[dict[str, Any]]) -> d
     return found
 
 
-def _fail(message: str, as_json: bool, out: TextIO, code: int = EXIT_ERROR) -> int:
+def _fail(message: str, as_json: bool, out: TextIO, code: int = EXIT_FAILED) -> int:
     if as_json:
         print(json.dumps({"error": message}), file=out)
     else:

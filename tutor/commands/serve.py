@@ -13,6 +13,8 @@ import socket
 import sys
 from pathlib import Path
 
+from tutor.commands.exit_codes import EXIT_OK, EXIT_USAGE
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 _WILDCARDS = ("0.0.0.0", "::", "")
@@ -55,7 +57,7 @@ def run(args) -> int:
 
     if not 1 <= args.port <= 65535:
         print(f"error: port {args.port} is out of range (1-65535)", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     kiosk = Path(args.kiosk).expanduser().resolve() if args.kiosk else None
     if kiosk is not None:
         from tutor.workshop.config import ConfigError, load_config
@@ -64,20 +66,20 @@ def run(args) -> int:
             load_config(kiosk)  # a broken config is reported here, not once per browser tab
         except ConfigError as exc:
             print(f"error: {exc}", file=sys.stderr)
-            return 2
+            return EXIT_USAGE
     lessons = Path(args.lessons).expanduser().resolve() if getattr(args, "lessons", None) else None
     if lessons is not None and not lessons.is_dir():
         print(f"error: no course folder at {lessons}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     bind = "0.0.0.0" if args.host in _WILDCARDS else args.host
     try:
         free = ports.is_port_free(args.port, bind)
     except OSError as exc:
         print(f"error: cannot listen on {args.host}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     if not free:
         print(f"error: port {args.port} is in use on {args.host}: pick another with --port", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     root = Path(args.root).expanduser().resolve() if args.root else paths.data_dir() / "browser-seats"
     root.mkdir(parents=True, exist_ok=True)
     if kiosk is not None:
@@ -103,4 +105,4 @@ def run(args) -> int:
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print("Anyone who can reach this address gets a seat: serve only on the room's own network.", flush=True)
     server.serve()
-    return 0
+    return EXIT_OK

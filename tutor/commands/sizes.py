@@ -14,8 +14,8 @@ from dataclasses import asdict
 from typing import TextIO
 
 from tutor.commands.engine_access import connect_or_explain
+from tutor.commands.exit_codes import EXIT_FAILED, EXIT_NO_ENGINE, EXIT_OK
 
-EXIT_OK, EXIT_ERROR, EXIT_NO_ENGINE = 0, 1, 2
 MAX_WIDTH = 100
 
 
@@ -58,7 +58,7 @@ def sizes(
         race = seat_race(api, seat, names, passed)
     except Exception as exc:  # noqa: BLE001 - the engine went away mid-measure: say so, no traceback
         print(f"error: the images of seat {seat} could not be measured: {exc}", file=out)
-        return EXIT_ERROR
+        return EXIT_FAILED
     finally:
         api.close()
     if as_json:
