@@ -28,6 +28,10 @@ def _available() -> list[str]:
 APP_OPTIONS: dict[str, dict[str, str]] = {
     "--lessons": {"metavar": "DIR", "help": "use the course in DIR instead of the shipped one"},
     "--engine": {"metavar": "URL", "help": "Docker engine to use (default: DOCKER_HOST or the active context)"},
+    "--builder": {
+        "metavar": "auto|buildkit|classic",
+        "help": "how the exercises build: auto is what your own `docker build` uses (default: TUTOR_BUILDER, else classic)",
+    },
 }
 
 

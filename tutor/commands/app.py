@@ -13,12 +13,18 @@ def run(args) -> int:
     if lessons is not None and not lessons.is_dir():
         print(f"error: no course folder at {lessons}", file=sys.stderr)
         return EXIT_USAGE
+    from tutor.engine.build import BUILDERS, default_builder
+
+    builder = (getattr(args, "builder", None) or default_builder()).strip().lower()
+    if builder not in BUILDERS:
+        print(f"error: --builder {builder}: choose one of {', '.join(BUILDERS)}", file=sys.stderr)
+        return EXIT_USAGE
     from tutor.ui import quiet_gc
 
     quiet_gc.pause_for_startup()  # until the course map is drawn (TutorApp.on_mount settles)
     from tutor.ui.app import TutorApp
     from tutor.ui.backend import EngineBackend
 
-    app = TutorApp(lessons_dir=lessons, backend=EngineBackend(getattr(args, "engine", None)))
+    app = TutorApp(lessons_dir=lessons, backend=EngineBackend(getattr(args, "engine", None)), builder=builder)
     app.run()
     return int(app.return_code or EXIT_OK)

@@ -28,12 +28,16 @@ class BuildRequest:
     nocache: bool = False
     labels: Mapping[str, str] = field(default_factory=dict)
     engine: str | None = None  # engine URL; None: DOCKER_HOST or the active context
-    builder: str = field(default_factory=lambda: default_builder())  # auto | buildkit | classic
+    builder: str = CLASSIC  # auto | buildkit | classic: what the caller was told to use
 
 
-def default_builder(fallback: str = CLASSIC) -> str:
-    """The builder a build uses when none is asked for: ``TUTOR_BUILDER`` (auto, buildkit,
-    classic), else ``fallback``; the app and the exercises still default to the classic builder."""
+COURSE_BUILDER = CLASSIC  # what the app and the exercises build with when nobody chose
+
+
+def default_builder(fallback: str = COURSE_BUILDER) -> str:
+    """For a process's entry point: ``TUTOR_BUILDER`` (auto, buildkit, classic), else ``fallback``.
+
+    Read once where a command or the app starts, and passed down from there."""
     chosen = os.environ.get("TUTOR_BUILDER", "").strip().lower()
     return chosen if chosen in BUILDERS else fallback
 

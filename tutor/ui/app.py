@@ -17,6 +17,7 @@ from tutor import paths
 from tutor.course.loader import load_course
 from tutor.course.model import Course, Exercise, Lesson
 from tutor.course.progress import ProgressStore, lesson_state, resume_point
+from tutor.engine.build import AUTO, BUILDKIT, CLASSIC, COURSE_BUILDER
 from tutor.seat import Seat
 from tutor.ui import quiet_gc
 from tutor.ui.backend import Backend, EngineBackend
@@ -61,8 +62,10 @@ class TutorApp(App):
         backend: Backend | None = None,
         engine_check_seconds: float = ENGINE_CHECK_SECONDS,
         seat: Seat | None = None,
+        builder: str = COURSE_BUILDER,
     ) -> None:
         super().__init__()
+        self.builder = builder  # auto | buildkit | classic: how the exercises build
         self.lessons_dir = Path(lessons_dir) if lessons_dir else paths.shipped_lessons()
         self.backend: Backend = backend or EngineBackend()
         # The seat this app serves, learnt once here and handed to whatever needs it.
@@ -130,6 +133,15 @@ class TutorApp(App):
             for widget in screen.query(EngineStatus):
                 widget.report = message.report
 
+    def use_builder(self, builder: str) -> None:
+        """The exercises' next builds use ``builder``; every status line says so."""
+        self.builder = builder
+        for screen in self.screen_stack:
+            for widget in screen.query(EngineStatus):
+                widget.builder = builder
+        word = "BuildKit" if builder == BUILDKIT else "the classic builder" if builder == CLASSIC else "auto: what `docker build` uses here"
+        self.notify(f"The next builds use {word}.", title="Builder", timeout=5)
+
     def show_engine_problem(self, reason: str, fix: str) -> None:
         self.push_screen(EngineProblemScreen(reason, fix))
         self.check_engine()
@@ -147,6 +159,7 @@ class TutorApp(App):
             engine=self.backend.engine,
             build_factory=self.backend.new_build,
             prediction=prediction,
+            builder=self.builder,
         )
 
     # -- course and progress ---------------------------------------------------------------------
@@ -301,6 +314,11 @@ class TutorApp(App):
                     lambda: self.set_timer(0.1, self.run_action_screenshot),
                 )
             yield command
+        for builder, what in ((AUTO, "what your own `docker build` uses"), (BUILDKIT, "BuildKit"), (CLASSIC, "the classic builder")):
+            if builder != self.builder:
+                yield SystemCommand(
+                    f"Builder: {builder}", f"Build the exercises with {what}", partial(self.use_builder, builder)
+                )
         seen: set[str] = set()
         for active in screen.active_bindings.values():
             binding = active.binding

@@ -21,7 +21,19 @@ def short_version(version: str) -> str:
     return version.split("+", 1)[0].split("~", 1)[0]
 
 
-def _reachable(report: DoctorReport, detail: int) -> Text:
+def builder_words(builder: str | None, report: DoctorReport) -> tuple[str, str, str]:
+    """What builds the exercises on this engine (in full, in short) and its style: ``auto``
+    becomes what it picks."""
+    if builder == "classic" or builder is None:
+        return "classic builder", "classic", ""
+    if report.engine.buildkit:
+        return "BuildKit", "BuildKit", ""
+    if builder == "auto":
+        return "classic builder (no BuildKit here)", "classic", ""
+    return "BuildKit unavailable here", "no BuildKit", "bold red"
+
+
+def _reachable(report: DoctorReport, detail: int, builder: str | None = None) -> Text:
     """The status of a reachable engine; a lower ``detail`` says less, for narrow terminals."""
     engine = report.engine
     sep = "  ·  " if detail >= 3 else " · "
@@ -30,6 +42,10 @@ def _reachable(report: DoctorReport, detail: int) -> Text:
     version = short_version(engine.version or "")
     where = fmt.engine_label(engine.url)
     text.append(f"Docker {version} ({where})" if detail >= 1 else f"Docker {version}")
+    if builder is not None:
+        words, short, style = builder_words(builder, report)
+        text.append(sep)
+        text.append(words if detail >= 1 else short, style=style)
     states = [image.state for image in report.images]
     if detail >= 2 or len(set(states)) > 1:
         for image in report.images:
@@ -48,7 +64,7 @@ def _reachable(report: DoctorReport, detail: int) -> Text:
     return text
 
 
-def describe(report: DoctorReport | None, width: int | None = None) -> Text:
+def describe(report: DoctorReport | None, width: int | None = None, builder: str | None = None) -> Text:
     """The status line; with ``width``, the most detailed one that fits on one line."""
     text = Text()
     if report is None:
@@ -63,7 +79,7 @@ def describe(report: DoctorReport | None, width: int | None = None) -> Text:
             text.append(f"Fix: {report.problems[0].fix}", style="")
         return text
     for detail in (3, 2, 1, 0):
-        text = _reachable(report, detail)
+        text = _reachable(report, detail, builder)
         if width is None or text.cell_len <= width:
             return text
     if width is not None:
@@ -77,13 +93,15 @@ class EngineStatus(Static):
     """
 
     report: reactive[DoctorReport | None] = reactive(None, always_update=True, layout=True)
+    builder: reactive[str | None] = reactive(None, layout=True)  # how the exercises build; None: not said
 
     def on_mount(self) -> None:
         # A screen opened later starts from the app's latest report, not from "checking".
         self.report = getattr(self.app, "engine_report", None)
+        self.builder = getattr(self.app, "builder", None)
 
     def on_resize(self) -> None:
         self.refresh(layout=True)  # a narrower terminal may need the shorter line
 
     def render(self) -> Text:
-        return describe(self.report, self.size.width or None)
+        return describe(self.report, self.size.width or None, self.builder)
