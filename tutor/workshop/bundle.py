@@ -17,11 +17,9 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
 import sys
 import tarfile
-import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
@@ -31,7 +29,7 @@ from typing import Any, TextIO
 from docker.errors import APIError, DockerException, ImageNotFound
 from requests.exceptions import RequestException
 
-from tutor import __version__
+from tutor import __version__, atomic
 from tutor.engine import baseimages
 from tutor.engine import labels as tl
 
@@ -188,38 +186,29 @@ def save_bundle(api, dest: Path, names: Iterable[str] = baseimages.COURSE_BASE_I
         "tutor_version": __version__,
         "images": [asdict(image) for image in images],
     }
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    tmp = Path(tmp_name)
     merged: dict[str, Any] = {}
     written: set[str] = set()
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            with tarfile.open(fileobj=fh, mode="w", format=tarfile.PAX_FORMAT) as out:
-                out.addfile(*_json_member(META_NAME, meta))
-                for image in images:
-                    kind = image.standin if image.standin else "pulled image"
-                    yield f"{image.name}: saving {_mb(image.size)} ({kind}) ..."
-                    started = time.monotonic()
-                    with _TransferTimeout(api, TRANSFER_TIMEOUT):
-                        try:
-                            reader = _ChunkReader(api.get_image(image.name, chunk_size=CHUNK))
-                            _copy_archive(io.BufferedReader(reader, CHUNK), out, merged, written)
-                        except (APIError, DockerException, RequestException) as exc:
-                            raise BundleError(f"the engine could not export {image.name}: {_api_text(exc)}") from exc
-                        except tarfile.TarError as exc:
-                            raise BundleError(f"the engine's archive of {image.name} is damaged: {exc}") from exc
-                    yield f"{image.name}: {_mb(reader.bytes_read)} streamed in {time.monotonic() - started:.1f} s"
-                for kind in _MERGED:
-                    if kind in merged:
-                        out.addfile(*_json_member(kind, merged[kind]))
-                if "manifest.json" not in merged:
-                    raise BundleError("the engine's archives have no manifest.json: not a `docker save` archive")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, dest)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic.replacing(dest, suffix=".part") as fh:  # a bundle is there whole, or not at all
+        with tarfile.open(fileobj=fh, mode="w", format=tarfile.PAX_FORMAT) as out:
+            out.addfile(*_json_member(META_NAME, meta))
+            for image in images:
+                kind = image.standin if image.standin else "pulled image"
+                yield f"{image.name}: saving {_mb(image.size)} ({kind}) ..."
+                started = time.monotonic()
+                with _TransferTimeout(api, TRANSFER_TIMEOUT):
+                    try:
+                        reader = _ChunkReader(api.get_image(image.name, chunk_size=CHUNK))
+                        _copy_archive(io.BufferedReader(reader, CHUNK), out, merged, written)
+                    except (APIError, DockerException, RequestException) as exc:
+                        raise BundleError(f"the engine could not export {image.name}: {_api_text(exc)}") from exc
+                    except tarfile.TarError as exc:
+                        raise BundleError(f"the engine's archive of {image.name} is damaged: {exc}") from exc
+                yield f"{image.name}: {_mb(reader.bytes_read)} streamed in {time.monotonic() - started:.1f} s"
+            for kind in _MERGED:
+                if kind in merged:
+                    out.addfile(*_json_member(kind, merged[kind]))
+            if "manifest.json" not in merged:
+                raise BundleError("the engine's archives have no manifest.json: not a `docker save` archive")
     yield (
         f"bundle written: {dest} ({_mb(dest.stat().st_size)}, {len(images)} images). On each seat: "
         f"`tutor images load {dest.name}` (or `docker load -i {dest.name}`)"
