@@ -26,6 +26,7 @@ EXPECTED: dict[str, tuple[str, int, str]] = {
     "bad-size": (LESSON, 11, "unknown unit 'megs' in '20 megs'"),
     "unknown-key": (LESSON, 5, "unknown front matter key `sumary` (did you mean `summary`?)"),
     "unknown-scenario": (LESSON, 9, "unknown scenario 'edit-main'"),
+    "unknown-builder": (LESSON, 9, "unknown builder 'buildkt' (did you mean `buildkit`?): an exercise may ask for buildkit or classic"),
     "bad-http": (LESSON, 10, "`port` must be a port number (1-65535), found 99999"),
     "no-front-matter": (LESSON, 1, "no front matter"),
     "unclosed-front-matter": (LESSON, 1, "front matter is not closed"),
@@ -143,3 +144,25 @@ def test_a_misnamed_lesson_file_is_reported(tmp_path: Path) -> None:
     (tmp_path / "01-x" / "Lesson.md").write_text("---\nid: x\n---\n")
     problems = validate(tmp_path)
     assert any("rename it to lesson.md" in p.message for p in problems)
+
+
+def test_an_exercise_that_asks_for_buildkit_may_use_its_syntax(tmp_path: Path) -> None:
+    """`builder: buildkit` welcomes a cache mount and a heredoc; the same files without it do not pass."""
+    import shutil
+
+    from tutor.course.loader import load_course
+    from tutor.course.runner import ExerciseRun
+
+    course = tmp_path / "course"
+    shutil.copytree(BROKEN / "buildkit-syntax", course)
+    lesson = course / "02-broken" / "lesson.md"
+    dockerfile = course / "02-broken" / "solution" / "Dockerfile"
+    dockerfile.write_text(dockerfile.read_text() + "RUN <<EOF\necho built > /built.txt\nEOF\n")
+    without = [p.message for p in validate(course)]
+    assert len(without) == 2 and "RUN --mount needs BuildKit" in without[0] and "heredocs" in without[1], without
+    lesson.write_text(lesson.read_text().replace("    solution: solution\n", "    solution: solution\n    builder: buildkit\n"))
+    assert validate(course) == []
+    exercise = load_course(course).lesson("broken").exercises[0]
+    assert exercise.builder == "buildkit"
+    run = ExerciseRun(exercise, tmp_path, "broken", seat="pytest", builder="classic")
+    assert run.builder == "buildkit"  # the exercise's need wins over the learner's choice

@@ -74,6 +74,7 @@ class Exercise:
     hints: tuple[str, ...] = ()
     reveal_solution_after: int = 3
     predict: bool = False
+    builder: str | None = None  # "buildkit" or "classic" when the exercise needs that one; None: the app's
     checks: tuple[Check, ...] = ()
     line: int = 0  # where the exercise starts in lesson.md
 

@@ -119,7 +119,8 @@ class ExerciseRun:
         builder: str | None = None,  # auto | buildkit | classic; None: the build's default
     ) -> None:
         self.exercise = exercise
-        self.builder = builder
+        # An exercise that needs one builder (a cache mount, a heredoc: BuildKit) has it whatever was chosen.
+        self.builder = exercise.builder or builder
         # Where builds come from: the real engine, or (UI tests) a replay of recorded real streams.
         self._new_build: Callable[[BuildRequest], BuildHandle] = build_factory or Build
         self.workspace = Path(workspace)

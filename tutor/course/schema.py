@@ -39,8 +39,10 @@ EXERCISE_FIELDS = (
     "hints",
     "reveal_solution_after",
     "predict",
+    "builder",
     "checks",
 )
+EXERCISE_BUILDERS = ("buildkit", "classic")  # an exercise that needs one builder says which
 
 
 # -- front matter --------------------------------------------------------------------------------
@@ -240,6 +242,18 @@ def _exercise(rules: _Rules, raw: Any, where: tuple[Key, ...]) -> Exercise | Non
         else:
             predict = raw["predict"]
 
+    builder = None
+    if "builder" in raw:
+        value = raw["builder"]
+        if value not in EXERCISE_BUILDERS:
+            hint = _did_you_mean(str(value), list(EXERCISE_BUILDERS))
+            rules.add(
+                (*where, "builder"),
+                f"unknown builder {_shown(value)}{hint}: an exercise may ask for {' or '.join(EXERCISE_BUILDERS)}",
+            )
+        else:
+            builder = value
+
     checks = _checks(rules, raw, where, predict=predict, scenario=scenario, has_scenario_key="scenario" in raw)
 
     if len(rules.problems) == before:
@@ -261,6 +275,7 @@ def _exercise(rules: _Rules, raw: Any, where: tuple[Key, ...]) -> Exercise | Non
         hints=hints,
         reveal_solution_after=reveal,
         predict=predict,
+        builder=builder,
         checks=checks,
         line=rules.source.line(*where),
     )
