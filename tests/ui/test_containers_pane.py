@@ -69,7 +69,7 @@ class PaneApp(App):
         self.push_screen(message.dialog, message.answered)
 
     def compose(self) -> ComposeResult:
-        yield ContainersPane(engine=NO_ENGINE, id="containers")
+        yield ContainersPane(engine=NO_ENGINE, seat="pytest", id="containers")
 
 
 async def ready(pilot, kind: type) -> ModalScreen:

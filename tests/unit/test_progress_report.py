@@ -22,12 +22,12 @@ def test_a_finished_course_is_done_not_next() -> None:
     course, store = load_course(UI_COURSE), ProgressStore()
     _pass_all(store, course)
     out = io.StringIO()
-    assert show(course, store, out=out) == 0
+    assert show(course, store, out=out, seat="pytest") == 0
     text = out.getvalue()
     assert "the course is done: all 2 exercises passed" in text
     assert "next:" not in text
     data = io.StringIO()
-    show(course, store, as_json=True, out=data)
+    show(course, store, as_json=True, out=data, seat="pytest")
     assert json.loads(data.getvalue())["done"] is True
 
 
@@ -35,5 +35,5 @@ def test_an_unfinished_course_says_what_is_next() -> None:
     course, store = load_course(UI_COURSE), ProgressStore()
     store.record_attempt("first-build", "build-it", True, 1.0)
     out = io.StringIO()
-    show(course, store, out=out)
+    show(course, store, out=out, seat="pytest")
     assert "next: first-build / two-stages" in out.getvalue() and "done" not in out.getvalue().splitlines()[-1]

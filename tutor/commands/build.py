@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from tutor import fmt, paths
+from tutor import fmt
 from tutor.commands.exit_codes import EXIT_FAILED, EXIT_NO_ENGINE, EXIT_OK
 from tutor.engine import labels
 from tutor.engine.events import (
@@ -24,6 +24,7 @@ from tutor.engine.events import (
     to_dict,
 )
 from tutor.engine.record import BuildRecord, StepState
+from tutor.seat import Seat
 
 if TYPE_CHECKING:  # the docker SDK loads when a build runs, not when `tutor --help` parses
     from tutor.engine.build import BuildRequest
@@ -51,12 +52,18 @@ def step_line(state: StepState, colour: bool = False, width: int = 46) -> str:
 
 
 def request_from_args(
-    path: str, dockerfile: str | None, tag: str | None, no_cache: bool, engine: str | None, builder: str = "classic"
+    path: str,
+    dockerfile: str | None,
+    tag: str | None,
+    no_cache: bool,
+    engine: str | None,
+    builder: str = "classic",
+    *,
+    seat: str,
 ) -> BuildRequest:
     from tutor.engine.build import BuildRequest
 
     context = Path(path)
-    seat = paths.seat_name()
     df_name = Path(dockerfile).name if dockerfile else "Dockerfile"
     return BuildRequest(
         context=context,
@@ -113,12 +120,14 @@ def build(
     engine: str | None = None,
     out: TextIO | None = None,
     builder: str = "classic",
+    seat: str | None = None,
 ) -> int:
     from tutor.engine import explain as cache_explain
     from tutor.engine.build import Build
 
     out = out or sys.stdout
-    request = request_from_args(path, dockerfile, tag, no_cache, engine, builder)
+    seat = seat or Seat.from_environment(engine).name
+    request = request_from_args(path, dockerfile, tag, no_cache, engine, builder, seat=seat)
     record = BuildRecord()
     colour = out.isatty() and not as_json
     before = cache_explain.snapshot_before(request)  # the inputs, to explain cache misses after

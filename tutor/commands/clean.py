@@ -28,16 +28,16 @@ def run(args, out: TextIO = sys.stdout) -> int:
 
 
 def clean(seat: str | None = None, all_seats: bool = False, engine: str | None = None, out: TextIO = sys.stdout) -> int:
-    from tutor import paths
     from tutor.engine.client import EngineUnavailable
     from tutor.engine.containers import cleanup_seat
+    from tutor.seat import Seat
 
     if seat is not None:
         seat = seat.strip().lower()
         if not _SEAT_RE.match(seat):
             print(f"error: {seat!r} is not a seat name (letters, digits, '.', '_' and '-', at most 40)", file=out)
             return EXIT_FAILED
-    target = None if all_seats else (seat or paths.seat_name())
+    target = None if all_seats else (seat or Seat.from_environment(engine).name)
     api = connect_or_explain(engine, out)
     if api is None:
         return EXIT_NO_ENGINE

@@ -32,17 +32,19 @@ def _course(args):
 
 def run(args, out: TextIO | None = None, stdin: TextIO | None = None) -> int:
     from tutor.course.progress import ProgressError, ProgressStore
+    from tutor.seat import Seat
 
     out = out or sys.stdout
     stdin = stdin or sys.stdin
 
     course = _course(args)
     # A reset that cannot be saved is an error, not something kept until the command ends.
-    store = ProgressStore(strict=True)
+    seat = Seat.from_environment()
+    store = ProgressStore(seat.progress_file, strict=True)
     try:
         if getattr(args, "progress_command", None) == "reset":
             return reset(course, store, args.lesson, args.exercise, args.all, args.yes, out, stdin)
-        return show(course, store, as_json=args.json, out=out)
+        return show(course, store, as_json=args.json, out=out, seat=seat.name)
     except ProgressError as exc:
         print(f"error: {exc}", file=out)
         return EXIT_FAILED
@@ -100,13 +102,11 @@ def report(course, progress) -> dict:
     }
 
 
-def show(course, store, as_json: bool = False, out: TextIO = sys.stdout) -> int:
-    from tutor import paths
-
+def show(course, store, as_json: bool = False, out: TextIO = sys.stdout, *, seat: str) -> int:
     progress, notice = store.load()
     data = report(course, progress)
     if as_json:
-        data.update({"seat": paths.seat_name(), "file": str(store.path), "notice": notice})
+        data.update({"seat": seat, "file": str(store.path), "notice": notice})
         data["problems"] = [str(p) for p in course.problems]
         print(json.dumps(data, indent=1), file=out)
         return EXIT_OK if course.lessons else EXIT_FAILED
@@ -117,7 +117,7 @@ def show(course, store, as_json: bool = False, out: TextIO = sys.stdout) -> int:
         print(f"error: no course to show progress in: {why}", file=out)
         return EXIT_FAILED
     marks = _marks(out)
-    print(f"progress of seat {paths.seat_name()}: {data['passed']}/{data['exercises']} exercises passed", file=out)
+    print(f"progress of seat {seat}: {data['passed']}/{data['exercises']} exercises passed", file=out)
     for lesson in data["lessons"]:
         count = len(lesson["exercises"])
         done = sum(1 for e in lesson["exercises"] if e["state"] == "passed")

@@ -91,8 +91,12 @@ def run_image(
     wait: float = 15.0,
     engine: str | None = None,
     out: TextIO = sys.stdout,
+    seat: str | None = None,
 ) -> int:
     from tutor.engine import containers as ct
+    from tutor.seat import Seat
+
+    seat = seat or Seat.from_environment(engine).name  # learnt here, handed to the engine
     from tutor.engine.client import EngineUnavailable, connect
 
     mapping: dict[int, int] = {}
@@ -109,9 +113,9 @@ def run_image(
     info = None
     try:
         try:
-            info = ct.run_container(api, image, ports=mapping, name=name, bind_host=bind_host)
+            info = ct.run_container(api, image, ports=mapping, name=name, bind_host=bind_host, seat=seat)
         except ct.ImageMissing as exc:
-            _error(out, exc.message, _build_hint(image) or exc.fix)
+            _error(out, exc.message, _build_hint(image, seat) or exc.fix)
             return EXIT_FAILED
         _say(out, f"$ {info.cli}")
         _say(out, f"container {info.name} ({info.short_id}) is {info.status}")
@@ -227,13 +231,12 @@ def _finish(api, info, keep: bool, out: TextIO) -> None:
         _say(out, f"warning: could not remove {info.name} ({exc}); `tutor clean` removes it")
 
 
-def _build_hint(image: str) -> str:
+def _build_hint(image: str, seat: str) -> str:
     """When IMAGE is a folder with a Dockerfile, the commands that build and run it."""
     folder = Path(image)
     if not (folder.is_dir() and (folder / "Dockerfile").is_file()):
         return ""
-    from tutor import paths
     from tutor.engine.labels import seat_tag
 
-    tag = seat_tag(paths.seat_name(), folder.resolve().name)
+    tag = seat_tag(seat, folder.resolve().name)
     return f"{image} is a folder: build it first with `tutor build {image}`, then `tutor run {tag}`"

@@ -44,9 +44,10 @@ def sizes(
     from tutor.course.progress import ProgressStore
     from tutor.engine.seat_race import course_names, passed_exercises, race_notes, seat_race
     from tutor.engine.sizerace import render_bars
+    from tutor.seat import Seat
 
     out = out or sys.stdout
-    seat = seat or paths.seat_name()
+    seat = seat or Seat.from_environment(engine).name  # this command is where the seat is learnt
     course = load_course(Path(lessons) if lessons else paths.shipped_lessons())
     names = course_names(course)
     progress, _notice = ProgressStore(paths.progress_file(seat)).load()

@@ -339,9 +339,8 @@ def remove_leftovers(api: docker.APIClient, seat: str) -> ContainersReport:
     return ContainersReport(tuple(removed), (), tuple(failures), tuple(clis))
 
 
-def remove_leftover_containers(engine: str | None, seat: str | None = None) -> ContainersReport:
+def remove_leftover_containers(engine: str | None, seat: str) -> ContainersReport:
     """``remove_leftovers`` with its own client; never raises (a failure is in the report)."""
-    seat = seat or paths.seat_name()
     try:
         api = connect(engine)
     except EngineUnavailable as exc:
@@ -356,14 +355,13 @@ def remove_leftover_containers(engine: str | None, seat: str | None = None) -> C
         api.close()
 
 
-def stop_started_containers(engine: str | None, seat: str | None = None, keep: bool = False) -> ContainersReport:
+def stop_started_containers(engine: str | None, seat: str, keep: bool = False) -> ContainersReport:
     """On quit: stop and remove (``docker rm -f``) the containers this app process started.
 
     ``keep`` leaves the running ones running and notes them, so the next start
     does not take them for a crash's leftovers.  Never raises: an engine that
     is gone is reported, and `tutor clean` removes what is left.
     """
-    seat = seat or paths.seat_name()
     with _started_lock:
         if not _started_here:
             return ContainersReport()  # nothing was run: no need to reach the engine

@@ -298,7 +298,7 @@ def _engine_owner(api, ref: str, seat: str) -> str | None:
 
     tagged = [t for t in data.get("RepoTags") or () if t != "<none>:<none>"]
     short = str(data.get("Id", "")).split(":", 1)[-1][:12]
-    if short and not tagged and short not in ledger.recorded(seat):  # another seat's step image
+    if short and not tagged and (not seat or short not in ledger.recorded(seat)):  # another seat's step image
         for other in ledger.seats():
             if other != seat and short in ledger.recorded(other):
                 return other
@@ -361,14 +361,14 @@ def refused_build(dockerfile, seat: str | None, engine: str | None = None):
     """
     from pathlib import Path
 
-    from tutor import paths
     from tutor.engine.events import BuildFailed
 
     try:
         text = Path(dockerfile).read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None  # packing the context reports an unreadable Dockerfile with its path
-    seat = seat or paths.seat_name()
+    # No seat label: a build that owns no seat's images, so it may read none of them.
+    seat = seat or ""
 
     class _LazyEngine:
         """The engine is asked only when a reference needs it (and its absence refuses nothing)."""

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from docker.errors import DockerException
 
-from tutor import fmt, paths
+from tutor import fmt
 from tutor.engine import labels
 from tutor.engine.image_size import image_size
 
@@ -49,11 +49,11 @@ def image_bytes(api: docker.APIClient, ref: str) -> int:
         raise MeasureError(f"No image {ref} on the engine: {exc}") from exc
 
 
-def binary_size(api: docker.APIClient, image: str, path: str = DEFAULT_BINARY, seat: str | None = None) -> int:
+def binary_size(api: docker.APIClient, image: str, path: str = DEFAULT_BINARY, *, seat: str) -> int:
     """Bytes of ``path`` inside ``image``, read from a created (never started) container."""
     try:
         created = api.create_container(
-            image, command=["true"], labels=labels.managed_labels(seat or paths.seat_name(), kind="measure")
+            image, command=["true"], labels=labels.managed_labels(seat, kind="measure")
         )
     except Exception as exc:
         raise MeasureError(f"Cannot open the image {image} to measure {path}: {exc}") from exc
@@ -97,10 +97,15 @@ def race_rows(sizes: Sequence[tuple[str, int]], floor: tuple[str, int], refs: Se
 
 
 def race(
-    api: docker.APIClient, images: Sequence[tuple[str, str]], floor_image: str, binary: str = DEFAULT_BINARY
+    api: docker.APIClient,
+    images: Sequence[tuple[str, str]],
+    floor_image: str,
+    binary: str = DEFAULT_BINARY,
+    *,
+    seat: str,
 ) -> list[RaceRow]:
     """Measure ``images`` ((label, ref) pairs) against the binary found in ``floor_image``."""
-    floor = binary_size(api, floor_image, binary)
+    floor = binary_size(api, floor_image, binary, seat=seat)
     sizes = [(label, image_bytes(api, ref)) for label, ref in images]
     return race_rows(sizes, (f"the binary alone ({binary})", floor), [ref for _l, ref in images])
 

@@ -22,7 +22,6 @@ import docker
 from docker.errors import APIError, DockerException, NotFound
 from requests.exceptions import RequestException
 
-from tutor import paths
 from tutor.engine import labels as tl
 from tutor.engine import ports as port_tools
 from tutor.engine import seat_rules
@@ -154,7 +153,9 @@ def run_container(
     container carries ``managed_labels(seat, lesson, kind="container")`` plus
     ``labels``.
     """
-    seat = seat or (labels or {}).get(tl.SEAT) or paths.seat_name()
+    seat = seat or (labels or {}).get(tl.SEAT)
+    if not seat:  # the caller knows its seat: a guess could label the container as another's
+        raise ContainerError("no seat given for the container: pass seat= (or its io.tutor.seat label)")
     all_labels = {**tl.managed_labels(seat, lesson, kind="container"), **(labels or {})}
     ports = dict(ports or {})
     for host_port, container_port in ports.items():

@@ -23,7 +23,6 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Log, Static
 from textual.worker import Worker, WorkerState
 
-from tutor import paths
 from tutor.engine import containers as ct
 from tutor.engine.client import EngineUnavailable, connect, forget_thread_client, thread_client
 from tutor.engine.container_actions import (
@@ -192,17 +191,17 @@ class ContainersPane(Vertical):
     def __init__(
         self,
         engine: str | None = None,
-        seat: str | None = None,
+        *,
+        seat: str,
         lesson: str | None = None,
         port_range: tuple[int, int] | None = None,
-        *,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.engine = engine
-        self.seat = seat or paths.seat_name()
+        self.seat = seat
         self.lesson = lesson
         self.port_range = port_range  # a workshop seat's host ports; None: the container's own port
         self.image: str | None = None  # the image `run_image` was last given
