@@ -159,20 +159,21 @@ class LessonScreen(LessonPanes):
         self.call_after_refresh(panel.scroll_end, animate=False)  # the newest hint is at the bottom
 
     def action_show_tab(self, tab: str) -> None:
-        # Focus leaves the old tab first: a focused widget that its tab hides hands focus on to a
-        # neighbour in that same tab, and TabbedContent then shows that tab again (from the
-        # containers table, 3 bounced back). The keys then go to what the new tab shows.
-        # Only on a real switch: each focus change restyles the whole screen (:focus-within), and
-        # a key held down on the tab already shown must not keep the UI thread busy.
+        # The new tab's widget takes the focus at once, in one change: a widget hidden while it
+        # still has the focus hands it on to a neighbour in its own tab, and TabbedContent then
+        # shows that tab again (from the containers table, 3 bounced back), and each focus change
+        # costs a restyle and a new footer. The tab already shown keeps its focus: a key held
+        # down must not keep the UI thread busy.
         tabs = self.query_one(TabbedContent)
-        if tabs.active != tab:
-            self.app.set_focus(None)
-            tabs.active = tab
         shown: dict[str, type[Widget]] = {"lesson-text": LessonText, "dockerfile": DockerfileView, "exercise": ExercisePanel}
-        target = shown.get(tab)
-        if target is not None:
-            self.query_one(target).focus()
-        elif tab == "containers":
+        target = self.query_one(shown[tab]) if tab in shown else None
+        if tabs.active != tab:
+            # The containers pane picks its own widget to focus, later: nothing may keep it till then.
+            self.set_focus(target)
+            tabs.active = tab
+        elif target is not None and self.focused is not target:
+            self.set_focus(target)  # the tab shown, the focus elsewhere (the layer table): back to the tab
+        if tab == "containers":
             self.query_one(ContainersPane).focus_table()
         if self.has_class("narrow"):
             self._show_build_view = False

@@ -24,6 +24,29 @@ def key_cells(key: FooterKey, compact: bool) -> int:
 
 
 class KeysFooter(Footer):
+    _shown: tuple | None = None  # what the last compose showed (see recompose)
+
+    def _keys_to_show(self) -> tuple:
+        """Everything compose reads: the same answer means the same keys, drawn the same."""
+        idle = getattr(self.screen, "footer_hides", lambda action: False)
+        bindings = tuple(
+            (key, b.key, b.key_display, b.action, b.description, b.show, b.group, enabled, tooltip, idle(b.action))
+            for key, (_, b, enabled, tooltip) in self.screen.active_bindings.items()
+            if b.show or key == self.app.COMMAND_PALETTE_BINDING  # the palette's shows regardless
+        )
+        width = self.size.width or self.app.size.width
+        return (self._bindings_ready, self.compact, self.show_command_palette, width, bindings)
+
+    async def recompose(self) -> None:
+        # Each focus change asks for a recompose, which mounts every key again and lays out the
+        # whole screen; switching a lesson's tabs seldom changes the keys.
+        if self.is_attached and not self._pruning:
+            shown = self._keys_to_show()
+            if shown == self._shown:
+                return
+            self._shown = shown
+        await super().recompose()
+
     def compose(self) -> ComposeResult:
         items = list(super().compose())
         keys = [item for item in items if isinstance(item, FooterKey) and not item.has_class("-command-palette")]

@@ -60,6 +60,11 @@ class LessonText(VerticalScroll, can_focus=True):
         self._body = expand_code_tabs(body)
         self.query_one(Markdown).update(self._body)
 
+    def watch_has_focus(self, _has_focus: bool) -> None:
+        # Textual restyles the focused widget and every one inside it; only this one has a
+        # :focus rule here, and the text holds a widget per block: a tab switch restyled them all.
+        self.app.stylesheet.update_nodes([self], animate=True)
+
     def on_markdown_table_of_contents_updated(self, _message: Markdown.TableOfContentsUpdated) -> None:
         # The text is laid out once the next refresh is done: only then is there room to go back to.
         position = self._positions.get(self._key, 0.0)
