@@ -22,9 +22,12 @@ def run(args) -> int:
     from tutor.ui import quiet_gc
 
     quiet_gc.pause_for_startup()  # until the course map is drawn (TutorApp.on_mount settles)
+    from tutor.seat import Seat
     from tutor.ui.app import TutorApp
     from tutor.ui.backend import EngineBackend
 
-    app = TutorApp(lessons_dir=lessons, backend=EngineBackend(getattr(args, "engine", None)), builder=builder)
+    engine = getattr(args, "engine", None)
+    seat = Seat.from_environment(engine)  # learnt once, here; the app hands it to what needs it
+    app = TutorApp(lessons_dir=lessons, backend=EngineBackend(engine), builder=builder, seat=seat)
     app.run()
     return int(app.return_code or EXIT_OK)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TextIO
 from tutor import fmt
 from tutor.commands.engine_access import connect_or_explain
 from tutor.commands.exit_codes import EXIT_FAILED, EXIT_NO_ENGINE, EXIT_OK
+from tutor.seat import Seat
 
 if TYPE_CHECKING:
     from tutor.course.workspace import Variant
@@ -129,7 +130,8 @@ def check(
             print(f"error: no lesson {', '.join(unknown)} in {root} (lessons: {known})", file=out)
             return EXIT_FAILED
         lessons = [lesson for lesson in lessons if lesson.id in only]
-    code = run_all(lessons, keep_images=keep_images, verbose=verbose, engine=engine, out=out, builder=builder)
+    seat = Seat.from_environment(engine).name  # the seat the checks build for, learnt once here
+    code = run_all(lessons, seat, keep_images=keep_images, verbose=verbose, engine=engine, out=out, builder=builder)
     return code if code == EXIT_NO_ENGINE else (EXIT_FAILED if problems or code else EXIT_OK)
 
 
@@ -156,6 +158,7 @@ class VariantOutcome:
 
 def run_all(
     lessons,
+    seat: str,
     keep_images: bool = False,
     verbose: bool = False,
     engine: str | None = None,
@@ -185,7 +188,7 @@ def run_all(
     try:
         for lesson in lessons:
             for exercise in lesson.exercises:
-                ok, line, details = check_exercise(lesson, exercise, cleanup, engine, verbose, builder)
+                ok, line, details = check_exercise(lesson, exercise, cleanup, engine, verbose, builder, seat=seat)
                 bad += 0 if ok else 1
                 print(line, file=out, flush=True)
                 for detail in details:
@@ -200,11 +203,11 @@ def run_all(
 
 
 def check_exercise(
-    lesson, exercise, cleanup: _Cleanup, engine: str | None, verbose: bool, builder: str | None = None
+    lesson, exercise, cleanup: _Cleanup, engine: str | None, verbose: bool, builder: str | None = None, *, seat: str
 ) -> tuple[bool, str, list[str]]:
     """One exercise: its solution must pass every check, its starter fail at least one."""
-    solution = _run_variant(lesson, exercise, "solution", cleanup, engine, builder)
-    starter = _run_variant(lesson, exercise, "starter", cleanup, engine, builder) if exercise.starter else None
+    solution = _run_variant(lesson, exercise, "solution", cleanup, engine, builder, seat=seat)
+    starter = _run_variant(lesson, exercise, "starter", cleanup, engine, builder, seat=seat) if exercise.starter else None
     solution_ok = not solution.failed
     starter_ok = starter is None or bool(starter.failed)
     ok = solution_ok and starter_ok
@@ -240,15 +243,13 @@ def _names(outcome: VariantOutcome, failing: bool = False) -> str:
 
 
 def _run_variant(
-    lesson, exercise, variant: Variant, cleanup: _Cleanup, engine: str | None, builder: str | None = None
+    lesson, exercise, variant: Variant, cleanup: _Cleanup, engine: str | None, builder: str | None = None, *, seat: str
 ) -> VariantOutcome:
-    from tutor import paths
     from tutor.course.checks import CheckResult, inverted_prediction, perfect_prediction
     from tutor.course.runner import ExerciseFinished, ExerciseRun, exercise_tag
     from tutor.course.workspace import WorkspaceError, temporary_workspace
     from tutor.engine.events import BuildFailed, BuildSucceeded, StepFinished, StepStarted
 
-    seat = paths.seat_name()
     tag = exercise_tag(seat, lesson.id, exercise.id, f"check-{variant}")
     prediction = None
     if exercise.predict:

@@ -83,10 +83,13 @@ def watch_command(args, stop: threading.Event, out: TextIO = sys.stdout) -> int:
     from tutor.course.progress import ProgressError, ProgressStore
     from tutor.course.watch import WatchError, watch_exercise
     from tutor.course.workspace import WorkspaceError, prepare_workspace
+    from tutor.seat import Seat
 
+    engine = getattr(args, "engine", None)
+    seat = Seat.from_environment(engine)
     root = Path(args.lessons).expanduser() if getattr(args, "lessons", None) else paths.shipped_lessons()
     course = load_course(root)
-    store = ProgressStore()
+    store = ProgressStore(seat.progress_file)
     progress, notice = store.load()
     if notice:
         print(f"note: {notice}", file=out)
@@ -97,13 +100,12 @@ def watch_command(args, stop: threading.Event, out: TextIO = sys.stdout) -> int:
         else:
             print(f"error: {exercise}", file=out)
         return EXIT_FAILED
-    engine = getattr(args, "engine", None)
     api = connect_or_explain(engine, out)
     if api is None:
         return EXIT_NO_ENGINE
     api.close()
     try:
-        workspace = prepare_workspace(lesson, exercise)
+        workspace = prepare_workspace(lesson, exercise, seat=seat.name)
     except (WorkspaceError, OSError) as exc:
         print(f"error: {exc}", file=out)
         return EXIT_FAILED
@@ -113,7 +115,7 @@ def watch_command(args, stop: threading.Event, out: TextIO = sys.stdout) -> int:
         print(f"note: {exc}", file=out)
     printer = _Printer(out, course, store, lesson, exercise)
     events = watch_exercise(
-        lesson, exercise, stop, workspace=workspace, engine=engine, store=store, initial_run=not args.wait
+        lesson, exercise, stop, workspace=workspace, engine=engine, store=store, initial_run=not args.wait, seat=seat.name
     )
     try:
         for event in events:
