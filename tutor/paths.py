@@ -19,19 +19,28 @@ _DIRS = PlatformDirs("tutor", appauthor=False)
 _SEAT_RE = re.compile(r"[^a-z0-9_.-]+")
 
 
+ENV_HOME = "TUTOR_HOME"
+
+
 def _home() -> Path | None:
-    value = os.environ.get("TUTOR_HOME")
+    value = os.environ.get(ENV_HOME)
     return Path(value).expanduser() if value else None
+
+
+def clean_seat_name(raw: str) -> str:
+    """``raw`` made safe for labels and tags (``local`` when nothing is left)."""
+    raw = raw.strip().lower() or "local"
+    return _SEAT_RE.sub("-", raw)[:40].strip("-.") or "local"
 
 
 def seat_name() -> str:
     """The seat this process serves: ``TUTOR_SEAT`` or ``local``, safe for labels and tags."""
-    raw = os.environ.get("TUTOR_SEAT", "local").strip().lower() or "local"
-    return _SEAT_RE.sub("-", raw)[:40].strip("-.") or "local"
+    return clean_seat_name(os.environ.get("TUTOR_SEAT", "local"))
 
 
-def data_dir() -> Path:
-    home = _home()
+def data_dir(home: Path | None = None) -> Path:
+    """``home`` (a seat's TUTOR_HOME) or this process's; the platform's folder without one."""
+    home = home if home is not None else _home()
     return home / "data" if home else Path(_DIRS.user_data_dir)
 
 
@@ -45,17 +54,17 @@ def cache_dir() -> Path:
     return home / "cache" if home else Path(_DIRS.user_cache_dir)
 
 
-def seat_dir(seat: str | None = None) -> Path:
-    return data_dir() / "seats" / (seat or seat_name())
+def seat_dir(seat: str | None = None, home: Path | None = None) -> Path:
+    return data_dir(home) / "seats" / (seat or seat_name())
 
 
-def workspace_dir(seat: str | None = None) -> Path:
+def workspace_dir(seat: str | None = None, home: Path | None = None) -> Path:
     """Where the learner's copies of exercise files live."""
-    return seat_dir(seat) / "workspace"
+    return seat_dir(seat, home) / "workspace"
 
 
-def progress_file(seat: str | None = None) -> Path:
-    return seat_dir(seat) / "progress.json"
+def progress_file(seat: str | None = None, home: Path | None = None) -> Path:
+    return seat_dir(seat, home) / "progress.json"
 
 
 def build_records_dir(seat: str | None = None) -> Path:

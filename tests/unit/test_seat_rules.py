@@ -6,6 +6,7 @@ import pytest
 
 from tutor.engine import seat_rules
 from tutor.engine.seat_rules import PortRefused, check_build_sources, check_publish
+from tutor.seat import Seat
 
 SEAT = "a"
 
@@ -79,10 +80,13 @@ def test_own_machine_may_build_from_anything_else() -> None:
 
 
 def test_workshop_rules_come_from_the_seat(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(seat_rules.ENV_RULES, "")  # restored after: enter_seat sets them
+    monkeypatch.setenv(seat_rules.ENV_RULES, "")
     monkeypatch.setenv(seat_rules.ENV_PORTS, "")
     assert check_build_sources("FROM busybox\n", SEAT) is None
-    seat_rules.enter_seat("kiosk-3", (18760, 18769))
+    # The process serving a workshop seat is started with the seat's environment.
+    env = Seat("kiosk-3", workshop=True, port_range=(18760, 18769)).environment({})
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
     assert seat_rules.workshop_rules() and seat_rules.seat_port_range() == (18760, 18769)
     assert check_build_sources("FROM busybox\n", "kiosk-3") is not None
 

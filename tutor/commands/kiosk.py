@@ -14,9 +14,12 @@ import os
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from tutor.commands.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+
+if TYPE_CHECKING:
+    from tutor.seat import Seat
 
 CONFIG_NAME = "kiosk.toml"
 
@@ -50,17 +53,22 @@ def run(args, out: TextIO = sys.stdout) -> int:
         return check_command(config, lessons, out)
     if action == "reset":
         return reset_command(config, lessons, out)
-    return run_kiosk(config, lessons)
+    return run_kiosk(config, lessons, _config_path(args))
 
 
 # -- shared ---------------------------------------------------------------------------------------------
 
 
-def _config(args):
+def _config_path(args) -> Path:
     from tutor import paths
+
+    return Path(args.config).expanduser() if args.config else paths.config_dir() / CONFIG_NAME
+
+
+def _config(args):
     from tutor.workshop.config import ConfigError, load_config, parse_config
 
-    path = Path(args.config).expanduser() if args.config else paths.config_dir() / CONFIG_NAME
+    path = _config_path(args)
     try:
         config = load_config(path)
         if args.seat:
@@ -142,17 +150,32 @@ def reset_command(config, lessons: Path | None, out: TextIO) -> int:
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
-def run_kiosk(config, lessons: Path | None) -> int:
-    # Every part of the tutor finds the seat through TUTOR_SEAT (progress, workspace, tags), and the
-    # seat's rules (what builds may start from, which host ports) through the variables this sets.
-    from tutor.engine.seat_rules import enter_seat
+def kiosk_seat(config, here: Seat) -> Seat:
+    """The workshop seat a kiosk config describes, in this process's home."""
+    from tutor import paths
 
-    enter_seat(config.seat, config.port_range)
+    return replace(here, name=paths.clean_seat_name(config.seat), workshop=True, port_range=config.port_range)
+
+
+def run_kiosk(config, lessons: Path | None, config_path: Path) -> int:
+    from tutor.seat import Seat
+
+    here = Seat.from_environment(config.engine)
+    seat = kiosk_seat(config, here)
+    if here != seat:
+        # This process serves another seat: the kiosk runs in a process started with its seat's
+        # environment, so that progress, workspace, tags and rules are the seat's from the start.
+        from tutor.workshop import seat_process
+
+        argv = [sys.executable, "-m", "tutor", *(["--engine", config.engine] if config.engine else [])]
+        argv += [*(["--lessons", str(lessons)] if lessons else []), "kiosk"]
+        argv += ["--config", str(config_path.resolve()), "--seat", config.seat]
+        return seat_process.serve(seat, argv)
     # With this set, Textual would let ctrl+c / ctrl+z reach the terminal as signals.
     os.environ.pop("TEXTUAL_ALLOW_SIGNALS", None)
     from tutor.ui.backend import EngineBackend
     from tutor.ui.kiosk import KioskApp
 
-    app = KioskApp(config, lessons_dir=lessons, backend=EngineBackend(config.engine))
+    app = KioskApp(config, lessons_dir=lessons, backend=EngineBackend(config.engine), seat=seat)
     app.run()
     return int(app.return_code or EXIT_OK)

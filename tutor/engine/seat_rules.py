@@ -5,7 +5,8 @@ Seats share one engine, so an image tag is all that stands between one seat and 
 
 - Every seat, everywhere: a build never starts from another seat's images (``tutor/<seat>/...``
   tags, images labelled with another seat, the step images another seat's builds produced).
-- A workshop seat (a kiosk, a browser seat: ``TUTOR_SEAT_RULES=kiosk``, set by ``enter_seat``):
+- A workshop seat (a kiosk, a browser seat: ``TUTOR_SEAT_RULES=kiosk`` in the environment the
+  process serving it was started with, ``Seat.environment``):
   a build starts only from the course's base images, the stages of the same Dockerfile and the
   seat's own images; and every container publishes on 127.0.0.1 only, on a host port of the seat's
   range (``TUTOR_SEAT_PORTS=low-high``).
@@ -19,29 +20,17 @@ check in a form the engine would still accept.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from tutor.engine import labels as tl
 from tutor.engine.baseimages import COURSE_BASE_IMAGES
-from tutor.seat import ENV_PORTS, ENV_RULES, ENV_SEAT, workshop_rules
+from tutor.seat import ENV_PORTS, ENV_RULES, ENV_SEAT, workshop_rules  # noqa: F401 - the variables' names, for tests
 from tutor.seat import port_range_setting as seat_port_range
 
 LOOPBACK = "127.0.0.1"
 
-
-def enter_seat(seat: str, port_range: tuple[int, int] | None = None) -> None:
-    """This process serves a workshop seat: its builds and containers follow the seat's rules.
-
-    Environment variables, so that every part of the tutor (and any process it starts) sees them.
-    """
-    os.environ[ENV_SEAT] = seat
-    os.environ[ENV_RULES] = "kiosk"
-    if port_range is not None:
-        low, high = port_range
-        os.environ[ENV_PORTS] = f"{int(low)}-{int(high)}"
 
 
 

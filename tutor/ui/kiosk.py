@@ -33,6 +33,7 @@ from textual.worker import Worker, WorkerState
 
 from tutor.course.model import Course, Exercise, Lesson
 from tutor.engine.doctor import DoctorReport
+from tutor.seat import Seat
 from tutor.ui.app import ENGINE_CHECK_SECONDS, SCREEN_CSS, TutorApp
 from tutor.ui.backend import Backend
 from tutor.ui.messages import EngineStatusChanged
@@ -84,9 +85,12 @@ class KioskApp(TutorApp):
         *,
         clock: Callable[[], float] = time.monotonic,
         idle_check_seconds: float = 1.0,
+        seat: Seat | None = None,
     ) -> None:
         self.kiosk_config = config  # before super().__init__: the course setter reads it
-        super().__init__(lessons_dir=lessons_dir or config.course, backend=backend, engine_check_seconds=engine_check_seconds)
+        super().__init__(
+            lessons_dir=lessons_dir or config.course, backend=backend, engine_check_seconds=engine_check_seconds, seat=seat
+        )
         self.sub_title = f"seat {self.seat.name}"  # in every screen's header: which seat is which, at a glance
         self.preflight: PreflightResult | None = None
         self.last_reset: ResetResult | None = None

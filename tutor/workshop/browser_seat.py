@@ -2,10 +2,11 @@
 
 textual-serve runs one command per websocket (per tab).  This module is that
 command: it draws the next seat name (a counter under a lock, with a word to
-make it easy to say out loud, e.g. ``otter-07``), gives the process its own
-``TUTOR_SEAT`` and ``TUTOR_HOME`` (so each tab has its own workspace, progress
-and image tags), and runs the tutor in the same process.  In kiosk mode the
-seat is reset when its tab closes: progress exported, images and files removed.
+make it easy to say out loud, e.g. ``otter-07``), then starts itself again as
+the process serving that seat, with the seat's ``TUTOR_SEAT`` and ``TUTOR_HOME``
+in its environment (so each tab has its own workspace, progress and image tags);
+that process runs the tutor.  In kiosk mode the seat is reset when its tab
+closes: progress exported, images and files removed.
 
 Its stdout belongs to textual-serve's protocol: nothing else may be printed.
 """
@@ -71,10 +72,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--kiosk", metavar="CONFIG", help="run the kiosk with this config")
     p.add_argument("--engine", metavar="URL")
     p.add_argument("--lessons", metavar="DIR")
+    p.add_argument("--seat", help=argparse.SUPPRESS)  # given to the process that serves the drawn seat
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser().parse_args(argv)
     root = Path(args.root)
     config = None
@@ -86,12 +89,20 @@ def main(argv: list[str] | None = None) -> int:
         except ConfigError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-    seat = next_seat(root, config.seat if config else None)
-    home = root / seat
-    os.environ["TUTOR_HOME"] = str(home)
-    from tutor.engine.seat_rules import enter_seat
+    from tutor.seat import Seat
 
-    enter_seat(seat, config.port_range if config else None)  # a browser tab is a workshop seat
+    if args.seat is None:
+        name = next_seat(root, config.seat if config else None)
+        # A browser tab is a workshop seat with a home of its own.
+        drawn = Seat(name, True, config.port_range if config else None, args.engine, root / name)
+        from tutor.workshop import seat_process
+
+        return seat_process.serve(drawn, [sys.executable, "-m", "tutor.workshop.browser_seat", *argv, "--seat", name])
+    seat, home = args.seat, root / args.seat
+    here = Seat.from_environment(args.engine)
+    if (here.name, here.home, here.workshop) != (seat, home, True):
+        print(f"error: this process does not serve seat {seat}: it is started by `tutor serve`", file=sys.stderr)
+        return 2
     cli_args: list[str] = []
     if args.engine:
         cli_args += ["--engine", args.engine]
@@ -152,11 +163,13 @@ def finish_pending_resets(root: Path, kiosk: Path, engine: str | None = None) ->
     """Finish each interrupted reset, in a process with that seat's home; (seat, exit code) each."""
     import subprocess
 
+    from tutor.seat import Seat
+
     done = []
     for seat in pending_seats(root):
         argv = [sys.executable, "-m", "tutor", *(["--engine", engine] if engine else []),
                 "kiosk", "--config", str(kiosk), "--seat", seat, "reset"]
-        env = {**os.environ, "TUTOR_HOME": str(root / seat), "TUTOR_SEAT": seat}
+        env = Seat(seat, home=root / seat).environment(os.environ)
         code = subprocess.run(argv, env=env, capture_output=True, text=True).returncode
         done.append((seat, code))
     return done
