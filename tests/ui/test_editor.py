@@ -27,7 +27,7 @@ from tutor.ui.screens.editor import (
 )
 from tutor.ui.widgets.lint_view import LEVEL_MARKS, LintView
 
-LINT_STARTER = ROOT / "lessons" / "07-optimise" / "starter-lint-clean" / "Dockerfile"
+LINT_STARTER = ROOT / "lessons" / "08-optimise" / "starter-lint-clean" / "Dockerfile"
 
 
 class EditorApp(App):
@@ -222,7 +222,7 @@ async def test_hadolint_findings_sit_beside_their_lines(workspace: Path) -> None
 
 
 async def test_a_clean_dockerfile_says_so(workspace: Path) -> None:
-    shutil.copy(ROOT / "lessons" / "07-optimise" / "solution-lint-clean" / "Dockerfile", workspace / "Dockerfile")
+    shutil.copy(ROOT / "lessons" / "08-optimise" / "solution-lint-clean" / "Dockerfile", workspace / "Dockerfile")
     app = EditorApp(workspace)
     async with app.run_test(size=(110, 32)) as pilot:
         screen = await started(pilot)

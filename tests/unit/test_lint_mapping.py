@@ -9,8 +9,8 @@ from tutor.course.checks import hadolint_binary, run_hadolint
 from tutor.engine.dockerfile import plan
 from tutor.ui.widgets.lint_view import LEVEL_MARKS, explain, findings_at, gutter_marks, map_findings
 
-LINT_STARTER = ROOT / "lessons" / "07-optimise" / "starter-lint-clean" / "Dockerfile"
-LINT_SOLUTION = ROOT / "lessons" / "07-optimise" / "solution-lint-clean" / "Dockerfile"
+LINT_STARTER = ROOT / "lessons" / "08-optimise" / "starter-lint-clean" / "Dockerfile"
+LINT_SOLUTION = ROOT / "lessons" / "08-optimise" / "solution-lint-clean" / "Dockerfile"
 MULTISTAGE = ROOT / "go_app" / "Dockerfile.multistage"
 
 MULTILINE = """FROM alpine:3.19
