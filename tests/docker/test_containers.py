@@ -126,7 +126,7 @@ def _tutor(*args: str, env: dict[str, str] | None = None, timeout: float = 120) 
 
 def test_run_with_p_answers_on_the_published_port(engine_api, go_image, started) -> None:
     port = find_free_port(18080)
-    info = run_container(engine_api, go_image, ports={port: 8080})
+    info = run_container(engine_api, go_image, ports={port: 8080}, seat=TEST_SEAT)
     started.append(info)
 
     assert info.running and info.name.startswith(f"tutor-{TEST_SEAT}-")
@@ -154,7 +154,7 @@ def test_run_with_p_answers_on_the_published_port(engine_api, go_image, started)
 def test_a_busy_host_port_is_found_before_the_run_and_a_free_one_offered(engine_api, go_image, busy_port) -> None:
     before = len(_ours(engine_api, go_image))
     with pytest.raises(PortInUse) as info:
-        run_container(engine_api, go_image, ports={busy_port: 8080})
+        run_container(engine_api, go_image, ports={busy_port: 8080}, seat=TEST_SEAT)
     offered = info.value.suggestion
     assert offered != busy_port and is_port_free(offered)
     assert f"host port {busy_port} is already in use" in info.value.message
@@ -163,7 +163,7 @@ def test_a_busy_host_port_is_found_before_the_run_and_a_free_one_offered(engine_
 
 
 def test_without_p_the_request_fails_and_the_explanation_names_expose_and_p(engine_api, go_image, started) -> None:
-    info = run_container(engine_api, go_image)
+    info = run_container(engine_api, go_image, seat=TEST_SEAT)
     started.append(info)
     assert info.ports == () and info.exposed == (8080,)
     assert exposed_ports(engine_api, go_image) == (8080,)
@@ -189,7 +189,7 @@ def test_without_p_the_request_fails_and_the_explanation_names_expose_and_p(engi
 
 
 def test_exec_runs_commands_in_the_container(engine_api, go_image, started) -> None:
-    info = run_container(engine_api, go_image)
+    info = run_container(engine_api, go_image, seat=TEST_SEAT)
     started.append(info)
 
     listing = exec_in(engine_api, info.name, "ls /app")
@@ -208,7 +208,7 @@ def test_exec_runs_commands_in_the_container(engine_api, go_image, started) -> N
 
 
 def test_logs_follow_until_the_container_stops_then_stop_and_rm(engine_api, go_image, started) -> None:
-    info = run_container(engine_api, go_image)
+    info = run_container(engine_api, go_image, seat=TEST_SEAT)
     started.append(info)
     stream = logs(engine_api, info.id, follow=True)
     assert stream.cli == f"docker logs -f {info.id}"
@@ -240,7 +240,7 @@ def test_logs_follow_until_the_container_stops_then_stop_and_rm(engine_api, go_i
 
 
 def test_a_log_stream_can_be_closed_from_another_thread(engine_api, go_image, started) -> None:
-    info = run_container(engine_api, go_image)
+    info = run_container(engine_api, go_image, seat=TEST_SEAT)
     started.append(info)
     stream = logs(engine_api, info.id)
     got: list[str] = []
@@ -254,7 +254,7 @@ def test_a_log_stream_can_be_closed_from_another_thread(engine_api, go_image, st
 
 
 def test_rm_of_a_running_container_needs_force(engine_api, go_image, started) -> None:
-    info = run_container(engine_api, go_image)
+    info = run_container(engine_api, go_image, seat=TEST_SEAT)
     started.append(info)
     with pytest.raises(ContainerError) as refused:
         remove_container(engine_api, info.id)

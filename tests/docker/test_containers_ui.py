@@ -82,7 +82,7 @@ class PaneApp(App):
         self.push_screen(message.dialog, message.answered)
 
     def compose(self) -> ComposeResult:
-        yield ContainersPane(id="containers")
+        yield ContainersPane(id="containers", seat=TEST_SEAT)
 
 
 def _text(pane: ContainersPane, selector: str) -> str:

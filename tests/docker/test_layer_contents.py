@@ -107,7 +107,7 @@ def test_multi_stage_groups(builds) -> None:
 def test_size_race(builds, engine_api: docker.APIClient) -> None:
     multi = builds["multi"]
     builder_image = multi.steps[7].image_id  # RUN go build: the builder stage's last image
-    floor = binary_size(engine_api, builder_image, "/app/main")
+    floor = binary_size(engine_api, builder_image, "/app/main", seat=TEST_SEAT)
     single = image_contents(engine_api, builds["single"].result.image_id)
     assert binary_size_from_layers(single, "/app/main") == floor
     measuring = {"label": labels.seat_filter(TEST_SEAT)["label"] + [f"{labels.KIND}=measure"]}
@@ -116,6 +116,7 @@ def test_size_race(builds, engine_api: docker.APIClient) -> None:
         engine_api,
         [("single-stage", builds["single"].result.image_id), ("multi-stage", multi.result.image_id)],
         builder_image,
+        seat=TEST_SEAT,
     )
     assert [r.label for r in rows] == ["single-stage", "multi-stage", "the binary alone (/app/main)"]
     assert rows[0].bytes == builds["single"].result.image_size and rows[1].bytes == multi.result.image_size

@@ -267,7 +267,7 @@ def _run_variant(
             for event in run.events():
                 if isinstance(event, StepStarted):
                     stage_of[event.step] = event.stage
-                elif isinstance(event, StepFinished):
+                elif isinstance(event, StepFinished) and event.image_id:  # BuildKit's steps make no images
                     last_step_image = event.image_id
                     stage_last[stage_of.get(event.step, 0)] = event.image_id
                 elif isinstance(event, BuildSucceeded):
@@ -301,7 +301,7 @@ def _remove(api, cleanup: _Cleanup) -> None:
             api.remove_image(tag)
         except (APIError, NotFound):
             pass  # never built (a failed build), or another name still holds it
-    for image in dict.fromkeys(cleanup.images):
+    for image in dict.fromkeys(i for i in cleanup.images if i):
         try:
             data = api.inspect_image(image)
         except (APIError, NotFound):

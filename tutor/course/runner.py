@@ -11,7 +11,6 @@ the image stays (it is the learner's), under a seat-scoped tag.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import shutil
 import tempfile
 import threading
@@ -26,7 +25,7 @@ from tutor.course.checks import CheckResult, Evidence, HttpAnswer, evaluate, nee
 from tutor.course.model import Exercise
 from tutor.course.scenarios import SCENARIOS
 from tutor.engine import labels
-from tutor.engine.build import Build, BuildRequest
+from tutor.engine.build import COURSE_BUILDER, Build, BuildRequest
 from tutor.engine.events import BuildEvent, BuildFailed
 from tutor.engine.explain import CacheExplanation, explain_build, snapshot_before
 from tutor.engine.record import BuildRecord
@@ -116,11 +115,11 @@ class ExerciseRun:
         prediction: Prediction = None,
         tag: str | None = None,
         build_factory: Callable[[BuildRequest], BuildHandle] | None = None,
-        builder: str | None = None,  # auto | buildkit | classic; None: the build's default
+        builder: str | None = None,  # auto | buildkit | classic; None: the course's default
     ) -> None:
         self.exercise = exercise
         # An exercise that needs one builder (a cache mount, a heredoc: BuildKit) has it whatever was chosen.
-        self.builder = exercise.builder or builder
+        self.builder = exercise.builder or builder or COURSE_BUILDER
         # Where builds come from: the real engine, or (UI tests) a replay of recorded real streams.
         self._new_build: Callable[[BuildRequest], BuildHandle] = build_factory or Build
         self.workspace = Path(workspace)
@@ -157,9 +156,8 @@ class ExerciseRun:
             tag=self.tag,
             labels=self._labels(),
             engine=self.engine,
+            builder=self.builder,
         )
-        if self.builder:  # else the build's own default
-            request = dataclasses.replace(request, builder=self.builder)
         before = snapshot_before(request)  # the inputs, to explain the cache misses afterwards
         build = self._new_build(request)
         with self._lock:
