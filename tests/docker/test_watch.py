@@ -291,3 +291,23 @@ def test_tutor_watch_headless_then_ctrl_c(course_dir: Path, tmp_path: Path) -> N
     entry = progress.exercise("watch-me", "label-it")
     assert (entry.attempts, entry.state) == (2, PASSED)
     assert progress.current == ("watch-me", "label-it")
+
+
+def test_the_watch_builds_with_the_builder_it_is_given(course_dir: Path) -> None:
+    """`tutor watch --builder buildkit`: every rebuild on a save goes through BuildKit."""
+    lesson = load_course(course_dir).lesson("watch-me")
+    exercise = lesson.exercise("label-it")
+    workspace = prepare_workspace(lesson, exercise)
+    watching = Watching(lesson, exercise, builder="buildkit", initial_run=True)
+    try:
+        watching.wait_for(_is(WatchStarted), 15, "WatchStarted")
+        _, first = watching.wait_for(_finished, 180, "the first ExerciseFinished")
+        dockerfile = workspace / "Dockerfile"
+        dockerfile.write_text(dockerfile.read_text() + "LABEL watched=yes\n")  # what the exercise asks for
+        _, done = watching.wait_for(_finished, 180, "ExerciseFinished after the save")
+    finally:
+        watching.close()
+    started = [e for _, e in watching.seen if isinstance(e, StepStarted)]
+    assert started and {e.builder for e in started} == {"buildkit"}, {e.builder for e in started}
+    assert not first.passed and done.passed, [r.describe() for r in done.results]  # the starter, then the fix
+    assert done.record.ordered[-1].instruction == "LABEL watched=yes"

@@ -17,6 +17,12 @@ def add_parser(sub) -> None:
     p.add_argument("lesson", nargs="?", metavar="LESSON", help="lesson id (default: where you left off)")
     p.add_argument("--exercise", metavar="ID", help="exercise id (default: the lesson's first one not passed)")
     p.add_argument("--wait", action="store_true", help="do not build until the first save")
+    p.add_argument(
+        "--builder",
+        choices=("auto", "buildkit", "classic"),
+        default=None,
+        help="auto: what your own `docker build` uses; buildkit; classic (default: TUTOR_BUILDER, else the app's)",
+    )
 
 
 def run(args, out: TextIO | None = None) -> int:
@@ -114,8 +120,18 @@ def watch_command(args, stop: threading.Event, out: TextIO = sys.stdout) -> int:
     except ProgressError as exc:
         print(f"note: {exc}", file=out)
     printer = _Printer(out, course, store, lesson, exercise)
+    from tutor.engine.build import default_builder
+
     events = watch_exercise(
-        lesson, exercise, stop, workspace=workspace, engine=engine, store=store, initial_run=not args.wait, seat=seat.name
+        lesson,
+        exercise,
+        stop,
+        workspace=workspace,
+        engine=engine,
+        builder=getattr(args, "builder", None) or default_builder(),
+        store=store,
+        initial_run=not args.wait,
+        seat=seat.name,
     )
     try:
         for event in events:

@@ -158,6 +158,7 @@ def watch_exercise(
     workspace: Path | None = None,
     seat: str | None = None,
     engine: str | None = None,
+    builder: str | None = None,
     store: ProgressStore | None = None,
     prediction: Mapping[int, str] | Callable | None = None,
     initial_run: bool = False,
@@ -182,7 +183,9 @@ def watch_exercise(
     if not workspace.is_dir():
         raise WatchError(f"the workspace {workspace} does not exist")
     make_run = run_factory or (
-        lambda folder: ExerciseRun(exercise, folder, lesson.id, seat=seat, engine=engine, prediction=prediction)
+        lambda folder: ExerciseRun(
+            exercise, folder, lesson.id, seat=seat, engine=engine, prediction=prediction, builder=builder
+        )
     )
 
     ending = threading.Event()  # the generator is closing
