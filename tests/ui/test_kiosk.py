@@ -301,3 +301,18 @@ async def test_builds_only_from_inside_the_workspace(config):
         await wait_for(pilot, lambda: not screen.building)
         assert app.backend.requests == []  # refused before anything reached the engine
         assert app.progress.exercises == {}  # a refused build is not an attempt
+
+
+async def test_the_kiosk_builds_with_the_builder_of_its_config(config: KioskConfig) -> None:
+    """`builder = "classic"` in the seat's config: its status line and every build it asks for say so."""
+    import dataclasses
+
+    from tutor.ui.widgets.engine_status import EngineStatus, describe
+
+    app = make_kiosk(dataclasses.replace(config, builder="classic"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.builder == "classic"
+        status = app.screen.query_one(EngineStatus)
+        await wait_for(pilot, lambda: status.report is not None)
+        assert "classic builder" in describe(status.report, 140, status.builder).plain

@@ -51,6 +51,7 @@ def test_the_shipped_example_loads_with_its_defaults():
     assert config.idle_timeout == 20 * 60
     assert config.port_range == (18100, 18199) and config.ports == range(18100, 18200)
     assert config.engine is None and config.course is None
+    assert config.builder == "auto"  # what `docker build` uses on the seat's engine
     assert config.export_dir == EXAMPLE.parent / "exports"  # relative to the file, not the working folder
     assert config.source == EXAMPLE
     assert verify_pin("2468", config.pin_hash)  # the guide's example PIN (preflight refuses it)
@@ -62,7 +63,7 @@ def test_every_setting_is_read(tmp_path, a_hash):
         minimal(
             a_hash,
             'lessons = ["layers", "meet-the-app"]\nidle_timeout_minutes = 1.5\nport_range = [20000, 20009]\n'
-            'engine = "tcp://127.0.0.1:2375"\ncourse = "~/course"\n',
+            'engine = "tcp://127.0.0.1:2375"\ncourse = "~/course"\nbuilder = "classic"\n',
         ),
     )
     config = load_config(path)
@@ -71,6 +72,7 @@ def test_every_setting_is_read(tmp_path, a_hash):
     assert config.port_range == (20000, 20009)
     assert config.engine == "tcp://127.0.0.1:2375"
     assert config.course == Path("~/course").expanduser()
+    assert config.builder == "classic"
     assert config.with_engine("unix:///other.sock").engine == "unix:///other.sock"
     assert config.with_engine(None) is config
 
@@ -88,6 +90,7 @@ def test_every_setting_is_read(tmp_path, a_hash):
         ('lessons = ["a", "a"]\n', "lessons names a more than once"),
         ("idle_timeout_minutes = -1\n", "idle_timeout_minutes should be a number of minutes (0: never)"),
         ('engine = "10.0.0.5:2375"\n', "engine should be an engine URL"),
+        ('builder = "buildkt"\n', "builder should be one of auto, buildkit, classic, found 'buildkt' (did you mean 'buildkit'?)"),
     ],
 )
 def test_bad_settings_say_what_and_how(tmp_path, a_hash, extra, expected):

@@ -89,7 +89,11 @@ class KioskApp(TutorApp):
     ) -> None:
         self.kiosk_config = config  # before super().__init__: the course setter reads it
         super().__init__(
-            lessons_dir=lessons_dir or config.course, backend=backend, engine_check_seconds=engine_check_seconds, seat=seat
+            lessons_dir=lessons_dir or config.course,
+            backend=backend,
+            engine_check_seconds=engine_check_seconds,
+            seat=seat,
+            builder=config.builder,
         )
         self.sub_title = f"seat {self.seat.name}"  # in every screen's header: which seat is which, at a glance
         self.preflight: PreflightResult | None = None

@@ -10,6 +10,7 @@ Example (docs/kiosk-example.toml)::
     port_range = [18100, 18199]
     engine = "unix:///var/run/docker.sock"   # optional
     course = "/srv/course"                   # optional: a lessons folder
+    builder = "auto"                         # optional: auto (default), buildkit or classic
 
 The instructor PIN is only ever stored hashed (scrypt, or PBKDF2 where the
 Python build has no scrypt), with a random salt per hash.
@@ -41,7 +42,10 @@ MIN_PIN, MAX_PIN = 4, 64
 # scrypt: 16 MiB of memory and ~50 ms per check: cheap for one kiosk, costly for a guesser.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 PBKDF2_ITERATIONS = 600_000
-KEYS = ("seat", "pin_hash", "lessons", "idle_timeout_minutes", "export_dir", "port_range", "engine", "course")
+KEYS = (
+    "seat", "pin_hash", "lessons", "idle_timeout_minutes", "export_dir", "port_range", "engine", "course", "builder"
+)
+BUILDERS = ("auto", "buildkit", "classic")  # as tutor --builder
 _SEAT_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
 _ENGINE_SCHEMES = ("unix://", "tcp://", "ssh://", "npipe://", "http://", "https://")  # as the docker SDK
 
@@ -60,6 +64,7 @@ class KioskConfig:
     port_range: tuple[int, int] = DEFAULT_PORT_RANGE  # inclusive
     engine: str | None = None  # None: DOCKER_HOST, then the active docker context
     course: Path | None = None  # None: the course that ships with the tutor
+    builder: str = "auto"  # how the exercises build: auto is what `docker build` uses on that engine
     source: Path | None = None  # the file this came from
 
     @property
@@ -225,7 +230,13 @@ def parse_config(data: dict[str, Any], where: str = "kiosk config", base: Path |
             f"{where}: engine should be an engine URL such as \"unix:///var/run/docker.sock\" or "
             f"\"tcp://10.0.0.5:2376\", found {engine!r}"
         )
+    builder = data.get("builder", "auto")
+    if builder not in BUILDERS:
+        close = difflib.get_close_matches(str(builder), BUILDERS, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ConfigError(f"{where}: builder should be one of {', '.join(BUILDERS)}, found {builder!r}{hint}")
     return KioskConfig(
+        builder=builder,
         seat=seat,
         pin_hash=pin,
         export_dir=_path(data["export_dir"], "export_dir", where, base),
