@@ -155,7 +155,8 @@ async def test_tui_shows_context_progress_and_answers_keys_while_sending(
         return made[-1]
 
     monkeypatch.setattr(fmt, "context_progress", recording)
-    app = TutorApp(lessons_dir=course, backend=EngineBackend(), engine_check_seconds=0)
+    # The tutor packs and sends the context itself on the classic builder: that is what shows progress here.
+    app = TutorApp(lessons_dir=course, backend=EngineBackend(), engine_check_seconds=0, builder="classic")
     async with app.run_test(size=(160, 48)) as pilot:
         # Waits on state, with room for a loaded machine: a deadline only ends a hung test.
         await wait_for(pilot, lambda: isinstance(app.screen, CourseMapScreen), timeout=STATE_WAIT)

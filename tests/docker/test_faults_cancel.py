@@ -4,6 +4,9 @@ The test course's Dockerfile has a slow, silent step (``RUN sleep 30``): the bui
 is stopped while the engine runs it in a temporary container.  Afterwards no
 container of the build is left (neither the tutor's nor the builder's own
 intermediate one), and the next build works.
+
+These follow the classic builder's step containers; on BuildKit (no step containers, the RUN is a
+process inside BuildKit) tests/docker/test_buildkit.py proves cancel leaves no process running.
 """
 
 from __future__ import annotations
@@ -91,7 +94,7 @@ async def test_cancel_mid_build_leaves_no_container_and_the_next_build_works(
 ) -> None:
     root, mark = course
     since = time.time() - 1
-    app = TutorApp(lessons_dir=root, backend=EngineBackend(), engine_check_seconds=0)
+    app = TutorApp(lessons_dir=root, backend=EngineBackend(), engine_check_seconds=0, builder="classic")
     async with app.run_test(size=SIZE) as pilot:
         screen, container_id = await _start_slow_build(pilot, app, engine_api, mark, since)
         pressed = time.monotonic()
@@ -123,7 +126,7 @@ async def test_quit_mid_build_leaves_no_container_and_the_next_build_works(
 ) -> None:
     root, mark = course
     since = time.time() - 1
-    app = TutorApp(lessons_dir=root, backend=EngineBackend(), engine_check_seconds=0)
+    app = TutorApp(lessons_dir=root, backend=EngineBackend(), engine_check_seconds=0, builder="classic")
     async with app.run_test(size=SIZE) as pilot:
         screen, container_id = await _start_slow_build(pilot, app, engine_api, mark, since)
         pressed = time.monotonic()
@@ -136,7 +139,7 @@ async def test_quit_mid_build_leaves_no_container_and_the_next_build_works(
         engine_api.inspect_container(container_id)
 
     # a new session builds the (now quick) exercise
-    app = TutorApp(lessons_dir=root, backend=EngineBackend(), engine_check_seconds=0)
+    app = TutorApp(lessons_dir=root, backend=EngineBackend(), engine_check_seconds=0, builder="classic")
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, LessonScreen))  # resumes where the learner left off
         screen = app.screen

@@ -20,13 +20,19 @@ from tutor.engine.admission import admit
 from tutor.engine.buildkit.parser import BuildKitParser
 from tutor.engine.buildkit.sizes import step_sizes
 from tutor.engine.classic import located
-from tutor.engine.client import diagnose, engine_url, forget_thread_client
+from tutor.engine.client import diagnose, engine_url, forget_thread_client, new_client
 from tutor.engine.context import ContextError
 from tutor.engine.events import BuildEvent, BuildFailed, BuildSucceeded, StepSized
 from tutor.engine.image_size import store_sizes
 from tutor.engine.never_ends import NeverEndsWatch
 
 TICK = 1.0  # seconds: how often a silent build is looked at
+# How buildx says its connection to the engine broke (the engine may have gone, or only hiccuped).
+_CONNECTION_LOST = re.compile(
+    r"rpc error: code = Unavailable|error reading from server|connection reset|broken pipe|"
+    r"connection refused|Cannot connect to the Docker daemon|\bEOF\b",
+    re.IGNORECASE,
+)
 
 
 class Cancelled(Exception):
@@ -113,7 +119,7 @@ class BuildKitBuild:
                         raise Cancelled()
                     for event in parser.feed(value, now):  # type: ignore[attr-defined]  # the parser is chosen by the source
                         if isinstance(event, BuildFailed):
-                            event = located(event, dockerfile)
+                            event = self._engine_lost(event, parser.open_step) or located(event, dockerfile)
                         yield event
                         yield from watch.feed(event, now)
                 elif kind == "event":
@@ -124,7 +130,10 @@ class BuildKitBuild:
                     break
             if self.cancelled:
                 raise Cancelled()
-            yield from parser.finish(self._clock())
+            for event in parser.finish(self._clock()):
+                if isinstance(event, BuildFailed):
+                    event = self._engine_lost(event, parser.open_step) or event
+                yield event
         except GeneratorExit:
             self.cancel()
             raise
@@ -167,6 +176,25 @@ class BuildKitBuild:
             seconds=round(self._clock() - started, 3),
             store_sizes=store_sizes(warm, image),
         )
+
+    def _engine_lost(self, failure: BuildFailed, step: int | None) -> BuildFailed | None:
+        """The engine's failure when the engine itself went away (buildx only says its stream
+        broke): reported as the engine's fault, with the fix, like a broken connection."""
+        if failure.cancelled or self.cancelled or not _CONNECTION_LOST.search(failure.message):
+            return None
+        url = engine_url(self.request.engine)
+        forget_thread_client(self.request.engine)
+        try:
+            new_client(url, timeout=3).close()  # "auto" asks the engine its version: it must answer
+        except Exception as exc:  # noqa: BLE001 - any failure to answer: the engine is gone
+            problem = diagnose(url, exc)
+            return BuildFailed(
+                f"Lost the connection to the Docker engine during the build. {problem.reason}",
+                step=step if step is not None else failure.step,
+                engine_lost=True,
+                fix=problem.fix,
+            )
+        return None
 
     def _pump(self, context: Path, dockerfile: Path, out: queue.Queue) -> None:
         try:
