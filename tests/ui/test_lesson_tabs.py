@@ -92,3 +92,46 @@ async def test_the_footer_keeps_its_keys_until_they_change(make_app):
         await pilot.resize_terminal(80, 24)  # one column: the view key shows, fewer keys fit
         await wait_for(pilot, lambda: "v" in {k.key for k in screen.query(FooterKey)})
         assert {k.key for k in screen.query(FooterKey)} != {k.key for k in before}
+
+
+async def test_the_lesson_text_below_the_fold_comes_right_after_the_first_screenful(make_app):
+    from tutor.ui.widgets.lesson_text import LessonMarkdown
+
+    app = make_app(lessons=ROOT / "lessons")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_first_lesson(pilot)
+        markdown = screen.query_one(LessonMarkdown)
+        await wait_for(pilot, lambda: markdown.complete)
+        last_line = [line for line in screen.lesson.body.splitlines() if line.strip()][-1]
+        assert last_line.strip() in (markdown.children[-1].source or "")
+        assert len(markdown.children) > 12  # more than one screenful: some came later
+
+
+async def test_a_new_text_drops_the_blocks_the_old_one_left_to_mount():
+    from textual.app import App
+
+    from tutor.ui.widgets.lesson_text import LessonMarkdown
+
+    old = "\n\n".join(f"Paragraph {n} of the old text." for n in range(60))
+    later: list = []
+
+    class Held(LessonMarkdown):
+        def call_after_refresh(self, callback, *args, **kwargs) -> bool:
+            if callback == self._mount_rest:
+                later.append((callback, args))  # held back until the new text is in
+                return True
+            return super().call_after_refresh(callback, *args, **kwargs)
+
+    class One(App):
+        def compose(self):
+            yield Held(old)
+
+    app = One()
+    async with app.run_test(size=(60, 12)) as pilot:
+        markdown = app.query_one(Held)
+        await wait_for(pilot, lambda: bool(later) and len(markdown.children) > 1)
+        await markdown.update("# New\n\nOnly this.")
+        for callback, args in later:
+            callback(*args)
+        await pilot.pause(0.2)
+        assert [block.source for block in markdown.children] == ["# New\n", "Only this."]
