@@ -30,7 +30,7 @@ APP_OPTIONS: dict[str, dict[str, str]] = {
     "--engine": {"metavar": "URL", "help": "Docker engine to use (default: DOCKER_HOST or the active context)"},
     "--builder": {
         "metavar": "auto|buildkit|classic",
-        "help": "how the exercises build: auto is what your own `docker build` uses (default: TUTOR_BUILDER, else classic)",
+        "help": "how the exercises build: auto is what your own `docker build` uses (default: TUTOR_BUILDER, else auto)",
     },
 }
 

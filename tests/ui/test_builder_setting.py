@@ -67,3 +67,25 @@ def test_an_unknown_builder_is_refused_before_the_app_opens(capsys: pytest.Captu
 
     assert main(["--builder", "kaniko"]) == EXIT_USAGE
     assert "error: --builder kaniko: choose one of auto, buildkit, classic" in capsys.readouterr().err
+
+
+def test_the_layer_pane_and_the_cache_line_number_steps_as_the_builder_does() -> None:
+    """BuildKit's "[builder 5/6]" shows as 5/6 beside its stage, a config-only instruction as —,
+    and the cache line counts only the steps BuildKit ran: 6/6, not 6/9."""
+    from tutor.engine.events import StepFinished, StepStarted
+    from tutor.engine.record import BuildRecord
+    from tutor.ui.widgets.cache_pane import describe as cache_line
+    from tutor.ui.widgets.layer_pane import step_name
+
+    record = BuildRecord()
+    record.apply(StepStarted(1, 3, "FROM alpine:latest", 0, None, builder="buildkit", label="[1/2]"))
+    record.apply(StepFinished(1, "", 0.0, cached=True))
+    record.apply(StepStarted(2, 3, "ENV A=1", 0, None, builder="buildkit", metadata=True))
+    record.apply(StepStarted(3, 3, "RUN true", 0, "builder", builder="buildkit", label="[builder 2/2]"))
+    record.apply(StepFinished(3, "", 0.0, cached=True))
+    assert [step_name(s) for s in record.ordered] == ["1/2", "—", "2/2"]
+    assert "2 from cache · 0 rebuilt" in cache_line(record).plain and "2/2" in cache_line(record).plain
+
+    classic = BuildRecord()
+    classic.apply(StepStarted(2, 3, "ENV A=1", 0, None))
+    assert step_name(classic.ordered[0]) == "2/3"

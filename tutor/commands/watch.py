@@ -195,7 +195,7 @@ class _Printer:
             self._failure(event, state, step_line)
         elif isinstance(event, BuildSucceeded):
             record = self.session.record
-            total = record.total or len(record.steps)
+            total = record.counted_steps
             self.line(f"{record.cache_hits}/{total} steps from cache · {fmt.seconds(event.seconds)} · image {fmt.size(event.image_size)}")
         elif isinstance(event, CheckResult):
             where = f" (Dockerfile line {event.line})" if event.line and not event.passed else ""

@@ -31,7 +31,7 @@ class BuildRequest:
     builder: str = CLASSIC  # auto | buildkit | classic: what the caller was told to use
 
 
-COURSE_BUILDER = CLASSIC  # what the app and the exercises build with when nobody chose (tutor --builder auto: BuildKit)
+COURSE_BUILDER = AUTO  # what the app and the exercises build with when nobody chose: what `docker build` uses
 
 
 def default_builder(fallback: str = COURSE_BUILDER) -> str:

@@ -185,7 +185,7 @@ class LessonPanes(BuildWorkers):
             self.query_one(DockerfileView).mark(set())
             tags = ", ".join(event.tags) or event.image_id
             log.write_line(
-                f"── built {tags}: {fmt.size(event.image_size)}, {record.cache_hits}/{record.total} "
+                f"── built {tags}: {fmt.size(event.image_size)}, {record.cache_hits}/{record.counted_steps} "
                 f"steps from cache, {fmt.seconds(event.seconds)}"
             )
             if event.store_sizes is not None:  # the containerd image store: docker images says otherwise

@@ -39,7 +39,7 @@ def describe(
     text.append(f"{hits} from cache", style="green")
     text.append(" · ")
     text.append(f"{misses} rebuilt", style="yellow")
-    total = record.total or len(steps)
+    total = record.counted_steps  # BuildKit runs no step for ENV, EXPOSE, CMD: they are not counted
     tail = f"  {hits}/{total}" if total else ""
     bar_width = BAR_WIDTH
     if width is not None:

@@ -10,7 +10,7 @@ from textual.widgets.data_table import ColumnKey
 
 from tutor import fmt
 from tutor.engine.dockerfile import PlannedStep
-from tutor.engine.record import BUILT, CACHED, FAILED, RUNNING, WAITING, StepState
+from tutor.engine.record import BUILT, CACHED, FAILED, METADATA, RUNNING, WAITING, StepState
 from tutor.fmt import ellipsize
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -32,6 +32,17 @@ def status_text(status: str, frame: int = 0) -> Text:
     if status == RUNNING:
         return Text(f"{SPINNER[frame % len(SPINNER)]} {word}", style=style)
     return Text(f"  {word}", style=style)
+
+
+def step_name(state: StepState) -> str:
+    """The step as the learner's builder numbers it: "7/9" on the classic builder, BuildKit's own
+    "5/6" (its "[builder 5/6]", the stage shown by the pane), and "—" for an instruction that
+    BuildKit runs no step for."""
+    if state.builder == "classic" or (state.label is None and state.status != METADATA):
+        return f"{state.step}/{state.total}"
+    if state.label is None:
+        return "—"
+    return state.label.strip("[]").split()[-1]
 
 
 class LayerPane(DataTable):
@@ -134,10 +145,10 @@ class LayerPane(DataTable):
             self._spinning.discard(state.step)
             self._run_started.pop(state.step, None)
         cells = (
-            Text(f"{state.step}/{state.total}"),
+            Text(step_name(state)),
             Text(self._cut(state.instruction)),
             status_text(state.status, self._spin_frame),
-            fmt.seconds(state.seconds),
+            "" if state.status == METADATA else fmt.seconds(state.seconds),
             fmt.size(state.size) if state.status in (CACHED, BUILT) and state.size is not None else "",
         )
         if key in self.rows:
