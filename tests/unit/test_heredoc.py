@@ -46,3 +46,27 @@ def test_the_classic_builder_refuses_a_heredoc_before_sending_anything(tmp_path:
     failed = events[0]
     assert failed.line == 2 and "heredoc" in failed.message and not failed.engine_lost
     assert "BuildKit" in (failed.fix or "")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # (instruction, first line, last line): a body's lines belong to the instruction opening it
+        ("FROM alpine\nRUN <<EOF\nset -e\necho hi > /x\nEOF\nCMD [\"cat\", \"/x\"]\n",
+         [("FROM alpine", 1, 1), ("RUN <<EOF", 2, 5), ('CMD ["cat", "/x"]', 6, 6)]),
+        ("FROM alpine\nrun <<-'END'\n\techo hi\n\tEND\nWORKDIR /app\n",
+         [("FROM alpine", 1, 1), ("RUN <<-'END'", 2, 4), ("WORKDIR /app", 5, 5)]),
+        ("FROM alpine\nRUN <<A <<B\necho a\nA\necho b\nB\nEXPOSE 80\n",
+         [("FROM alpine", 1, 1), ("RUN <<A <<B", 2, 6), ("EXPOSE 80", 7, 7)]),
+        ('FROM alpine\nCOPY <<"EOT" /etc/motd\nRUN this is text\nEOT\nENV A=1\n',
+         [("FROM alpine", 1, 1), ('COPY <<"EOT" /etc/motd', 2, 4), ("ENV A=1", 5, 5)]),
+        ("FROM alpine\nRUN <<EOF\necho never closed\nENV A=1\n",  # unclosed: the rest is its body
+         [("FROM alpine", 1, 1), ("RUN <<EOF", 2, 5)]),
+    ],
+)
+def test_a_heredoc_body_is_no_step_of_its_own(text: str, expected: list[tuple[str, int, int]]) -> None:
+    from tutor.engine.buildlog import parse_steps
+    from tutor.engine.dockerfile import plan
+
+    assert [(p.instruction, p.line, p.end_line) for p in plan(text)] == expected
+    assert [(s.text, s.line) for s in parse_steps(text)] == [(i, first) for i, first, _ in expected]

@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import hashlib
-import io
 import json
 import os
 import posixpath
@@ -28,12 +27,11 @@ from typing import TYPE_CHECKING, Any
 from docker.api.build import process_dockerfile
 from docker.errors import DockerException
 from docker.utils.build import PatternMatcher, exclude_paths
-from dockerfile_parse import DockerfileParser
 from dockerfile_parse.util import WordSplitter
 
 from tutor import atomic, paths
 from tutor.engine.context import ContextError, dockerignore_patterns, resolve
-from tutor.engine.dockerfile import long_line
+from tutor.engine.dockerfile import instructions, long_line
 
 if TYPE_CHECKING:
     import docker
@@ -224,10 +222,9 @@ def take_snapshot(
 
 def parse_steps(text: str) -> list[StepInput]:
     """Every instruction of a Dockerfile, numbered as the classic builder numbers them."""
-    parser = DockerfileParser(fileobj=io.BytesIO(text.encode("utf-8")), env_replace=False)
     steps: list[StepInput] = []
     stage, stage_name = -1, None
-    for item, ctx in zip(parser.structure, parser.context_structure):
+    for item, ctx in instructions(text, env_replace=False):
         keyword = item["instruction"].upper()
         if keyword == "COMMENT":
             continue
@@ -242,7 +239,8 @@ def parse_steps(text: str) -> list[StepInput]:
                 if flag.lower().startswith("--from="):
                     copy_from = flag.split("=", 1)[1]
         # Words of COPY/ADD are resolved with the variables in scope at that line.
-        words = _split_words(value, ctx.args, ctx.envs) if keyword in ("COPY", "ADD") else ()
+        scope_args, scope_envs = (ctx.args, ctx.envs) if ctx is not None else ({}, {})  # type: ignore[attr-defined]  # dockerfile-parse's context
+        words = _split_words(value, scope_args, scope_envs) if keyword in ("COPY", "ADD") else ()
         steps.append(
             StepInput(
                 step=len(steps) + 1,
