@@ -11,7 +11,6 @@ from markdown_it import MarkdownIt
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widget import Widget
 from textual.widgets import Markdown
 from textual.widgets._markdown import MarkdownFence
 
@@ -60,40 +59,7 @@ class LessonFence(MarkdownFence):
 
 
 class LessonMarkdown(Markdown):
-    """Mounts the blocks of the first screenful at once and the rest once that is drawn.
-
-    A block is a widget or more, and mounting them was most of the time a lesson took to open;
-    the blocks below the fold are mounted a moment later, before anyone can scroll to them.
-    """
-
     BLOCKS = {**Markdown.BLOCKS, "fence": LessonFence, "code_block": LessonFence}
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.complete = True  # every block of the document is mounted
-
-    def mount_all(self, widgets, *, before=None, after=None):
-        widgets = list(widgets)
-        rows, first = 0, 0
-        while first < len(widgets) and rows < self.app.size.height:  # no pane is taller than the terminal
-            start, end = getattr(widgets[first], "source_range", None) or (0, 1)
-            rows += end - start + 1  # a source line is at least a row; and the margin
-            first += 1
-        if before is not None or after is not None or first >= len(widgets):
-            return super().mount_all(widgets, before=before, after=after)
-        self.complete = False
-        self.call_after_refresh(self._mount_rest, widgets[first - 1], widgets[first:])
-        return super().mount_all(widgets[:first])
-
-    def _mount_rest(self, last_shown: Widget, rest: list) -> None:
-        if last_shown.parent is not self or not last_shown.is_attached:
-            return  # a new text replaced this one before the rest was mounted
-        super().mount_all(rest)  # not waited for here: the first screenful's drawing would wait
-        self.call_after_refresh(self._completed)
-
-    def _completed(self) -> None:
-        self.complete = True
-        self.post_message(Markdown.TableOfContentsUpdated(self, self.table_of_contents).set_sender(self))
 
 
 class LessonText(VerticalScroll, can_focus=True):
@@ -132,8 +98,6 @@ class LessonText(VerticalScroll, can_focus=True):
 
     def on_markdown_table_of_contents_updated(self, _message: Markdown.TableOfContentsUpdated) -> None:
         # The text is laid out once the next refresh is done: only then is there room to go back to.
-        if not self.query_one(LessonMarkdown).complete:
-            return  # the rest of the text is still to come: it says so again
         position = self._positions.get(self._key, 0.0)
         if position:
             self.call_after_refresh(self.scroll_to, y=position, animate=False)
