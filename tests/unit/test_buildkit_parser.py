@@ -219,3 +219,25 @@ def test_sizes_come_after_the_build_from_the_image_history(via):
     assert record.steps[7].size == sized[7]
     last_sized = max(i for i, e in enumerate(events) if isinstance(e, StepSized))
     assert isinstance(events[last_sized + 1], BuildSucceeded)
+
+
+def test_another_build_s_steps_in_the_same_progress_are_left_out():
+    """One BuildKit serves every build of the engine; with concurrent builds (a workshop's seats on
+    one engine) a build's progress can carry another build's steps. They never become rows here."""
+    from itertools import zip_longest
+
+    ours = Recording.load(STREAMS / "buildx" / "cached.jsonl")
+    theirs = Recording.load(STREAMS / "buildx" / "multistage_parallel.jsonl")
+    dockerfile = (Path(__file__).resolve().parents[2] / "go_app" / "Dockerfile").read_text()
+    parser = RawJsonParser(dockerfile=dockerfile)
+    record = BuildRecord()
+    for mine, other in zip_longest(ours.chunks, theirs.chunks):
+        for item in (other, mine):
+            if item is None or (item is other and "vertexes" not in json.dumps(item[1])):
+                continue  # only the other build's step progress, not its end
+            for event in parser.feed(item[1], item[0]):
+                record.apply(event)
+    for event in parser.finish(ours.chunks[-1][0]):
+        record.apply(event)
+    assert [(label, text) for label, text, _ in rows(record)] == GO_APP_STEPS
+    assert record.cache_hits == 6 and not record.failure

@@ -197,6 +197,8 @@ class BuildKitParser:
             if vertex.started is None and not vertex.cached and (vertex.error is None or self.failed):
                 return events  # planned, not started (or cancelled because another step failed)
             step = self._start(m, vertex, now)
+            if step is None:
+                return events  # another build's step: one BuildKit serves many builds at once
             self._by_vertex[vertex.digest] = step
             if step.number in self.steps and self.steps[step.number] is not step:
                 step = self.steps[step.number]  # another vertex of the same step (seen in parallel builds)
@@ -292,14 +294,21 @@ class BuildKitParser:
             return round(max(0.0, vertex.completed - started), 3)
         return round(max(0.0, now - step.arrived), 3)
 
-    def _start(self, m: re.Match[str], vertex: Vertex, now: float) -> _Step:
+    def _start(self, m: re.Match[str], vertex: Vertex, now: float) -> _Step | None:
+        """The step a vertex runs; None for a vertex of another build (one BuildKit serves every
+        build of the engine, and its progress can carry their steps too: seen with concurrent
+        builds on one engine, as in a workshop)."""
         label_stage = m.group("stage")
         position, count, text = int(m.group("pos")), int(m.group("count")), m.group("text").strip()
         label = f"[{label_stage + ' ' if label_stage else ''}{position}/{count}]"
         found = self._dockerfile_step(label_stage, position, count)
         if found is not None:
+            if text.split(None, 1)[:1] != [found.keyword] and self._inputs:
+                return None  # the same place in another Dockerfile
             return _Step(found.step, label, found.text, found.stage, found.stage_name, position, count, now)
-        # Not in the Dockerfile read (none given, or another one ran): BuildKit's own words.
+        if self._inputs:
+            return None
+        # No Dockerfile was read: the steps are named in BuildKit's own words.
         number = self._fallback_next
         self._fallback_next += 1
         numbered = _STAGE_N_RE.match(label_stage) if label_stage else None
