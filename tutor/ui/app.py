@@ -73,7 +73,7 @@ class TutorApp(App):
         self.engine_report: DoctorReport | None = None
         self.engine_check_seconds = engine_check_seconds
         self.course: Course = load_course(self.lessons_dir)
-        self.progress_store = ProgressStore()
+        self.progress_store = ProgressStore(self.seat.progress_file)  # the seat learnt above, not the environment again
         self.progress, notice = self.progress_store.load()
         self._startup_notice = notice
         self.reading_positions: dict[str, float] = {}  # lesson id -> how far its text was scrolled

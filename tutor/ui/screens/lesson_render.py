@@ -86,7 +86,7 @@ class LessonPanes(BuildWorkers):
             self.query_one(LayerPane).show_plan([])
             return
         try:
-            session.workspace = prepare_workspace(session.lesson, session.exercise)
+            session.workspace = prepare_workspace(session.lesson, session.exercise, seat=self.app.seat.name)
         except WorkspaceError as exc:
             session.workspace = None
             self.notify(str(exc), title="Exercise files", severity="error", timeout=10)
