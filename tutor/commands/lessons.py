@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, TextIO
 from tutor import fmt
 from tutor.commands.engine_access import connect_or_explain
 from tutor.commands.exit_codes import EXIT_FAILED, EXIT_NO_ENGINE, EXIT_OK
+from tutor.engine.build import BUILDERS
 from tutor.seat import Seat
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ def add_parser(sub) -> None:
     q.add_argument("-v", "--verbose", action="store_true", help="with --run, print every check's result")
     q.add_argument(
         "--builder",
-        choices=("auto", "buildkit", "classic"),
+        choices=BUILDERS,
         default=None,
         help="with --run, the builder of every exercise (default: the app's, or TUTOR_BUILDER)",
     )

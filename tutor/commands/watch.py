@@ -10,6 +10,7 @@ from typing import TextIO
 from tutor import fmt
 from tutor.commands.engine_access import connect_or_explain
 from tutor.commands.exit_codes import EXIT_FAILED, EXIT_NO_ENGINE, EXIT_OK
+from tutor.engine.build import BUILDERS
 
 
 def add_parser(sub) -> None:
@@ -19,7 +20,7 @@ def add_parser(sub) -> None:
     p.add_argument("--wait", action="store_true", help="do not build until the first save")
     p.add_argument(
         "--builder",
-        choices=("auto", "buildkit", "classic"),
+        choices=BUILDERS,
         default=None,
         help="auto: what your own `docker build` uses; buildkit; classic (default: TUTOR_BUILDER, else the app's)",
     )

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from tutor.course.model import Course
+from tutor.engine.build import BUILDERS  # as tutor --builder
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -45,7 +46,6 @@ PBKDF2_ITERATIONS = 600_000
 KEYS = (
     "seat", "pin_hash", "lessons", "idle_timeout_minutes", "export_dir", "port_range", "engine", "course", "builder"
 )
-BUILDERS = ("auto", "buildkit", "classic")  # as tutor --builder
 _SEAT_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
 _ENGINE_SCHEMES = ("unix://", "tcp://", "ssh://", "npipe://", "http://", "https://")  # as the docker SDK
 

@@ -303,7 +303,7 @@ class BuildKitParser:
         label = f"[{label_stage + ' ' if label_stage else ''}{position}/{count}]"
         found = self._dockerfile_step(label_stage, position, count)
         if found is not None:
-            if text.split(None, 1)[:1] != [found.keyword] and self._inputs:
+            if text.split(None, 1)[:1] != [found.keyword]:
                 return None  # the same place in another Dockerfile
             return _Step(found.step, label, found.text, found.stage, found.stage_name, position, count, now)
         if self._inputs:
