@@ -17,7 +17,9 @@ from collections.abc import Sequence
 from tutor import __version__
 
 # In the order `tutor --help` lists them.
-COMMANDS = ("build", "run", "clean", "doctor", "images", "layers", "sizes", "lessons", "progress", "watch", "kiosk", "serve")
+COMMANDS = (
+    "build", "run", "clean", "doctor", "images", "layers", "sizes", "lessons", "progress", "watch", "kiosk", "serve", "pool"
+)
 
 
 def _available() -> list[str]:

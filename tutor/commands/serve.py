@@ -27,6 +27,7 @@ def add_parser(sub) -> None:
     p.add_argument("--kiosk", metavar="CONFIG", help="every tab is a kiosk seat with this config (seat names use its `seat` as prefix)")
     p.add_argument("--root", metavar="DIR", help="where browser seats keep their files (default: browser-seats in the tutor's data folder)")
     p.add_argument("--public-url", metavar="URL", help="the address browsers use, when it is not http://HOST:PORT (e.g. behind a proxy)")
+    p.add_argument("--pool", metavar="FILE", help="spread the seats over the engines of this pool file (docs/workshop.md)")
 
 
 def lan_address() -> str:
@@ -39,13 +40,17 @@ def lan_address() -> str:
             return "127.0.0.1"
 
 
-def seat_command(root: Path, kiosk: Path | None, engine: str | None, lessons: Path | None) -> str:
+def seat_command(
+    root: Path, kiosk: Path | None, engine: str | None, lessons: Path | None, pool: Path | None = None
+) -> str:
     """The shell command textual-serve runs for each tab."""
     argv = [sys.executable, "-m", "tutor.workshop.browser_seat", "--root", str(root)]
     if kiosk is not None:
         argv += ["--kiosk", str(kiosk)]
     if engine:
         argv += ["--engine", engine]
+    if pool is not None:
+        argv += ["--pool", str(pool)]
     if lessons is not None:
         argv += ["--lessons", str(lessons)]
     return shlex.join(argv)
@@ -67,6 +72,21 @@ def run(args) -> int:
         except ConfigError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_USAGE
+    pool_path = Path(args.pool).expanduser().resolve() if getattr(args, "pool", None) else None
+    pool = None
+    if pool_path is not None:
+        from tutor.workshop.pool import PoolError, load_pool
+
+        if getattr(args, "engine", None):
+            print("error: --engine names one engine and --pool several: give one of them", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            pool = load_pool(pool_path)
+        except PoolError as exc:
+            print("error: the pool file cannot be used:", file=sys.stderr)
+            for problem in exc.problems:
+                print(f"  {problem}", file=sys.stderr)
+            return EXIT_USAGE
     lessons = Path(args.lessons).expanduser().resolve() if getattr(args, "lessons", None) else None
     if lessons is not None and not lessons.is_dir():
         print(f"error: no course folder at {lessons}", file=sys.stderr)
@@ -85,7 +105,7 @@ def run(args) -> int:
     if kiosk is not None:
         from tutor.workshop.browser_seat import finish_pending_resets
 
-        for seat, code in finish_pending_resets(root, kiosk, getattr(args, "engine", None)):
+        for seat, code in finish_pending_resets(root, kiosk, getattr(args, "engine", None), pool):
             outcome = "finished" if code == 0 else f"tried again (exit {code}; `tutor kiosk reset` tells why)"
             print(f"interrupted reset of browser seat {seat}: {outcome}", flush=True)
     public_url = args.public_url or (
@@ -94,8 +114,16 @@ def run(args) -> int:
 
     from textual_serve.server import Server
 
+    monitor = None
+    if pool is not None:
+        from tutor.workshop.pool import PoolMonitor
+
+        monitor = PoolMonitor(pool, root, say=lambda line: print(f"pool: {line}", flush=True))
+        for line in monitor.start().lines():
+            print(f"pool: {line}", flush=True)
+        print(f"pool: `tutor pool status {shlex.quote(str(pool_path))} --root {shlex.quote(str(root))}` shows it again", flush=True)
     server = Server(
-        seat_command(root, kiosk, getattr(args, "engine", None), lessons),
+        seat_command(root, kiosk, getattr(args, "engine", None), lessons, pool_path),
         host=args.host,
         port=args.port,
         title="tutor",
@@ -104,5 +132,9 @@ def run(args) -> int:
     print(f"Browser seats at {public_url}/ : each tab is a seat of its own (files in {root}).", flush=True)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print("Anyone who can reach this address gets a seat: serve only on the room's own network.", flush=True)
-    server.serve()
+    try:
+        server.serve()
+    finally:
+        if monitor is not None:
+            monitor.stop()
     return EXIT_OK

@@ -161,6 +161,17 @@ class KioskApp(TutorApp):
     # -- preflight ---------------------------------------------------------------------------------------
 
     def on_engine_status_changed(self, message: EngineStatusChanged) -> None:
+        # Runs before TutorApp's handler: engine_report is still the previous check's.
+        before, now = self.engine_report, message.report
+        if before is not None and before.engine.reachable and not now.engine.reachable:
+            why = now.problems[0].what if now.problems else f"no answer from {now.engine.url}"
+            self.notify(
+                f"The engine this seat builds on stopped answering: {why} Your progress is saved. "
+                "Ask your instructor: builds and checks work again once it answers.",
+                title="Engine down",
+                severity="error",
+                timeout=30,
+            )
         self.run_preflight(message.report)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="preflight")

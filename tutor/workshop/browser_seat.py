@@ -71,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--root", required=True, help="folder holding every browser seat's home")
     p.add_argument("--kiosk", metavar="CONFIG", help="run the kiosk with this config")
     p.add_argument("--engine", metavar="URL")
+    p.add_argument("--pool", metavar="FILE", help="draw the seat's engine from this engine pool")
     p.add_argument("--lessons", metavar="DIR")
     p.add_argument("--seat", help=argparse.SUPPRESS)  # given to the process that serves the drawn seat
     return p
@@ -93,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.seat is None:
         name = next_seat(root, config.seat if config else None)
+        if args.pool:
+            return _serve_from_pool(args, argv, root, name, config)
         # A browser tab is a workshop seat with a home of its own.
         drawn = Seat(name, True, config.port_range if config else None, args.engine, root / name)
         from tutor.workshop import seat_process
@@ -117,6 +120,51 @@ def main(argv: list[str] | None = None) -> int:
         _reset_after_close(seat, config, args.engine, home)
         _prune_empty_folders(home)
     return code
+
+
+ENGINE_NOTE = "engine"  # in the seat's folder: the pool engine it was given, for a reset finished later
+
+
+def _serve_from_pool(args, argv: list[str], root: Path, name: str, config) -> int:
+    """The drawn seat goes to the pool's engine with the most free room; its process is told that
+    engine (``--engine`` and ``DOCKER_HOST`` with its TLS settings in its ``env=``) and keeps it."""
+    from tutor.seat import Seat
+    from tutor.workshop import pool as pool_mod
+    from tutor.workshop import seat_process
+
+    try:
+        pool = pool_mod.load_pool(args.pool)  # `tutor serve` checked it; it may have changed since
+    except pool_mod.PoolError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    placed = pool_mod.assign(pool, root, name)
+    engine = placed.engine
+    (root / name / ENGINE_NOTE).write_text(engine.name + "\n", encoding="utf-8")
+    drawn = Seat(name, True, config.port_range if config else None, engine.url, root / name)
+    child = [a for a in _without_option(argv, "--engine")]
+    child = [sys.executable, "-m", "tutor.workshop.browser_seat", *child, "--engine", engine.url, "--seat", name]
+    try:
+        return seat_process.serve(drawn, child, base=engine.environment(os.environ))
+    finally:
+        pool_mod.release(root, name)
+        if name not in pending_seats(root):  # the note is only for a reset to finish later
+            (root / name / ENGINE_NOTE).unlink(missing_ok=True)
+
+
+def _without_option(argv: list[str], option: str) -> list[str]:
+    out: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg == option:
+            skip = True
+            continue
+        if arg.startswith(option + "="):
+            continue
+        out.append(arg)
+    return out
 
 
 def _prune_empty_folders(home: Path) -> None:
@@ -159,17 +207,24 @@ def pending_seats(root: Path) -> list[str]:
     return found
 
 
-def finish_pending_resets(root: Path, kiosk: Path, engine: str | None = None) -> list[tuple[str, int]]:
-    """Finish each interrupted reset, in a process with that seat's home; (seat, exit code) each."""
+def finish_pending_resets(root: Path, kiosk: Path, engine: str | None = None, pool=None) -> list[tuple[str, int]]:
+    """Finish each interrupted reset, in a process with that seat's home (on the pool engine it
+    was given, with a ``pool``); (seat, exit code) each."""
     import subprocess
 
     from tutor.seat import Seat
 
     done = []
     for seat in pending_seats(root):
-        argv = [sys.executable, "-m", "tutor", *(["--engine", engine] if engine else []),
+        base: dict[str, str] = dict(os.environ)
+        url = engine
+        note = root / seat / ENGINE_NOTE
+        given = pool.engine(note.read_text(encoding="utf-8").strip()) if pool is not None and note.is_file() else None
+        if given is not None:
+            url, base = given.url, given.environment(os.environ)
+        argv = [sys.executable, "-m", "tutor", *(["--engine", url] if url else []),
                 "kiosk", "--config", str(kiosk), "--seat", seat, "reset"]
-        env = Seat(seat, home=root / seat).environment(os.environ)
+        env = Seat(seat, home=root / seat).environment(base)
         code = subprocess.run(argv, env=env, capture_output=True, text=True).returncode
         done.append((seat, code))
     return done
