@@ -31,6 +31,7 @@ ARGUMENTS = {
     "base_image": "alpine:latest",
     "hadolint": {"max_level": "warning"},
     "context_excludes": ["debug.log"],
+    "skips_stages": ["builder"],
 }
 IDENTIFIER = re.compile(r"\b[a-z]+_[a-z_]+\b|max_level|scenario")
 

@@ -60,6 +60,7 @@ def request_from_args(
     builder: str = "classic",
     *,
     seat: str,
+    target: str | None = None,
 ) -> BuildRequest:
     from tutor.engine.build import BuildRequest
 
@@ -73,6 +74,7 @@ def request_from_args(
         labels=labels.managed_labels(seat, kind="build"),
         engine=engine,
         builder=builder,
+        target=target,
     )
 
 
@@ -83,6 +85,7 @@ def add_parser(sub) -> None:
     p.add_argument("-t", "--tag", help="name the image (default: tutor/<seat>/<folder>:latest)")
     p.add_argument("--json", action="store_true", help="one JSON object per event")
     p.add_argument("--no-cache", action="store_true", help="do not use the layer cache")
+    p.add_argument("--target", metavar="STAGE", help="build up to this stage (`FROM ... AS STAGE`), as `docker build --target`")
     p.add_argument("-v", "--verbose", action="store_true", help="also print the output of every step")
     p.add_argument(
         "--builder",
@@ -107,6 +110,7 @@ def run(args, out: TextIO | None = None) -> int:
         engine=args.engine,
         out=out,
         builder=getattr(args, "builder", None) or default_builder(AUTO),
+        target=getattr(args, "target", None),
     )
 
 
@@ -121,13 +125,14 @@ def build(
     out: TextIO | None = None,
     builder: str = "classic",
     seat: str | None = None,
+    target: str | None = None,
 ) -> int:
     from tutor.engine import explain as cache_explain
     from tutor.engine.build import Build
 
     out = out or sys.stdout
     seat = seat or Seat.from_environment(engine).name
-    request = request_from_args(path, dockerfile, tag, no_cache, engine, builder, seat=seat)
+    request = request_from_args(path, dockerfile, tag, no_cache, engine, builder, seat=seat, target=target)
     record = BuildRecord()
     colour = out.isatty() and not as_json
     before = cache_explain.snapshot_before(request)  # the inputs, to explain cache misses after

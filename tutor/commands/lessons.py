@@ -247,7 +247,7 @@ def _run_variant(
     lesson, exercise, variant: Variant, cleanup: _Cleanup, engine: str | None, builder: str | None = None, *, seat: str
 ) -> VariantOutcome:
     from tutor.course.checks import CheckResult, inverted_prediction, perfect_prediction
-    from tutor.course.runner import ExerciseFinished, ExerciseRun, exercise_tag
+    from tutor.course.runner import BuildStarted, ExerciseFinished, ExerciseRun, exercise_tag
     from tutor.course.workspace import WorkspaceError, temporary_workspace
     from tutor.engine.events import BuildFailed, BuildSucceeded, StepFinished, StepStarted
 
@@ -266,7 +266,10 @@ def _run_variant(
             stage_of: dict[int, int] = {}
             stage_last: dict[int, str] = {}  # the last image of each stage
             for event in run.events():
-                if isinstance(event, StepStarted):
+                if isinstance(event, BuildStarted):
+                    cleanup.tags.append(event.tag)  # an exercise with targets makes one image each
+                    stage_of, stage_last = {}, {}
+                elif isinstance(event, StepStarted):
                     stage_of[event.step] = event.stage
                 elif isinstance(event, StepFinished) and event.image_id:  # BuildKit's steps make no images
                     last_step_image = event.image_id

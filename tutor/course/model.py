@@ -75,6 +75,8 @@ class Exercise:
     reveal_solution_after: int = 3
     predict: bool = False
     builder: str | None = None  # "buildkit" or "classic" when the exercise needs that one; None: the app's
+    targets: tuple[str, ...] = ()  # stages built one after another (`--target`); the checks look at the last
+    targets_line: int = 0  # where `targets` is written in lesson.md
     checks: tuple[Check, ...] = ()
     line: int = 0  # where the exercise starts in lesson.md
 

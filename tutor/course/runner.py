@@ -103,6 +103,15 @@ def exercise_tag(seat: str, lesson_id: str, exercise_id: str, variant: str | Non
     return labels.seat_tag(seat, name)
 
 
+def target_tag(tag: str, target: str) -> str:
+    """The image of one target of an exercise: the exercise's name, the target as the tag
+    (``tutor/local/buildkit-one-file:production``)."""
+    slash = tag.rfind("/")
+    colon = tag.rfind(":")
+    repository = tag[:colon] if colon > slash else tag
+    return f"{repository}:{target}"
+
+
 class ExerciseRun:
     def __init__(
         self,
@@ -149,14 +158,23 @@ class ExerciseRun:
     def _labels(self) -> dict[str, str]:
         return labels.managed_labels(self.seat, self.lesson_id, kind="exercise")
 
-    def _build_once(self, context: Path, record: BuildRecord) -> Iterator[BuildEvent | CacheExplained]:
+    @property
+    def final_tag(self) -> str:
+        """The tag of the image the checks look at: the last target's, or the exercise's."""
+        targets = self.exercise.targets
+        return target_tag(self.tag, targets[-1]) if targets else self.tag
+
+    def _build_once(
+        self, context: Path, record: BuildRecord, tag: str, target: str | None = None
+    ) -> Iterator[BuildEvent | CacheExplained]:
         request = BuildRequest(
             context=context,
             dockerfile=self.exercise.dockerfile,
-            tag=self.tag,
+            tag=tag,
             labels=self._labels(),
             engine=self.engine,
             builder=self.builder,
+            target=target,
         )
         before = snapshot_before(request)  # the inputs, to explain the cache misses afterwards
         build = self._new_build(request)
@@ -198,7 +216,7 @@ class ExerciseRun:
                 image_id = record.result.image_id if record.result and not cancelled else None
                 seconds = round(time.monotonic() - started, 3)
                 return ExerciseFinished(
-                    passed, tuple(results), seconds, tuple(build_seconds), self.tag, image_id, cancelled, record
+                    passed, tuple(results), seconds, tuple(build_seconds), self.final_tag, image_id, cancelled, record
                 )
 
             if self.cancelled or (record.failure is not None and record.failure.cancelled):
@@ -226,23 +244,30 @@ class ExerciseRun:
         return context
 
     def _builds(self, context: Path, seconds: list[float]) -> Generator[RunEvent, None, BuildRecord]:
-        """The scenario's builds (one, or two with the edit between); returns the last one's record."""
+        """The scenario's builds (one, or two with the edit between), or one build per target;
+        returns the last one's record."""
         scenario = SCENARIOS.get(self.exercise.scenario or "")
-        total = 1 if self.exercise.scenario is None else 2
-        edit = scenario.edit_label if scenario else ""
-        labels_ = ["build"] if total == 1 else ["first build", f"build after {edit}" if edit else "second build"]
+        targets: tuple[str | None, ...] = self.exercise.targets
+        if targets:
+            labels_ = [f"build --target {t}" for t in self.exercise.targets]
+        elif self.exercise.scenario is None:
+            labels_, targets = ["build"], (None,)
+        else:
+            edit = scenario.edit_label if scenario else ""
+            labels_, targets = ["first build", f"build after {edit}" if edit else "second build"], (None, None)
+        total = len(targets)
         record = BuildRecord()
-        for index in range(1, total + 1):
-            if index == 2:
-                if scenario is not None and scenario.edits is not None:
-                    yield WorkspaceEdited(scenario.edits, scenario.apply(context))
-                record = BuildRecord()
-            yield BuildStarted(index, total, labels_[index - 1], self.tag)
+        for index, target in enumerate(targets, start=1):
+            if index == 2 and scenario is not None and scenario.edits is not None:
+                yield WorkspaceEdited(scenario.edits, scenario.apply(context))
+            record = BuildRecord()
+            tag = target_tag(self.tag, target) if target else self.tag
+            yield BuildStarted(index, total, labels_[index - 1], tag)
             build_started = time.monotonic()
-            yield from self._build_once(context, record)
+            yield from self._build_once(context, record, tag, target)
             seconds.append(round(time.monotonic() - build_started, 3))
             if record.failure is not None:
-                break  # a failed first build: the checks look at it
+                break  # a failed build: the checks look at it
         return record
 
     def _evidence(self, record: BuildRecord, context: Path) -> Evidence:

@@ -40,9 +40,12 @@ EXERCISE_FIELDS = (
     "reveal_solution_after",
     "predict",
     "builder",
+    "targets",
     "checks",
 )
 EXERCISE_BUILDERS = ("buildkit", "classic")  # an exercise that needs one builder says which
+# A stage name as `FROM image AS name` accepts it (Docker lowercases it; it must start with a letter).
+_STAGE_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
 
 
 # -- front matter --------------------------------------------------------------------------------
@@ -254,7 +257,11 @@ def _exercise(rules: _Rules, raw: Any, where: tuple[Key, ...]) -> Exercise | Non
         else:
             builder = value
 
-    checks = _checks(rules, raw, where, predict=predict, scenario=scenario, has_scenario_key="scenario" in raw)
+    targets = _targets(rules, raw, where, has_scenario_key="scenario" in raw, predict=predict)
+
+    checks = _checks(
+        rules, raw, where, predict=predict, scenario=scenario, has_scenario_key="scenario" in raw, targets=targets
+    )
 
     if len(rules.problems) == before:
         _dockerfile_exists(rules, raw, where, lesson_dir, base, starter, solution, dockerfile)
@@ -276,9 +283,42 @@ def _exercise(rules: _Rules, raw: Any, where: tuple[Key, ...]) -> Exercise | Non
         reveal_solution_after=reveal,
         predict=predict,
         builder=builder,
+        targets=targets,
+        targets_line=rules.source.line(*where, "targets") if targets else 0,
         checks=checks,
         line=rules.source.line(*where),
     )
+
+
+def _targets(
+    rules: _Rules, raw: dict[str, Any], where: tuple[Key, ...], has_scenario_key: bool, predict: bool
+) -> tuple[str, ...]:
+    """`targets: [local, production]`: the stages built one after another, each its own image."""
+    if "targets" not in raw:
+        return ()
+    at = (*where, "targets")
+    value = raw["targets"]
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not items:
+        rules.add(at, f"`targets` must be a list of stage names (`FROM ... AS name`), e.g. [local, production]; found {_shown(value)}")
+        return ()
+    names: list[str] = []
+    for index, item in enumerate(items):
+        if not isinstance(item, str) or not _STAGE_NAME_RE.match(item):
+            spot = (*at, index) if isinstance(value, list) else at
+            rules.add(spot, f"`targets`: {_shown(item)} is not a stage name (a letter, then letters, digits, `_`, `.` or `-`)")
+            return ()
+        if item.lower() in names:
+            rules.add(at, f"`targets`: {item} is named twice; each target is built once")
+            return ()
+        names.append(item.lower())
+    if has_scenario_key:
+        rules.add(at, "`targets` and `scenario` do not go together: with targets, the builds before the last one make its cache")
+        return ()
+    if predict:
+        rules.add(at, "`targets` and `predict` do not go together: a prediction is made for one build")
+        return ()
+    return tuple(names)
 
 
 def _checks(
@@ -288,6 +328,7 @@ def _checks(
     predict: bool,
     scenario: str | None,
     has_scenario_key: bool,
+    targets: tuple[str, ...] = (),
 ) -> tuple[Check, ...]:
     if "checks" not in raw:
         rules.add(where, "missing `checks`: an exercise needs at least one check")
@@ -316,10 +357,10 @@ def _checks(
         if spec.needs_predict and not predict:
             rules.add((*at, kind), f"the `{kind}` check needs `predict: true` on the exercise")
             continue
-        if spec.needs_scenario and scenario is None and not has_scenario_key:
+        if spec.needs_scenario and scenario is None and not has_scenario_key and len(targets) < 2:
             rules.add(
                 (*at, kind),
-                f"the `{kind}` check needs a `scenario` (e.g. `scenario: rebuild`): "
+                f"the `{kind}` check needs a `scenario` (e.g. `scenario: rebuild`) or two `targets` or more: "
                 "a single build's cache depends on what was built before",
             )
             continue

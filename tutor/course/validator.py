@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 from tutor.course import dockerfile as df
+from tutor.course.checks.arguments import did_you_mean
 from tutor.course.loader import LESSON_FILE, load_course
 from tutor.course.model import Course, Exercise, Lesson, LessonProblem
 from tutor.course.workspace import unusual_entries
@@ -112,6 +113,34 @@ def exercise_dockerfile_problems(exercise: Exercise) -> list[LessonProblem]:
     problems: list[LessonProblem] = []
     for path in files:
         problems.extend(dockerfile_problems(path, buildkit=exercise.builder == "buildkit"))
+    problems.extend(_target_problems(exercise))
+    return problems
+
+
+def _target_problems(exercise: Exercise) -> list[LessonProblem]:
+    """Every stage `targets` names is a stage of the solution's Dockerfile (the starter may lack
+    them: building a missing target is one way for it to fail)."""
+    if not exercise.targets:
+        return []
+    folder = exercise.solution_dir or exercise.base_dir
+    path = folder / exercise.dockerfile
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []  # reported where the Dockerfile is looked for
+    names = [stage.name.lower() for stage in df.stages(text) if stage.name]
+    problems = []
+    for target in exercise.targets:
+        if target not in names:
+            known = ", ".join(names) or "none: name a stage with `FROM image AS name`"
+            problems.append(
+                LessonProblem(
+                    exercise.lesson_dir / LESSON_FILE,
+                    exercise.targets_line or exercise.line,
+                    f"target `{target}` is no stage of {folder.name}/{exercise.dockerfile}"
+                    f"{did_you_mean(target, names)} (its stages: {known})",
+                )
+            )
     return problems
 
 

@@ -29,6 +29,7 @@ class BuildRequest:
     labels: Mapping[str, str] = field(default_factory=dict)
     engine: str | None = None  # engine URL; None: DOCKER_HOST or the active context
     builder: str = CLASSIC  # auto | buildkit | classic: what the caller was told to use
+    target: str | None = None  # the stage to build (`docker build --target`); None: the last one
 
 
 COURSE_BUILDER = AUTO  # what the app and the exercises build with when nobody chose: what `docker build` uses

@@ -68,6 +68,59 @@ class StepInput:
     source_words: tuple[str, ...] = ()  # COPY/ADD sources as written, variables substituted
 
 
+def stage_named(steps: Iterable[StepInput], ref: str, before: int | None = None) -> int | None:
+    """The stage a ``FROM``/``--from``/``--target`` reference names (by name or index), if any;
+    ``before``: only stages before that one (a ``FROM`` can only name an earlier stage)."""
+    steps = list(steps)
+    indexes = {s.stage for s in steps if s.stage >= 0 and (before is None or s.stage < before)}
+    for s in steps:
+        if s.keyword == "FROM" and s.stage in indexes and s.stage_name and s.stage_name.lower() == ref.lower():
+            return s.stage
+    if ref.isdigit() and int(ref) in indexes:
+        return int(ref)
+    return None
+
+
+def from_stage(steps: Iterable[StepInput], step: StepInput) -> int | None:
+    """The earlier stage a ``FROM`` step starts from (``FROM builder AS test``), None for an image."""
+    if step.keyword != "FROM" or not step.base:
+        return None
+    return stage_named(steps, step.base, before=step.stage)
+
+
+def target_stage(steps: Iterable[StepInput], target: str | None) -> int | None:
+    """The stage a build makes its image from: the one ``--target`` names, else the last."""
+    steps = list(steps)
+    if target:
+        return stage_named(steps, target)
+    return max((s.stage for s in steps if s.stage >= 0), default=None)
+
+
+def needed_stages(steps: Iterable[StepInput], target: str | None = None) -> set[int]:
+    """The stages BuildKit builds for ``target``: it and every stage it starts ``FROM`` or copies
+    ``--from``, followed through; the others it skips (the classic builder builds every stage
+    up to the target)."""
+    steps = list(steps)
+    final = target_stage(steps, target)
+    if final is None:
+        return set()
+    needed: set[int] = set()
+    todo = [final]
+    while todo:
+        stage = todo.pop()
+        if stage in needed:
+            continue
+        needed.add(stage)
+        for s in steps:
+            if s.stage != stage:
+                continue
+            ref = s.base if s.keyword == "FROM" else s.copy_from
+            found = stage_named(steps, ref, before=stage) if ref else None
+            if found is not None:
+                todo.append(found)
+    return needed
+
+
 @dataclass(frozen=True)
 class StepResult:
     step: int
@@ -90,6 +143,7 @@ class BuildSnapshot:
     image_id: str | None = None
     failed_step: int | None = None
     builder: str = "classic"  # which builder made the results: the classic builder and BuildKit cache apart
+    target: str | None = None  # the stage built (`--target`); None: the last one
 
     @property
     def total(self) -> int:
@@ -104,12 +158,7 @@ class BuildSnapshot:
 
     def stage_index(self, ref: str) -> int | None:
         """The stage a ``--from``/``FROM`` reference names (by name or number), if any."""
-        for s in self.steps:
-            if s.keyword == "FROM" and s.stage_name and s.stage_name.lower() == ref.lower():
-                return s.stage
-        if ref.isdigit() and int(ref) in self.stage_indexes:
-            return int(ref)
-        return None
+        return stage_named(self.steps, ref)
 
     def base_id(self, stage: int) -> str | None:
         return dict(self.base_ids).get(stage)
@@ -173,15 +222,17 @@ class BuildSnapshot:
             image_id=data.get("image_id"),
             failed_step=data.get("failed_step"),
             builder=str(data.get("builder") or "classic"),
+            target=data.get("target") or None,
         )
 
 
 # -- taking a snapshot -------------------------------------------------------------------------
 
 
-def record_key(context: Path, dockerfile: Path) -> str:
-    """A stable name for one workspace + Dockerfile pair."""
-    raw = f"{Path(context).resolve()}\n{Path(dockerfile).resolve()}"
+def record_key(context: Path, dockerfile: Path, target: str | None = None) -> str:
+    """A stable name for one workspace + Dockerfile pair (+ the target stage: each target is
+    compared with its own previous build)."""
+    raw = f"{Path(context).resolve()}\n{Path(dockerfile).resolve()}" + (f"\n{target.lower()}" if target else "")
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:24]
 
 
@@ -190,6 +241,7 @@ def take_snapshot(
     dockerfile: str | Path | None = None,
     nocache: bool = False,
     api: docker.APIClient | None = None,
+    target: str | None = None,
 ) -> BuildSnapshot:
     """The inputs of a build about to start; ContextError when context or Dockerfile is unusable."""
     ctx, df = resolve(context, dockerfile)
@@ -208,12 +260,13 @@ def take_snapshot(
             step = dataclasses.replace(step, sources=_digests(ctx, available, step.source_words))
         steps.append(step)
     snapshot = BuildSnapshot(
-        key=record_key(ctx, df),
+        key=record_key(ctx, df, target),
         context=str(ctx),
         dockerfile=str(df),
         steps=tuple(steps),
         nocache=nocache,
         taken_at=time.time(),
+        target=target,
     )
     if api is not None:
         snapshot = dataclasses.replace(snapshot, base_ids=_resolve_bases(api, snapshot))

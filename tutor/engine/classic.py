@@ -239,6 +239,7 @@ class ClassicBuild:
                 forcerm=True,
                 decode=True,
                 labels=dict(req.labels) or None,
+                target=req.target,
             )
             for chunk in stream:
                 out.put(("chunk", chunk))

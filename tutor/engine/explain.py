@@ -133,17 +133,28 @@ def explain(previous: BuildSnapshot | None, current: BuildSnapshot, record: Buil
     if not skipped:
         return explanation
     named = _join([f"stage {_stage_label(current, st)}" for st in skipped])
-    verb = "was" if len(skipped) == 1 else "were"
-    note = f" {named[0].upper()}{named[1:]} {verb} skipped: the image built does not need {'it' if len(skipped) == 1 else 'them'}."
+    one = len(skipped) == 1
+    verb = "was" if one else "were"
+    target = f"the target {current.target}" if current.target else "the image built"
+    if record.builder == "classic":  # it builds every stage in order, up to the target
+        note = f" {named[0].upper()}{named[1:]} {verb} not built: the classic builder stops at {target}."
+    else:
+        note = f" {named[0].upper()}{named[1:]} {verb} skipped: {target} does not need {'it' if one else 'them'}."
     return replace(explanation, summary=explanation.summary + note)
 
 
 def skipped_stages(current: BuildSnapshot, record: BuildRecord) -> list[int]:
-    """Stages BuildKit did not build because the target stage does not need them (after a success)."""
-    if record.result is None or record.builder == "classic":
+    """Stages a successful build did not build: BuildKit skips those the target stage does not
+    need; the classic builder builds every stage up to the target and stops there."""
+    if record.result is None:
         return []
-    built = {s.stage for s in record.steps.values()}
-    return [st for st in current.stage_indexes if st not in built]
+    final = buildlog.target_stage(current.steps, current.target)
+    if final is None:
+        return []
+    if record.builder == "classic":
+        return [st for st in current.stage_indexes if st > final]
+    needed = buildlog.needed_stages(current.steps, current.target)
+    return [st for st in current.stage_indexes if st not in needed]
 
 
 def _explain(previous: BuildSnapshot | None, current: BuildSnapshot, record: BuildRecord) -> CacheExplanation:
@@ -297,7 +308,7 @@ def snapshot_before(request: BuildRequest, api: docker.APIClient | None = None) 
     """The inputs of ``request``, taken just before it is built; None when they cannot be read
     (the build itself then reports what is wrong with the context or Dockerfile)."""
     try:
-        return buildlog.take_snapshot(request.context, request.dockerfile, request.nocache, api)
+        return buildlog.take_snapshot(request.context, request.dockerfile, request.nocache, api, target=request.target)
     except Exception:  # noqa: BLE001 - an unreadable context is the build's error to report
         return None
 

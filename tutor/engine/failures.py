@@ -15,6 +15,7 @@ _REGISTRY = re.compile(
 _COMPILER_LINE = re.compile(r"^\s*\S+\.[A-Za-z0-9]+:\d+(?::\d+)?: \S")
 # 128 + 9: the kernel's SIGKILL (the OOM killer, or `docker kill`/`rm -f` of the step's container).
 _KILLED = re.compile(r"(?:non-zero code|exit code): 137\b")
+_TARGET_MISSING = re.compile(r'target stage "?([^"\s]+)"? could not be found|failed to reach build target (\S+)')
 _COPY_FROM_MISSING = re.compile(r"stat (\S+): file does not exist", re.IGNORECASE)
 
 
@@ -65,6 +66,14 @@ def advise(message: str, instruction: str | None, output: tuple[str, ...] = ()) 
             f"The stage it copies from has no {path}. COPY --from reads paths from that stage's root (/), "
             "not from its WORKDIR: copy the absolute path its build wrote, e.g. the -o of `go build` "
             "joined to the stage's WORKDIR (COPY --from=builder /app/main .)."
+        )
+    # BuildKit: `target stage "local" could not be found`; the classic builder: `failed to reach build target local in Dockerfile`.
+    target = _TARGET_MISSING.search(message)
+    if target:
+        name = target.group(1) or target.group(2)
+        return (
+            f"--target {name} builds the stage named {name}, and this Dockerfile has none: "
+            f"name the stage that makes that image with `FROM <image or stage> AS {name}`."
         )
     if "no build stage in current context" in message.lower() or "first instruction must be from" in message.lower():
         return "A Dockerfile starts with FROM (only ARG may come before it)."

@@ -123,7 +123,7 @@ def parser_for(meta: dict[str, Any]) -> Any:
         from tutor.engine.buildkit.parser import RawJsonParser, TraceParser
 
         cls = RawJsonParser if meta.get("via") == "buildx" else TraceParser
-        return cls(dockerfile=meta.get("dockerfile"))
+        return cls(dockerfile=meta.get("dockerfile"), target=meta.get("target"))
     return StreamParser(labels=meta.get("labels") or {})
 
 

@@ -47,7 +47,7 @@ def _cache_state(argument: tuple[str | int, ...], ev: Evidence, want_cached: boo
                 continue
             # a config-only instruction on BuildKit runs nothing: nothing to rebuild, so it counts as kept
             ok = state.status in (CACHED, METADATA) if want_cached else state.status in (BUILT, FAILED)
-            text = f"{label(number, state.instruction)} {status_word(state)}"
+            text = f"{label(number, state.instruction, state)} {status_word(state)}"
             if ok:
                 good.append(text)
             else:
@@ -82,7 +82,7 @@ def _all_cached(argument: bool, ev: Evidence) -> Verdict:
         return False, expected, no_build(record), None, cap(no_build(record))
     first = missed[0]
     more = f" and {len(missed) - 1} more" if len(missed) > 1 else ""
-    found = f"{label(first.step, first.instruction)} {status_word(first)}{more}"
+    found = f"{label(first.step, first.instruction, first)} {status_word(first)}{more}"
     said = f"{cap(found)}: this exercise wants every step from the cache"
     return False, expected, found, line_of(ev, first.step), said
 
@@ -98,7 +98,7 @@ def _first_miss(argument: str | int, ev: Evidence) -> Verdict:
         found = "no step was rebuilt: all came from the cache"
         return False, expected, found, None, cap(found) + want
     ok = miss.step == argument if isinstance(argument, int) else df.matches(miss.instruction, argument)
-    found = f"the first rebuilt step was {label(miss.step, miss.instruction)}"
+    found = f"the first rebuilt step was {label(miss.step, miss.instruction, miss)}"
     return ok, expected, found, None if ok else line_of(ev, miss.step), cap(found) + ("" if ok else want)
 
 
@@ -116,7 +116,7 @@ def _prediction(argument: str, ev: Evidence) -> Verdict:
         if guess != truth:
             state = ev.record.steps[step]
             guess_text = f"you said {guess}" if guess else "you did not say"
-            wrong.append(f"{label(step, state.instruction)} was {truth}, {guess_text}")
+            wrong.append(f"{label(step, state.instruction, state)} was {truth}, {guess_text}")
     right = len(actual) - len(wrong)
     if not wrong:
         found = f"all {len(actual)} steps predicted right"

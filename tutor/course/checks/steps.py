@@ -9,7 +9,11 @@ from tutor.engine.dockerfile import PlannedStep
 from tutor.engine.record import BUILT, CACHED, FAILED, METADATA, BuildRecord, StepState
 
 
-def label(step: int, instruction: str) -> str:
+def label(step: int, instruction: str, state: StepState | None = None) -> str:
+    """A step as the learner's builder named it in the build: ``[builder 6/6] RUN go build -o main``
+    on BuildKit, ``step 7 (RUN go build -o main)`` on the classic builder and before a build."""
+    if state is not None and state.label:
+        return f"{state.label} {fmt.ellipsize(instruction, 50)}"
     return f"step {step} ({fmt.ellipsize(instruction, 50)})"
 
 

@@ -31,7 +31,7 @@ class ApiBuild(BuildKitBuild):
         self._lock = threading.Lock()
 
     def _parser(self) -> TraceParser:
-        return TraceParser(dockerfile=self.dockerfile_text)
+        return TraceParser(dockerfile=self.dockerfile_text, target=self.request.target)
 
     def _stream(self, context: Path, dockerfile: Path, out: queue.Queue) -> None:
         req = self.request
@@ -49,6 +49,8 @@ class ApiBuild(BuildKitBuild):
                 params["labels"] = json.dumps(dict(req.labels))
             if req.nocache:
                 params["nocache"] = "1"
+            if req.target:
+                params["target"] = req.target
             if self.cancelled:
                 return
             response = api._post(

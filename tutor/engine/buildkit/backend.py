@@ -19,6 +19,7 @@ from tutor.engine import layers, ledger
 from tutor.engine.admission import admit
 from tutor.engine.buildkit.parser import BuildKitParser
 from tutor.engine.buildkit.sizes import step_sizes
+from tutor.engine.buildlog import target_stage
 from tutor.engine.classic import located
 from tutor.engine.client import diagnose, engine_url, forget_thread_client, new_client
 from tutor.engine.context import ContextError
@@ -222,7 +223,9 @@ def _sizes(api, image: str, parser: BuildKitParser) -> list[StepSized]:
         history = api.history(image)
     except Exception:  # noqa: BLE001 - a size is not worth a failure
         return []
-    stage = max(s.stage for s in built)
+    stage = target_stage(parser.inputs, parser.target)
+    if stage is None:
+        return []
     return [StepSized(step, size) for step, size in sorted(step_sizes(history, parser.inputs, stage).items())]
 
 

@@ -36,6 +36,8 @@ def command(request, context: Path, dockerfile: Path, metadata_file: str, docker
         argv += ["--label", f"{key}={value}"]
     if request.nocache:
         argv.append("--no-cache")
+    if request.target:
+        argv += ["--target", request.target]
     argv.append(str(context))
     return argv
 
@@ -70,7 +72,7 @@ class BuildxBuild(BuildKitBuild):
         self._lock = threading.Lock()
 
     def _parser(self) -> RawJsonParser:
-        return RawJsonParser(dockerfile=self.dockerfile_text)
+        return RawJsonParser(dockerfile=self.dockerfile_text, target=self.request.target)
 
     def _stream(self, context: Path, dockerfile: Path, out: queue.Queue) -> None:
         files = context_files(context, dockerfile.name if dockerfile.parent == context else "Dockerfile")

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tutor.engine.buildkit.status import SolveStatus, TraceError, Vertex, from_rawjson, from_trace
-from tutor.engine.buildlog import StepInput, parse_steps
+from tutor.engine.buildlog import StepInput, from_stage, needed_stages, parse_steps
 from tutor.engine.events import (
     BuildEvent,
     EngineWarning,
@@ -90,6 +90,7 @@ class BuildKitParser:
     """
 
     dockerfile: str | None = None
+    target: str | None = None  # the stage built (`--target`); None: the last one
     builder: str = BUILDKIT
     image_id: str | None = None
     tags: list[str] = field(default_factory=list)
@@ -160,6 +161,10 @@ class BuildKitParser:
             return events
         for step in sorted(self.steps.values(), key=lambda s: s.number):
             events.extend(self._metadata_after(step.number))
+        # A stage that starts FROM another and only sets config (`FROM base AS local` + CMD) runs
+        # no step at all; it is still part of the image.
+        for stage in sorted(needed_stages(self._inputs, self.target)):
+            events.extend(self._stage_start(stage))
         return events
 
     # -- internals ------------------------------------------------------------------------------
@@ -204,6 +209,7 @@ class BuildKitParser:
                 step = self.steps[step.number]  # another vertex of the same step (seen in parallel builds)
                 self._by_vertex[vertex.digest] = step
             else:
+                events.extend(self._stage_start(step.stage))
                 events.extend(self._shared_before(step))
                 self.steps[step.number] = step
                 events.append(
@@ -330,7 +336,24 @@ class BuildKitParser:
         return None
 
     def _vertex_steps(self, stage: int) -> list[StepInput]:
-        return [s for s in self._inputs if s.stage == stage and s.keyword in VERTEX_KEYWORDS]
+        """The instructions of ``stage`` BuildKit counts as steps: a FROM of an earlier stage is none."""
+        return [
+            s for s in self._inputs
+            if s.stage == stage and s.keyword in VERTEX_KEYWORDS and from_stage(self._inputs, s) is None
+        ]
+
+    def _stage_start(self, stage: int) -> list[BuildEvent]:
+        """The ``FROM <earlier stage>`` that starts ``stage``, with the config after it: BuildKit runs
+        nothing for it (the stage goes on from that stage's result), so it is reported like config."""
+        start = next((s for s in self._inputs if s.stage == stage and s.keyword == "FROM"), None)
+        if start is None or start.step in self._announced or from_stage(self._inputs, start) is None:
+            return []
+        self._announced.add(start.step)
+        events: list[BuildEvent] = [
+            StepStarted(start.step, self.total, start.text, start.stage, start.stage_name, builder=self.builder, metadata=True),
+            StepFinished(start.step, "", 0.0, False, size=0, metadata=True),
+        ]
+        return events + self._metadata_after(start.step)
 
     def _dockerfile_step(self, label_stage: str | None, position: int, count: int) -> StepInput | None:
         stage = self._stage_of(label_stage)
