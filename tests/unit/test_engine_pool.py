@@ -271,3 +271,43 @@ def test_pool_status_prints_the_table_and_fails_when_an_engine_is_down(tmp_path)
     assert lines[1].split()[:4] == ["gone", f"unix://{tmp_path}/none.sock", "0/2", "DOWN:"]
     assert "No Docker engine socket at" in lines[1]
     assert lines[2].startswith("1 engines, 0 of 2 seats taken; down: gone")
+
+
+def _dead_pool(tmp_path: Path) -> Path:
+    return write(tmp_path, f'[[engine]]\nname = "gone"\nurl = "unix://{tmp_path}/none.sock"\nseats = 2\n')
+
+
+def test_doctor_checks_every_engine_of_the_pool(tmp_path):
+    done = _tutor("doctor", "--pool", str(_dead_pool(tmp_path)))
+    assert done.returncode == 1, done.stderr
+    assert f"== engine gone (unix://{tmp_path}/none.sock, 2 seats)" in done.stdout
+    assert f"PROBLEM  engine      not reachable at unix://{tmp_path}/none.sock" in done.stdout
+    assert done.stdout.rstrip().endswith("pool: 0 of 1 engines ready; not ready: gone")
+
+
+def test_kiosk_check_checks_the_seat_on_every_engine_of_the_pool(tmp_path):
+    from tutor.workshop.config import hash_pin
+
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f'seat = "room-a"\npin_hash = "{hash_pin("7391")}"\nexport_dir = "exports"\n', encoding="utf-8")
+    done = _tutor("kiosk", "--config", str(config), "check", "--pool", str(_dead_pool(tmp_path)))
+    assert done.returncode == 1, done.stderr
+    assert "== engine gone" in done.stdout and "seat room-a: seat not ready: No Docker engine socket at" in done.stdout
+    assert done.stdout.rstrip().endswith("pool: the seat is ready on 0 of 1 engines; not on gone")
+
+
+def test_pool_load_refuses_a_file_that_is_no_bundle_once(tmp_path):
+    junk = tmp_path / "junk.tar"
+    junk.write_text("not a tar")
+    done = _tutor("pool", "load", str(_dead_pool(tmp_path)), str(junk))
+    assert done.returncode == 2
+    assert done.stdout.startswith("error: ") and "Traceback" not in done.stdout + done.stderr
+
+
+def test_pool_load_reports_an_engine_it_cannot_reach(tmp_path):
+    from tutor.workshop.pool import load_bundle_everywhere
+
+    said: list[str] = []
+    outcome = load_bundle_everywhere(load_pool(_dead_pool(tmp_path)), tmp_path / "any.tar", said.append)
+    assert outcome == {"gone": f"No Docker engine socket at {tmp_path}/none.sock: the engine is not running."}
+    assert said == [f"engine gone (unix://{tmp_path}/none.sock): FAILED: {outcome['gone']}"]

@@ -47,11 +47,47 @@ def render(report: DoctorReport) -> list[str]:
 def add_parser(sub) -> None:
     p = sub.add_parser("doctor", help="check the engine, the base images and the disk")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--pool", metavar="FILE", help="check every engine of this engine pool (docs/workshop.md)")
 
 
 def run(args, out: TextIO | None = None) -> int:
     out = out or sys.stdout
+    if getattr(args, "pool", None):
+        return doctor_pool(args.pool, as_json=args.json, out=out)
     return doctor(as_json=args.json, engine=args.engine, out=out)
+
+
+def doctor_pool(file: str, as_json: bool = False, out: TextIO | None = None) -> int:
+    """The doctor's report for each engine of a pool, all checked at once."""
+    out = out or sys.stdout
+    from tutor.commands.exit_codes import EXIT_USAGE
+    from tutor.workshop.pool import PoolError, load_pool, run_on_each
+
+    try:
+        pool = load_pool(file)
+    except PoolError as exc:
+        print("error: the pool file cannot be used:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    runs = run_on_each(pool, ["doctor", *(["--json"] if as_json else [])])
+    if as_json:
+        reports = {}
+        for r in runs:
+            try:
+                reports[r.engine.name] = json.loads(r.output)
+            except ValueError:
+                reports[r.engine.name] = {"ok": False, "error": r.output}
+        print(json.dumps(reports, indent=2), file=out)
+    else:
+        for r in runs:
+            print(f"== engine {r.engine.name} ({r.engine.url}, {r.engine.seats} seats)", file=out)
+            print(r.output, file=out)
+            print(file=out)
+    bad = [r.engine.name for r in runs if r.code != 0]
+    if not as_json:
+        print(f"pool: {len(runs) - len(bad)} of {len(runs)} engines ready" + (f"; not ready: {', '.join(bad)}" if bad else ""), file=out)
+    return EXIT_FAILED if bad else EXIT_OK
 
 
 def doctor(as_json: bool = False, engine: str | None = None, out: TextIO | None = None) -> int:

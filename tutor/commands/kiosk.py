@@ -34,7 +34,8 @@ def add_parser(sub) -> None:
     common.add_argument("--seat", metavar="NAME", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     ksub = p.add_subparsers(dest="kiosk_command", metavar="ACTION")
     ksub.add_parser("hash-pin", help="hash an instructor PIN: prints the pin_hash line for the config")
-    ksub.add_parser("check", parents=[common], help="is this seat ready? (engine, base images, export folder, ports)")
+    check = ksub.add_parser("check", parents=[common], help="is this seat ready? (engine, base images, export folder, ports)")
+    check.add_argument("--pool", metavar="FILE", help="check the seat on every engine of this engine pool")
     ksub.add_parser("reset", parents=[common], help="export this seat's session, then remove its images and files")
 
 
@@ -49,6 +50,8 @@ def run(args, out: TextIO = sys.stdout) -> int:
         lessons = _lessons_dir(args, config)
     except _NoCourseFolder:
         return EXIT_USAGE
+    if action == "check" and getattr(args, "pool", None):
+        return check_pool_command(config, lessons, _config_path(args), args.pool, out)
     if action == "check":
         return check_command(config, lessons, out)
     if action == "reset":
@@ -135,6 +138,28 @@ def check_command(config, lessons: Path | None, out: TextIO) -> int:
     for problem in result.problems:
         print(f"\nproblem: {problem.what}\nfix:     {problem.fix}", file=out)
     return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def check_pool_command(config, lessons: Path | None, config_path: Path, pool_file: str, out: TextIO) -> int:
+    """The seat's check on each engine of a pool (as `tutor serve --kiosk --pool` seats would be)."""
+    from tutor.workshop.pool import PoolError, load_pool, run_on_each
+
+    try:
+        pool = load_pool(pool_file)
+    except PoolError as exc:
+        print("error: the pool file cannot be used:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    argv = [*(["--lessons", str(lessons)] if lessons else []), "kiosk", "--config", str(config_path.resolve())]
+    runs = run_on_each(pool, [*argv, "--seat", config.seat, "check"])
+    for r in runs:
+        print(f"== engine {r.engine.name} ({r.engine.url})", file=out)
+        print(r.output, file=out)
+        print(file=out)
+    bad = [r.engine.name for r in runs if r.code != 0]
+    print(f"pool: the seat is ready on {len(runs) - len(bad)} of {len(runs)} engines" + (f"; not on {', '.join(bad)}" if bad else ""), file=out)
+    return EXIT_FAILED if bad else EXIT_OK
 
 
 def reset_command(config, lessons: Path | None, out: TextIO) -> int:

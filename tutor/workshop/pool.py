@@ -562,3 +562,79 @@ class PoolMonitor:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+
+
+# -- every engine at once ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EngineRun:
+    engine: PoolEngine
+    code: int
+    output: str
+
+
+def run_on_each(pool: Pool, tutor_args: Sequence[str], timeout: float = 600) -> list[EngineRun]:
+    """``tutor --engine URL ARGS...`` once per engine, all at once, each in a process whose
+    environment names its engine (and TLS settings) as a seat's does; in the pool's order."""
+    import subprocess
+
+    def one(engine: PoolEngine) -> EngineRun:
+        argv = [sys.executable, "-m", "tutor", "--engine", engine.url, *tutor_args]
+        try:
+            done = subprocess.run(
+                argv, env=engine.environment(os.environ), capture_output=True, text=True, timeout=timeout
+            )
+        except subprocess.TimeoutExpired:
+            return EngineRun(engine, 1, f"no result within {timeout:.0f} s")
+        return EngineRun(engine, done.returncode, (done.stdout + done.stderr).rstrip())
+
+    results: dict[str, EngineRun] = {}
+    threads = [
+        threading.Thread(target=lambda e=e: results.__setitem__(e.name, one(e)), daemon=True) for e in pool.engines
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return [results[e.name] for e in pool.engines]
+
+
+def load_bundle_everywhere(pool: Pool, bundle: Path, say: Callable[[str], None]) -> dict[str, str | None]:
+    """The bundle loaded into every engine of the pool at once; engine name -> None, or why it failed.
+    ``say`` gets each engine's report as that engine finishes."""
+    from tutor.workshop.bundle import BundleError, load_bundle
+
+    lock = threading.Lock()
+    outcome: dict[str, str | None] = {}
+
+    def one(engine: PoolEngine) -> None:
+        lines: list[str] = []
+        problem: str | None = None
+        api = None
+        try:
+            api = engine_client(engine, timeout=60)
+            api.ping()
+            lines.extend(load_bundle(api, bundle))
+        except BundleError as exc:
+            problem = exc.message + (f" (fix: {exc.fix})" if exc.fix else "")
+        except Exception as exc:  # noqa: BLE001 - an engine that cannot be reached is this engine's report
+            from tutor.engine.client import diagnose
+
+            problem = diagnose(engine.url, exc).reason
+        finally:
+            if api is not None:
+                with contextlib.suppress(Exception):
+                    api.close()
+        with lock:
+            outcome[engine.name] = problem
+            say(f"engine {engine.name} ({engine.url}): " + ("ready" if problem is None else f"FAILED: {problem}"))
+            for line in lines:
+                say(f"  {line}")
+
+    threads = [threading.Thread(target=one, args=(e,), daemon=True) for e in pool.engines]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outcome
