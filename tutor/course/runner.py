@@ -290,7 +290,7 @@ class ExerciseRun:
     # -- the http check --------------------------------------------------------------------------
 
     def _http_probe(self, image: str) -> Callable[[int, str], HttpAnswer]:
-        running: dict[int, tuple[str, int]] = {}  # container port -> (container id, host port)
+        running: dict[int, tuple[str, int | None]] = {}  # container port -> (container id, host port or None)
 
         def ask(container_port: int, path: str) -> HttpAnswer:
             from tutor.engine.client import EngineUnavailable
@@ -299,7 +299,7 @@ class ExerciseRun:
                 if container_port not in running:
                     running[container_port] = self._start_container(image, container_port)
                 container_id, host_port = running[container_port]
-                return self._ask(container_id, host_port, path)
+                return self._ask(container_id, host_port, path, container_port)
             except EngineUnavailable as exc:
                 return HttpAnswer(None, error=exc.problem.reason)
             except Exception as exc:  # noqa: BLE001 - ContainerError and friends carry a message for the learner
@@ -309,11 +309,24 @@ class ExerciseRun:
 
         return ask
 
-    def _start_container(self, image: str, container_port: int) -> tuple[str, int]:
-        from tutor.engine import containers, ports
+    def _start_container(self, image: str, container_port: int) -> tuple[str, int | None]:
+        """The container the check asks, and its host port (None: asked from the engine's side)."""
+        from tutor.engine import containers, engine_probe, ports
         from tutor.engine.client import thread_client
 
         api = thread_client(self.engine)
+        if engine_probe.engine_side(self.engine):
+            # Published ports open on the engine's host, out of this machine's reach: publish none.
+            info = containers.run_container(
+                api,
+                image,
+                labels=labels.managed_labels(self.seat, self.lesson_id, kind="container"),
+                seat=self.seat,
+                lesson=self.lesson_id,
+            )
+            with self._lock:
+                self._containers.append(info.id)
+            return info.id, None
         for attempt in range(3):
             host_port = ports.find_free_port(18080 + attempt * 37)
             try:
@@ -332,8 +345,8 @@ class ExerciseRun:
             return info.id, host_port
         raise RuntimeError("no free host port to publish the container on")
 
-    def _ask(self, container_id: str, host_port: int, path: str) -> HttpAnswer:
-        from tutor.engine import probe
+    def _ask(self, container_id: str, host_port: int | None, path: str, container_port: int = 0) -> HttpAnswer:
+        from tutor.engine import engine_probe, probe
         from tutor.engine.client import thread_client
 
         api = thread_client(self.engine)
@@ -344,6 +357,14 @@ class ExerciseRun:
             except Exception:  # noqa: BLE001 - gone: not running
                 return False
 
+        if host_port is None:  # from a helper container beside it, on the engine
+            answer = engine_probe.probe_from_engine(
+                api, container_id, container_port, path, seat=self.seat, lesson=self.lesson_id,
+                timeout=READY_TIMEOUT, still_running=still_running,
+            )  # fmt: skip
+            if answer.status is not None:
+                return HttpAnswer(answer.status, answer.body)
+            return HttpAnswer(None, error=self._why_silent(api, container_id, container_port))
         if probe.wait_ready(host_port, timeout=READY_TIMEOUT, path=path, still_running=still_running):
             answer = probe.probe(host_port, path, timeout=PROBE_TIMEOUT)
             if answer.status is not None:

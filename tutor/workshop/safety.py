@@ -90,11 +90,13 @@ class SeatExerciseRun(ExerciseRun):
             return
         yield from super().events()
 
-    def _start_container(self, image: str, container_port: int) -> tuple[str, int]:
+    def _start_container(self, image: str, container_port: int) -> tuple[str, int | None]:
         # Same as ExerciseRun's, with host ports taken from the seat's range only.
-        from tutor.engine import containers, ports
+        from tutor.engine import containers, engine_probe, ports
         from tutor.engine.client import thread_client
 
+        if engine_probe.engine_side(self.engine):
+            return super()._start_container(image, container_port)  # nothing published: no port to take
         api = thread_client(self.engine)
         taken = ports.engine_published_ports(api)
         for host_port in port_candidates(self.port_range):
