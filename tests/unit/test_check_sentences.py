@@ -32,6 +32,7 @@ ARGUMENTS = {
     "hadolint": {"max_level": "warning"},
     "context_excludes": ["debug.log"],
     "skips_stages": ["builder"],
+    "parallel_stages": ["builder", "assets"],
 }
 IDENTIFIER = re.compile(r"\b[a-z]+_[a-z_]+\b|max_level|scenario")
 

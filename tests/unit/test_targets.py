@@ -212,3 +212,39 @@ def test_the_exercise_builds_each_target_in_turn_and_checks_the_last(via: str, w
 def test_target_tag_keeps_the_repository_and_names_the_target() -> None:
     assert target_tag("tutor/s1/lesson-ex:latest", "production") == "tutor/s1/lesson-ex:production"
     assert target_tag("localhost:5000/x", "local") == "localhost:5000/x:local"
+
+
+# -- stages built at the same time -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("via", VIAS)
+def test_parallel_stages_reads_when_each_stage_ran_by_the_engines_clock(via: str, tmp_path: Path) -> None:
+    path = STREAMS / "buildkit" / via / "multistage_parallel.jsonl"
+    record = replayed(path)
+    evidence = Evidence(record=record, dockerfile=Recording.load(path).meta["dockerfile"], context=tmp_path)
+    both = evaluate(new_check("parallel_stages", ["builder", "assets"]), evidence)
+    assert both.passed and both.title == "stages builder and assets build at the same time"
+    assert both.sentence.startswith("They ran at the same time for 2.")  # assets' RUN sleeps 2 s while go build runs
+    assert "stage builder from 0." in both.sentence and "stage assets from 0.0s to 2." in both.sentence
+    skipped = evaluate(new_check("parallel_stages", ["builder", "debug"]), evidence)
+    assert not skipped.passed and skipped.sentence == "Stage debug was not built: the image does not need it (COPY --from=debug)"
+    typo = evaluate(new_check("parallel_stages", ["buildr", "assets"]), evidence)
+    assert typo.sentence == "The Dockerfile has no stage named buildr (did you mean `builder`?)"
+    # cached steps did not run: nothing ran beside them
+    cached = buildkit(via, "production")
+    again = evaluate(new_check("parallel_stages", ["builder", "production"]), Evidence(record=cached, dockerfile=THREE_IMAGES.read_text(), context=tmp_path))
+    assert not again.passed and "came from the cache" in again.sentence
+
+
+def test_parallel_stages_says_the_classic_builder_builds_one_stage_after_another(tmp_path: Path) -> None:
+    record = replayed(STREAMS / "target_production.jsonl")
+    evidence = Evidence(record=record, dockerfile=THREE_IMAGES.read_text(), context=tmp_path)
+    result = evaluate(new_check("parallel_stages", ["builder", "local"]), evidence)
+    assert not result.passed and result.sentence.startswith("The classic builder builds one stage after another")
+
+
+def test_parallel_stages_wants_two_stages() -> None:
+    with pytest.raises(ValueError, match="two stage names or more"):
+        new_check("parallel_stages", ["builder"])
+    with pytest.raises(ValueError, match="not a stage name"):
+        new_check("parallel_stages", ["builder", "two words"])

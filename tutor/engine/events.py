@@ -83,6 +83,9 @@ class StepFinished:
     cached: bool
     size: int | None = None  # bytes this step's layer adds; 0 for metadata-only steps
     metadata: bool = False  # a config-only instruction: it makes no layer
+    # When it ran, by the engine's clock (seconds since the epoch): BuildKit says, and runs
+    # independent stages at the same time; None when unknown (the classic builder, a cached step).
+    ran: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)

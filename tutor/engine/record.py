@@ -38,6 +38,7 @@ class StepState:
     output_lines: int = 0
     tail: deque[str] = field(default_factory=lambda: deque(maxlen=12))  # last output lines, for errors
     builder: str = "classic"
+    ran: tuple[float, float] | None = None  # engine clock: when it ran (BuildKit, built steps only)
     label: str | None = None  # BuildKit's name for the step, "[5/6]"; None on the classic builder
 
     @property
@@ -103,6 +104,7 @@ class BuildRecord:
                 state.seconds = event.seconds
                 state.size = event.size
                 state.image_id = event.image_id
+                state.ran = event.ran
             return state
         if isinstance(event, StepSized):
             state = self.steps.get(event.step)

@@ -265,7 +265,9 @@ class BuildKitParser:
             keyword = step.instruction.split(None, 1)[0].upper() if step.instruction else ""
             # FROM takes the base image from the local store: nothing is built (as on the classic builder).
             cached = step.cached or keyword == "FROM"
-            events.append(StepFinished(step.number, "", self._seconds(step, vertex, now), cached))
+            started = step.started if step.started is not None else vertex.started
+            ran = (started, vertex.completed) if not cached and started is not None and vertex.completed is not None else None
+            events.append(StepFinished(step.number, "", self._seconds(step, vertex, now), cached, ran=ran))
             if not self.failed:
                 events.extend(self._metadata_after(step.number))
         return events
