@@ -126,25 +126,36 @@ ENGINE_NOTE = "engine"  # in the seat's folder: the pool engine it was given, fo
 
 
 def _serve_from_pool(args, argv: list[str], root: Path, name: str, config) -> int:
-    """The drawn seat goes to the pool's engine with the most free room; its process is told that
-    engine (``--engine`` and ``DOCKER_HOST`` with its TLS settings in its ``env=``) and keeps it."""
-    from tutor.seat import Seat
+    """The drawn seat's process, on the pool's engine with the most free room."""
     from tutor.workshop import pool as pool_mod
-    from tutor.workshop import seat_process
 
     try:
         pool = pool_mod.load_pool(args.pool)  # `tutor serve` checked it; it may have changed since
     except pool_mod.PoolError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    placed = pool_mod.assign(pool, root, name)
-    engine = placed.engine
+    child = _without_option(argv, "--engine")
+
+    def command(engine) -> list[str]:
+        return [sys.executable, "-m", "tutor.workshop.browser_seat", *child, "--engine", engine.url, "--seat", name]
+
+    return serve_on_pool(pool, root, name, config.port_range if config else None, command)
+
+
+def serve_on_pool(pool, root: Path, name: str, port_range: tuple[int, int] | None, command) -> int:
+    """Put seat ``name`` on the pool's engine with the most free room and run ``command(engine)``
+    as its process: told that engine (its URL in the command, ``DOCKER_HOST`` and TLS settings in
+    its ``env=``), with its home under ``root``. Its place is freed when it ends."""
+    from tutor.seat import Seat
+    from tutor.workshop import pool as pool_mod
+    from tutor.workshop import seat_process
+
+    engine = pool_mod.assign(pool, root, name).engine
+    (root / name).mkdir(parents=True, exist_ok=True)
     (root / name / ENGINE_NOTE).write_text(engine.name + "\n", encoding="utf-8")
-    drawn = Seat(name, True, config.port_range if config else None, engine.url, root / name)
-    child = [a for a in _without_option(argv, "--engine")]
-    child = [sys.executable, "-m", "tutor.workshop.browser_seat", *child, "--engine", engine.url, "--seat", name]
+    drawn = Seat(name, True, port_range, engine.url, root / name)
     try:
-        return seat_process.serve(drawn, child, base=engine.environment(os.environ))
+        return seat_process.serve(drawn, command(engine), base=engine.environment(os.environ))
     finally:
         pool_mod.release(root, name)
         if name not in pending_seats(root):  # the note is only for a reset to finish later
