@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterable, Mapping
 from functools import partial
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 
 from tutor import paths
 from tutor.course.loader import load_course
@@ -23,6 +24,7 @@ from tutor.ui import quiet_gc
 from tutor.ui.backend import Backend, EngineBackend
 from tutor.ui.messages import ContinueChosen, EngineStatusChanged, LessonChosen
 from tutor.ui.screens.course_map import CourseMapScreen
+from tutor.ui.screens.docker_prompt import PromptMemory
 from tutor.ui.screens.engine_problem import EngineProblemScreen
 from tutor.ui.screens.help import HelpScreen
 from tutor.ui.widgets.engine_status import EngineStatus
@@ -31,6 +33,8 @@ from tutor.ui.widgets.lesson_text import LessonText
 if TYPE_CHECKING:  # loaded when first needed: start-up shows the course map without them
     from tutor.course.runner import ExerciseRun
     from tutor.engine.doctor import DoctorReport
+    from tutor.ui.screens.docker_prompt import PromptPlace
+    from tutor.workshop.docker_prompt_rules import PromptRules
 
 ENGINE_CHECK_SECONDS = 10.0
 
@@ -54,6 +58,7 @@ class TutorApp(App):
     BINDINGS = [
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("d", "docker_prompt", "Docker", tooltip="A docker prompt: type docker commands, run on this seat's engine"),
     ]
 
     def __init__(
@@ -78,6 +83,7 @@ class TutorApp(App):
         self._startup_notice = notice
         self.reading_positions: dict[str, float] = {}  # lesson id -> how far its text was scrolled
         self.last_edited: dict[str, str] = {}  # workspace -> the file the editor last had open
+        self.docker_prompt_memory = PromptMemory()  # the docker prompt's history and output, kept while it is closed
 
     # -- start -----------------------------------------------------------------------------------
 
@@ -277,6 +283,37 @@ class TutorApp(App):
         # docker rm -f of the containers this process ran (TUTOR_KEEP_CONTAINERS=1 keeps them); never raises.
         report = stop_started_containers(self.backend.engine, self.seat.name, keep=keep_containers_setting())
         self.exit(message=report.summary() or None)
+
+    # -- the docker prompt -----------------------------------------------------------------------
+
+    def action_docker_prompt(self) -> None:
+        from tutor.ui.screens.docker_prompt import DockerPromptScreen
+
+        if isinstance(self.screen, (DockerPromptScreen, ModalScreen)):
+            return
+        self.push_screen(DockerPromptScreen(self.docker_prompt_place(), self.docker_prompt_memory))
+
+    def docker_prompt_place(self) -> PromptPlace:
+        """Where the prompt's commands run: the open exercise's folder (so `docker build .` builds
+        it), else the seat's workspace; with the seat's rules, engine and environment."""
+        from tutor.ui.screens.docker_prompt import PromptPlace
+
+        cwd, lesson = self.seat.workspace, None
+        for screen in reversed(self.screen_stack):
+            session = getattr(screen, "session", None)  # the lesson screen's ExerciseSession
+            workspace = getattr(session, "workspace", None)
+            if isinstance(workspace, Path) and workspace.is_dir():
+                cwd, lesson = workspace, getattr(getattr(session, "lesson", None), "id", None)
+                break
+        cwd.mkdir(parents=True, exist_ok=True)
+        return PromptPlace(cwd, self.prompt_rules(), self.backend.engine, dict(os.environ), lesson)
+
+    def prompt_rules(self) -> PromptRules:
+        """The docker prompt's rules for this app's seat: a workshop seat's when the seat is one."""
+        with SDK_IMPORT:  # the rules read the engine's modules, which load the docker SDK
+            from tutor.workshop.docker_prompt_rules import PromptRules
+
+        return PromptRules.for_seat(self.seat, self.host_port_range)
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

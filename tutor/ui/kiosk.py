@@ -23,7 +23,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import events, work
 from textual.app import SuspendNotSupported, SystemCommand
@@ -38,6 +40,7 @@ from tutor.ui.app import ENGINE_CHECK_SECONDS, SCREEN_CSS, TutorApp
 from tutor.ui.backend import Backend
 from tutor.ui.messages import EngineStatusChanged
 from tutor.ui.screens.course_map import CourseMapScreen
+from tutor.ui.screens.docker_prompt import PromptMemory
 from tutor.ui.screens.kiosk import (
     FinishScreen,
     InstructorMenu,
@@ -54,6 +57,9 @@ from tutor.workshop.config import KioskConfig, apply_lessons, verify_pin
 from tutor.workshop.preflight import PreflightResult, preflight
 from tutor.workshop.reset import ResetError, ResetResult, pending_reset, reset_seat, session
 from tutor.workshop.safety import SeatExerciseRun
+
+if TYPE_CHECKING:
+    from tutor.workshop.docker_prompt_rules import PromptRules
 
 MAX_PIN_FAILURES = 5  # then the PIN prompt rests for PIN_LOCKOUT_SECONDS
 PIN_LOCKOUT_SECONDS = 60.0
@@ -196,7 +202,8 @@ class KioskApp(TutorApp):
         await super().on_event(event)
 
     def _building(self) -> bool:
-        return any(isinstance(s, LessonScreen) and s.building for s in self.screen_stack)
+        # A build, or a docker command typed at the prompt (a cold `docker build`), is not idleness.
+        return any((isinstance(s, LessonScreen) and s.building) or getattr(s, "running", False) is True for s in self.screen_stack)
 
     def _check_idle(self) -> None:
         timeout = self.kiosk_config.idle_timeout
@@ -245,6 +252,7 @@ class KioskApp(TutorApp):
     def on_seat_reset_done(self, message: SeatResetDone) -> None:
         self._resetting = False
         self.last_reset = message.result
+        self.docker_prompt_memory = PromptMemory()  # the next learner sees none of these commands
         self.progress, _ = self.progress_store.load()
         self._touch()
         # Back to the course map TutorApp keeps at the bottom of the stack, fresh, under the welcome.
@@ -317,6 +325,15 @@ class KioskApp(TutorApp):
         self.push_screen(InstructorMenu(self.seat.name, self.kiosk_config, self.preflight, self.last_reset), chosen)
 
     # -- the learner -----------------------------------------------------------------------------------------
+
+    def prompt_rules(self) -> PromptRules:
+        return replace(super().prompt_rules(), workshop=True)  # a kiosk seat is a workshop seat, whatever its environment
+
+    def action_docker_prompt(self) -> None:
+        if not self.in_session:
+            self.notify("Start a session first (Enter on the welcome screen).", title="Docker")
+            return
+        super().action_docker_prompt()
 
     def action_finish(self) -> None:
         if not self.in_session:
