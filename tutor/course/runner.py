@@ -49,8 +49,9 @@ class BuildStarted:
     type: ClassVar[str] = "exercise_build"
     index: int  # 1-based
     total: int  # builds in this run: 1, or 2 with a scenario
-    label: str  # "first build", "build after editing main.go"
+    label: str  # "first build", "build after editing main.go", "build --target local"
     tag: str
+    target: str | None = None  # the stage this build makes its image from (`--target`)
 
 
 @dataclass(frozen=True)
@@ -262,7 +263,7 @@ class ExerciseRun:
                 yield WorkspaceEdited(scenario.edits, scenario.apply(context))
             record = BuildRecord()
             tag = target_tag(self.tag, target) if target else self.tag
-            yield BuildStarted(index, total, labels_[index - 1], tag)
+            yield BuildStarted(index, total, labels_[index - 1], tag, target)
             build_started = time.monotonic()
             yield from self._build_once(context, record, tag, target)
             seconds.append(round(time.monotonic() - build_started, 3))

@@ -21,6 +21,7 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from tutor.engine.buildkit.plan import VERTEX_KEYWORDS, vertex_steps
 from tutor.engine.buildkit.status import SolveStatus, TraceError, Vertex, from_rawjson, from_trace
 from tutor.engine.buildlog import StepInput, from_stage, needed_stages, parse_steps
 from tutor.engine.events import (
@@ -37,7 +38,6 @@ from tutor.engine.stream import engine_error, failure, strip_ansi
 BUILDKIT = "buildkit"
 STEP_NAME_RE = re.compile(r"^\[(?:(?P<stage>[^\]\s]+) )?(?P<pos>\d+)/(?P<count>\d+)\] (?P<text>.*)$", re.S)
 # Instructions that make a BuildKit vertex; every other one only changes the image's config.
-VERTEX_KEYWORDS = frozenset({"FROM", "RUN", "COPY", "ADD", "WORKDIR"})
 _STAGE_N_RE = re.compile(r"^stage-(\d+)$")
 _METADATA_FOR_RE = re.compile(r"^\[internal\] load metadata for (\S+)$")
 _SOLVE_PREFIX_RE = re.compile(r"^(?:ERROR:\s*)?(?:failed to solve:\s*)?", re.I)
@@ -338,11 +338,7 @@ class BuildKitParser:
         return None
 
     def _vertex_steps(self, stage: int) -> list[StepInput]:
-        """The instructions of ``stage`` BuildKit counts as steps: a FROM of an earlier stage is none."""
-        return [
-            s for s in self._inputs
-            if s.stage == stage and s.keyword in VERTEX_KEYWORDS and from_stage(self._inputs, s) is None
-        ]
+        return vertex_steps(self._inputs, stage)
 
     def _stage_start(self, stage: int) -> list[BuildEvent]:
         """The ``FROM <earlier stage>`` that starts ``stage``, with the config after it: BuildKit runs

@@ -22,6 +22,7 @@ from tutor.course.runner import BuildStarted, CacheExplained, CheckStarted, Exer
 from tutor.course.session import ExerciseSession
 from tutor.course.watch import FileChanged, WatchNotice, WatchStarted
 from tutor.course.workspace import WorkspaceError, prepare_workspace
+from tutor.engine.buildkit.plan import plan_names
 from tutor.engine.dockerfile import plan
 from tutor.engine.events import BuildFailed, BuildSucceeded, ContextProgress, ContextSent, StepNeverEnds, StepStarted
 from tutor.ui.build_workers import BuildWorkers
@@ -95,7 +96,20 @@ class LessonPanes(BuildWorkers):
         view.show(session.dockerfile_text(), f"{session.exercise.dockerfile}  ({session.workspace})")
         planned = session.planned_steps()
         if not session.record.steps:
-            self.query_one(LayerPane).show_plan(planned)
+            targets = session.exercise.targets
+            self.query_one(LayerPane).show_plan(planned, self._plan_names(targets[-1] if targets else None))
+
+    def _plan_names(self, target: str | None = None) -> dict[int, str] | None:
+        """How the builder this exercise builds with will name its steps: BuildKit's names, or
+        None for the classic builder's numbers."""
+        exercise = self.session.exercise
+        chosen = (exercise.builder if exercise is not None else None) or self.app.builder
+        report = self.app.engine_report
+        if chosen == "classic" or (report is not None and not report.engine.buildkit):
+            return None
+        text = self.session.dockerfile_text()
+        # A target the file lacks yet (the build will say so): the whole file, as BuildKit names it
+        return plan_names(text, target) or plan_names(text)
 
     def _refresh_exercise(self) -> None:
         s = self.session
@@ -104,7 +118,9 @@ class LessonPanes(BuildWorkers):
         self.query_one(ExercisePanel).show(text)
 
     def _show_fresh_build(self) -> None:
-        self.query_one(LayerPane).show_plan(plan(self.session.dockerfile_text()))
+        targets = self.session.exercise.targets if self.session.exercise is not None else ()
+        names = self._plan_names(targets[0] if targets else None)
+        self.query_one(LayerPane).show_plan(plan(self.session.dockerfile_text()), names)
         self.query_one(CachePane).show(self.session.record)
 
     @on(BuildEventsReady)
@@ -143,8 +159,8 @@ class LessonPanes(BuildWorkers):
                 self._refresh_exercise()
             case WatchNotice(message=message):
                 log.write_line(f"── {message}")
-            case BuildStarted(label=label, index=index, total=total, tag=tag):
-                layers.show_plan(plan(session.dockerfile_text()))
+            case BuildStarted(label=label, index=index, total=total, tag=tag, target=target):
+                layers.show_plan(plan(session.dockerfile_text()), self._plan_names(target))
                 log.write_line(f"── {label} ({index}/{total}) → {tag}")
                 self._refresh_exercise()
             case WorkspaceEdited(description=description):

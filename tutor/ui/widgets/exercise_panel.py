@@ -15,6 +15,21 @@ from tutor.course.scenarios import describe_scenario
 from tutor.ui.widgets.static_update import update_in_place
 
 
+CODE_STYLE = "bold cyan"  # `code` in a goal or a hint, as the lesson text shows it: no backticks
+
+
+def inline_code(text: str) -> Text:
+    """Markdown's inline code (`like this`) shown as code: the backticks go, the style stays.
+    An unpaired backtick is kept as written."""
+    parts = text.split("`")
+    if len(parts) % 2 == 0:  # an odd number of backticks: not markdown code, show it as written
+        return Text(text)
+    shown = Text()
+    for index, part in enumerate(parts):
+        shown.append(part, style=CODE_STYLE if index % 2 else "")
+    return shown
+
+
 def exercise_text(
     lesson: Lesson,
     exercise: Exercise | None,
@@ -29,7 +44,7 @@ def exercise_text(
     index = lesson.exercises.index(exercise) + 1
     head = Text()
     head.append(f"Exercise {index}/{len(lesson.exercises)}: {exercise.title}\n", style="bold")
-    head.append(" ".join(exercise.goal.split()) + "\n")
+    head.append_text(inline_code(" ".join(exercise.goal.split()) + "\n"))
     if workspace:
         head.append(f"Your files: {workspace}\n", style="dim")
     if exercise.scenario:
@@ -47,7 +62,7 @@ def exercise_text(
         grid.add_column(justify="right", no_wrap=True)
         grid.add_column(ratio=1)
         for number, hint in enumerate(hints, start=1):
-            grid.add_row(f"{number}.", hint)
+            grid.add_row(f"{number}.", inline_code(hint))
         parts.append(grid)
     remaining = len(exercise.hints) - len(hints)
     if remaining > 0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 from rich.text import Text
 from textual.widgets import DataTable
@@ -61,6 +62,7 @@ class LayerPane(DataTable):
         self._final_stage: int | None = None
         self._planned_total: int | None = None
         self._plan: list[PlannedStep] = []
+        self._plan_names: dict[int, str] = {}  # BuildKit's names of the planned steps
         self._run_started: dict[int, float] = {}  # step -> when the pane saw it start
         self._width = 0
 
@@ -90,7 +92,7 @@ class LayerPane(DataTable):
             column.auto_width = False
         states = sorted(self._step_states.values(), key=lambda s: s.step)
         cursor = self.cursor_row
-        self.show_plan(self._plan)
+        self.show_plan(self._plan, self._plan_names)
         for state in states:
             self.show_step(state)
         if 0 <= cursor < self.row_count:
@@ -99,16 +101,21 @@ class LayerPane(DataTable):
     def _cut(self, text: str) -> str:
         return ellipsize(text, self._instruction_width())
 
-    def show_plan(self, planned: list[PlannedStep]) -> None:
-        """Before a build: the steps the Dockerfile will run, all waiting."""
+    def show_plan(self, planned: list[PlannedStep], names: Mapping[int, str] | None = None) -> None:
+        """Before a build: the steps the Dockerfile will run, all waiting. ``names``: how BuildKit
+        will name each step (``5/6``, ``—``); a step it leaves out belongs to a stage the build
+        skips. Without it, steps are numbered as the classic builder numbers them."""
         self._plan = list(planned)
+        self._plan_names = dict(names or {})
+        total = len(planned)  # the engine numbers every instruction of the file
+        if names:
+            planned = [p for p in planned if p.step in names]
         self.clear()
         self._spinning.clear()
         self._run_started.clear()
         self._step_states.clear()
         self._stage_names = {p.stage: p.stage_name for p in planned}
         self._final_stage = max(self._stage_names) if self._stage_names else None
-        total = len(planned)
         self._planned_total = total or None
         last_stage = None
         for p in planned:
@@ -116,7 +123,7 @@ class LayerPane(DataTable):
                 self._add_stage_row(p.stage, p.stage_name)
                 last_stage = p.stage
             self.add_row(
-                Text(f"{p.step}/{total}", style="dim"),
+                Text(self._plan_names.get(p.step) or f"{p.step}/{total}", style="dim"),
                 Text(self._cut(p.instruction), style="dim"),
                 status_text(WAITING),
                 "",
