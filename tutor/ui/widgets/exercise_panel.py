@@ -14,7 +14,6 @@ from tutor.course.model import Exercise, Lesson
 from tutor.course.scenarios import describe_scenario
 from tutor.ui.widgets.static_update import update_in_place
 
-
 CODE_STYLE = "bold cyan"  # `code` in a goal or a hint, as the lesson text shows it: no backticks
 
 
