@@ -16,14 +16,24 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from benchmarks import cached_rebuild, heavy_output, interaction, layer_viewer, many_seats, plot, startup, step_sweep
+from benchmarks import (
+    cached_rebuild,
+    heavy_output,
+    interaction,
+    layer_viewer,
+    many_seats,
+    plot,
+    pool_seats,
+    startup,
+    step_sweep,
+)
 from benchmarks.machine import Machine, describe
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "docs" / "performance.md"
 STEPS_PLOT = "performance-steps.png"  # beside the report
 RESULTS = ROOT / "docs" / "performance.json"  # every benchmark's last outcome, for --only
-NAMES = ("cached", "steps", "steps-buildkit", "viewer", "interaction", "heavy", "startup", "seats")
+NAMES = ("cached", "steps", "steps-buildkit", "viewer", "interaction", "heavy", "startup", "seats", "pool")
 
 
 @dataclass(frozen=True)
@@ -251,6 +261,30 @@ def run_seats(args: argparse.Namespace) -> Outcome:
     return Outcome("seats", "Many seats", many_seats.__doc__ or "", (row,), d)
 
 
+def run_pool(args: argparse.Namespace) -> Outcome:
+    d = pool_seats.measure(args.pool_seats)
+    three, one, kill = d["three_engines"], d["one_engine"], d["kill"]
+    n = d["seats"]
+    spread = "/".join(str(v) for _, v in sorted(three["seats_per_engine"].items()))
+    rows = (
+        Row(
+            f"Engine pool: {n} seats over 3 engines, lesson 1 each (build go_app, HTTP check)",
+            f"all {n} pass, {n // 3} per engine",
+            f"{three['passed']}/{n} passed, seats {spread}; {three['wall_s']:.0f} s (one engine: "
+            f"{one['passed']}/{n} in {one['wall_s']:.0f} s); {three['peak_rss_mb_median']:.0f} MB a seat",
+            three["passed"] == n and one["passed"] == n and set(three["seats_per_engine"].values()) == {n // 3},
+        ),
+        Row(
+            "Engine pool: one of 3 engines killed while its seats build",
+            "the other seats pass; new seats avoid it",
+            f"others {kill['other_seats_passed']} passed; on the killed one {kill['killed_engine_seats_passed']}/"
+            f"{kill['seats_on_killed_engine']}; a new seat went to {kill['new_seat_after_the_kill_went_to']}",
+            kill["other_seats_passed"] == f"{n - n // 3}/{n - n // 3}" and kill["new_seat_after_the_kill_went_to"] != "e2",
+        ),
+    )
+    return Outcome("pool", "Engine pool", pool_seats.__doc__ or "", rows, d)
+
+
 RUNNERS: dict[str, Callable[[argparse.Namespace], Outcome]] = {
     "cached": run_cached,
     "steps": run_steps,
@@ -260,6 +294,7 @@ RUNNERS: dict[str, Callable[[argparse.Namespace], Outcome]] = {
     "heavy": run_heavy,
     "startup": run_startup,
     "seats": run_seats,
+    "pool": run_pool,
 }
 
 
@@ -378,6 +413,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--heavy-runs", type=int, default=3, help="runs of the heavy-output build (default 3)")
     parser.add_argument("--startup-runs", type=int, default=5, help="start-ups measured (default 5)")
     parser.add_argument("--seat-rounds", type=int, default=3, help="rounds of the many-seats benchmark (default 3)")
+    parser.add_argument("--pool-seats", type=int, default=30, help="seats of the engine-pool benchmark (default 30)")
     parser.add_argument(
         "--private-engine",
         action="store_true",

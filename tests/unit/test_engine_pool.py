@@ -211,8 +211,8 @@ def test_the_monitor_says_when_an_engine_goes_down_and_comes_back(tmp_path):
     down.add("10.0.0.5-2375")
     monitor.check_once()
     assert said == [
-        "engine 10.0.0.5-2375 (tcp://10.0.0.5:2375) stopped answering: refused. its 1 seats (a) see "
-        "'Engine not reachable'; new seats go to front, back"
+        "engine 10.0.0.5-2375 (tcp://10.0.0.5:2375) stopped answering: refused. its 1 seat (a) is told the "
+        "engine is down; new seats go to front, back"
     ]
     down.clear()
     monitor.check_once()

@@ -524,6 +524,7 @@ class PoolMonitor:
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _last: dict[str, bool] = field(default_factory=dict)
+    _seats: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def check_once(self) -> PoolState:
         found = _ping_all(self.pool.engines, self.pinger)
@@ -533,16 +534,21 @@ class PoolMonitor:
         for e in state.engines:
             before = self._last.get(e.engine.name)
             if before is not None and before != e.up:
-                self.say(self._change(e, state))
+                # A seat whose build the engine took down may have ended since the last round.
+                seats = sorted(set(e.seats) | set(self._seats.get(e.engine.name, ())))
+                self.say(self._change(e, state, seats))
             self._last[e.engine.name] = bool(e.up)
+            self._seats[e.engine.name] = e.seats
         return state
 
-    def _change(self, e: EngineState, state: PoolState) -> str:
+    def _change(self, e: EngineState, state: PoolState, seats_on_it: Sequence[str]) -> str:
         if e.up:
             return f"engine {e.engine.name} ({e.engine.url}) answers again: it takes new seats"
         healthy = [x.engine.name for x in state.engines if x.up]
         where = f"new seats go to {', '.join(healthy)}" if healthy else "no engine answers: new seats cannot build"
-        seats = f"its {len(e.seats)} seats ({', '.join(sorted(e.seats))}) see 'Engine not reachable'" if e.seats else "no seat was on it"
+        n = len(seats_on_it)
+        told = 'are told' if n != 1 else 'is told'
+        seats = f"its {n} seat{'s' if n != 1 else ''} ({', '.join(seats_on_it)}) {told} the engine is down" if n else "no seat was on it"
         return f"engine {e.engine.name} ({e.engine.url}) stopped answering: {e.problem} {seats}; {where}"
 
     def start(self) -> PoolState:
