@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import subprocess
 import threading
 import time
 import uuid
@@ -19,6 +20,7 @@ from tests.conftest import TEST_SEAT
 from tutor.commands.build import build as build_command
 from tutor.engine import labels
 from tutor.engine.build import Build, BuildRequest
+from tutor.engine.build_cache import build_cache_usage
 from tutor.engine.events import BuildFailed, BuildSucceeded, StepOutput
 
 TIMEOUT = 60.0
@@ -129,6 +131,15 @@ def _small_build(tmp_path: Path, engine_api: docker.APIClient, expected_via: str
 
 def test_buildkit_through_buildx(tmp_path, base_images, engine_api):
     _small_build(tmp_path, engine_api, "buildx")
+    # What the build left in BuildKit's cache is counted as `docker system df` counts it.
+    usage = build_cache_usage(engine_api)
+    assert usage is not None and usage.records > 0 and usage.bytes > 0
+    row = next(
+        json.loads(line)
+        for line in subprocess.run(["docker", "system", "df", "--format", "{{json .}}"], capture_output=True, text=True, check=True).stdout.splitlines()
+        if json.loads(line)["Type"] == "Build Cache"
+    )
+    assert int(row["TotalCount"]) == usage.records
 
 
 def test_buildkit_through_the_api_when_buildx_is_hidden(tmp_path, base_images, engine_api, no_buildx_on_path):

@@ -248,3 +248,4 @@ def test_parallel_stages_wants_two_stages() -> None:
         new_check("parallel_stages", ["builder"])
     with pytest.raises(ValueError, match="not a stage name"):
         new_check("parallel_stages", ["builder", "two words"])
+

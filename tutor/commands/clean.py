@@ -28,6 +28,8 @@ def run(args, out: TextIO = sys.stdout) -> int:
 
 
 def clean(seat: str | None = None, all_seats: bool = False, engine: str | None = None, out: TextIO = sys.stdout) -> int:
+    from tutor import fmt
+    from tutor.engine.build_cache import build_cache_usage
     from tutor.engine.client import EngineUnavailable
     from tutor.engine.containers import cleanup_seat
     from tutor.seat import Seat
@@ -43,6 +45,7 @@ def clean(seat: str | None = None, all_seats: bool = False, engine: str | None =
         return EXIT_NO_ENGINE
     try:
         result = cleanup_seat(api, target)
+        cache = build_cache_usage(api)
     except EngineUnavailable as exc:
         print(f"error: lost the Docker engine: {exc.problem.reason}\nfix: {exc.problem.fix}", file=out)
         return EXIT_NO_ENGINE
@@ -56,4 +59,12 @@ def clean(seat: str | None = None, all_seats: bool = False, engine: str | None =
     scope = "every seat" if target is None else f"seat {target}"
     layers = f" ({result.layers_deleted} image layers deleted)" if result.layers_deleted else ""
     print(f"{result.summary()} of {scope}{layers}", file=out)
+    if cache is not None and cache.bytes:
+        mounts = f", {fmt.size(cache.mounts)} of it in cache mounts" if cache.mounts else ""
+        print(
+            f"BuildKit's build cache on this engine holds {fmt.size(cache.bytes)} in {cache.records} records{mounts}. "
+            "Every build here shares it, yours outside the tutor too, so it stays: "
+            "`docker buildx du` lists it, `docker builder prune` empties it.",
+            file=out,
+        )
     return EXIT_FAILED if result.failures else EXIT_OK

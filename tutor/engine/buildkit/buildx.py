@@ -16,6 +16,7 @@ import signal
 import subprocess
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 from tutor.engine.buildkit.backend import BuildKitBuild
@@ -24,6 +25,25 @@ from tutor.engine.context import context_files
 from tutor.engine.events import ContextSent
 
 STOP_GRACE = 3.0  # seconds buildx gets to cancel cleanly before it is killed
+METADATA_PREFIX = "tutor-buildx-"
+STALE_METADATA = 3600.0  # seconds: a metadata file this old was left by a process that died mid-build
+
+
+def _sweep_metadata_files(now: float | None = None) -> int:
+    """Remove the metadata files of builds whose process died before removing its own (killed,
+    or its machine stopped); buildx writes the file whole when a build ends, so even a build
+    that runs longer than this loses nothing. Returns how many went."""
+    folder = Path(tempfile.gettempdir())
+    now = time.time() if now is None else now
+    removed = 0
+    for path in folder.glob(f"{METADATA_PREFIX}*.json"):
+        try:
+            if now - path.lstat().st_mtime > STALE_METADATA and path.is_file() and not path.is_symlink():
+                path.unlink()
+                removed += 1
+        except OSError:
+            continue  # another process removed it first, or it is not ours to remove
+    return removed
 
 
 def command(request, context: Path, dockerfile: Path, metadata_file: str, docker: str = "docker") -> list[str]:
@@ -83,7 +103,8 @@ class BuildxBuild(BuildKitBuild):
             except OSError:
                 continue
         out.put(("event", ContextSent(len(files), size)))
-        fd, metadata_file = tempfile.mkstemp(prefix="tutor-buildx-", suffix=".json")
+        _sweep_metadata_files()
+        fd, metadata_file = tempfile.mkstemp(prefix=METADATA_PREFIX, suffix=".json")
         os.close(fd)
         env = dict(os.environ)
         if self.request.engine:
