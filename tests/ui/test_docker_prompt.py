@@ -213,3 +213,16 @@ async def test_a_kiosk_seat_opens_the_prompt_only_in_a_session_and_refuses_what_
         assert "host port 8080 is outside this seat's ports 18300-18310" in text
         assert "`-H` talks to another engine" in text
         await pilot.pause(0.3)
+
+
+async def test_a_kiosk_keeps_the_prompts_key_in_the_footer_of_a_lesson_at_80_columns(config, tmp_path) -> None:  # noqa: F811
+    from tutor.ui.screens.lesson import LessonScreen
+
+    app = make_kiosk(config, seat=Seat("pytest", workshop=True, home=tmp_path / "home"))
+    async with app.run_test(size=SIZE) as pilot:
+        await start_session(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, LessonScreen))
+        await pilot.pause(0.3)
+        keys = [str(key.key) for key in app.screen.query("FooterKey")]
+        assert keys[:4] == ["ctrl+q", "question_mark", "escape", "d"], keys

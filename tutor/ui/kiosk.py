@@ -70,6 +70,8 @@ BLOCKED_COMMANDS = frozenset({"Quit", "Screenshot"})
 
 class KioskApp(TutorApp):
     CSS_PATH = ["app.tcss", "kiosk.tcss", *SCREEN_CSS]
+    # The docker prompt is where a seat without a shell types docker commands: its key always shows.
+    FOOTER_PINS = ("ctrl+q", "question_mark", "escape", "d")
     BINDINGS = [
         Binding(
             "ctrl+q",

@@ -174,8 +174,8 @@ class DockerPromptScreen(Screen[None]):
         text.append("Type docker commands as in a terminal", style="bold")
         text.append(f" (`docker` may be left out): they run in {_shown_path(self.place.cwd)} on this seat's engine.")
         if rules.workshop:
-            ports = f"{rules.port_range[0]}-{rules.port_range[1]}" if rules.port_range else "from 1024 up"
-            text.append(f" This seat refuses host folders, other seats' images and containers, and ports but {ports}.")
+            ports = f"outside {rules.port_range[0]}-{rules.port_range[1]}" if rules.port_range else "below 1024"
+            text.append(f" This seat refuses host folders, other seats' images and containers, and host ports {ports}.")
         text.append("\nNo shell: one command a line. ↑↓ earlier lines · Ctrl+C stops · Esc back", style="dim")
         return text
 

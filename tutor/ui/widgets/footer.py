@@ -51,10 +51,11 @@ class KeysFooter(Footer):
         items = list(super().compose())
         keys = [item for item in items if isinstance(item, FooterKey) and not item.has_class("-command-palette")]
         rest = [item for item in items if item not in keys]
-        pinned = sorted((k for k in keys if k.key in PINNED_KEYS), key=lambda k: PINNED_KEYS.index(k.key))
-        room = (self.size.width or self.app.size.width) - (PALETTE_CELLS if rest else 0)
         # A screen may say which of its keys do nothing worth a place now (cancel with no build).
         idle = getattr(self.screen, "footer_hides", lambda action: False)
+        pins = getattr(self.app, "FOOTER_PINS", PINNED_KEYS)  # an app may pin more: a kiosk, its docker prompt
+        pinned = sorted((k for k in keys if k.key in pins and not idle(k.action)), key=lambda k: pins.index(k.key))
+        room = (self.size.width or self.app.size.width) - (PALETTE_CELLS if rest else 0)
         for key in pinned + [k for k in keys if k not in pinned and not idle(k.action)]:
             room -= key_cells(key, self.compact)
             if room < 0:
