@@ -185,6 +185,9 @@ HOSTILE: list[tuple[str, str]] = [
     ("docker load -i /tmp/x.tar", "archive"),
     ("docker compose up", "compose"),
     ("docker attach web", "terminal"),
+    ("docker events", "every seat's containers"),
+    ("docker stats --no-stream", "every seat's containers"),
+    ("docker stats theirs", "another seat's container"),
     # no terminal here
     ("docker exec -it web sh", "interactive shell"),
     ("docker exec -it web /bin/bash", "interactive shell"),
@@ -257,6 +260,8 @@ ALLOWED: list[tuple[str, tuple[str, ...]]] = [
     ),
     ("docker build .", ("docker", "build", *LABELS, "--label=io.tutor.kind=build", "--label=io.tutor.lesson=01-first-image", ".")),
     ("docker tag myapp myapp:v1", ("docker", "tag", "myapp", "myapp:v1")),
+    ("docker stats --no-stream web", ("docker", "stats", "--no-stream", "web")),
+    ("docker container ls -a", ("docker", "container", "ls", f"--filter=label=io.tutor.seat={SEAT}", "-a")),
     ("docker run --help", ("docker", "run", "--help")),
     ("docker", ("docker",)),
 ]  # fmt: skip

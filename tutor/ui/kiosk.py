@@ -331,6 +331,11 @@ class KioskApp(TutorApp):
     def prompt_rules(self) -> PromptRules:
         return replace(super().prompt_rules(), workshop=True)  # a kiosk seat is a workshop seat, whatever its environment
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "docker_prompt" and not self.in_session:
+            return False  # not offered on the welcome screen: it opens in a session
+        return super().check_action(action, parameters)
+
     def action_docker_prompt(self) -> None:
         if not self.in_session:
             self.notify("Start a session first (Enter on the welcome screen).", title="Docker")

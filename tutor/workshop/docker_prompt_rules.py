@@ -209,7 +209,7 @@ _MANAGEMENT = {
 _WORKSHOP_VERBS = frozenset({
     "version", "info", "images", "ps", "build", "run", "create", "start", "stop", "restart", "kill", "rm", "rmi",
     "exec", "logs", "inspect", "container inspect", "image inspect", "history", "top", "port", "stats", "diff",
-    "pause", "unpause", "rename", "wait", "tag", "pull", "search", "events", "system df", "system info",
+    "pause", "unpause", "rename", "wait", "tag", "pull", "search", "system df", "system info",
     "network ls", "network inspect", "volume ls", "buildx ls", "buildx version", "buildx du", "builder ls",
     "builder du", "help",
 })  # fmt: skip
@@ -241,6 +241,8 @@ _WORKSHOP_VERB_REASONS = {
     "login": "`docker login` stores a registry password on this shared machine: not at this seat",
     "logout": "`docker login` and `logout` change this machine's registry credentials: not at this seat",
     "attach": "`docker attach` needs a terminal, which this prompt is not: use `docker logs -f NAME`",
+    "events": "`docker events` shows every seat's containers on this shared engine: `docker ps -a` shows yours",
+    "system events": "`docker events` shows every seat's containers on this shared engine: `docker ps -a` shows yours",
     "compose": "`docker compose` reads a file that may mount this machine's folders: not at this seat",
     "update": "`docker update` changes a container's limits: not at this seat",
     "trust": "`docker trust` manages signing keys on this machine: not at this seat",
@@ -828,6 +830,8 @@ def _decide_other(ctx: _Context, verb: str, head: list[str], args: list[str]) ->
     spec = _TARGET_SPECS.get(verb)
     parsed = _parse(args, spec, strict=ctx.workshop) if spec else _Parsed()
     targets = parsed.positionals
+    if verb == "stats" and ctx.workshop and not targets:
+        raise _Refuse("`docker stats` alone shows every seat's containers on this shared engine: name yours (`docker stats web`)")
     if verb in _CONTAINER_TARGETS:
         for target in targets[:1] if verb in ("rename", "port", "top") else targets:
             _check_container(ctx, target)
