@@ -33,6 +33,8 @@ def workspace(tmp_path: Path) -> Path:
     (exercise / "Dockerfile").write_text("FROM golang:1.24-alpine\nCOPY . .\n")
     (exercise / "Dockerfile.other").write_text("FROM tutor/s2/go_app\n")
     (exercise / "Dockerfile.ubuntu").write_text("FROM ubuntu:24.04\n")
+    (exercise / "Dockerfile.arg").write_text("ARG BASE=alpine:latest\nFROM ${BASE}\nARG STAGE=alpine\nCOPY --from=$STAGE /etc/os-release /\n")
+    (exercise / "Dockerfile.late").write_text("ARG LATE=alpine\nFROM \\\n  $LATE\n")
     (tmp_path / "outside").mkdir()
     (tmp_path / "outside" / "Dockerfile").write_text("FROM alpine\n")
     return exercise
@@ -154,6 +156,9 @@ HOSTILE: list[tuple[str, str]] = [
     # builds
     ("docker build -f Dockerfile.other .", "another seat's image"),
     ("docker build -f Dockerfile.ubuntu .", "not allowed at this seat"),
+    ("docker build -f Dockerfile.arg --build-arg BASE=tutor/s2/go_app .", "would choose the image"),
+    ("docker build -f Dockerfile.arg --build-arg=STAGE=ubuntu .", "would choose the image"),
+    ("docker build -f Dockerfile.late --build-arg LATE=ubuntu .", "would choose the image"),
     ("docker build ../../outside", "outside this seat's workspace"),
     ("docker build /", "outside this seat's workspace"),
     ("docker build -f /etc/passwd .", "outside this seat's workspace"),
@@ -257,6 +262,10 @@ ALLOWED: list[tuple[str, tuple[str, ...]]] = [
     (
         "docker build --no-cache -t myapp:v2 ./",
         ("docker", "build", *LABELS, "--label=io.tutor.kind=build", "--label=io.tutor.lesson=01-first-image", "--no-cache", "--tag=myapp:v2", "./"),
+    ),
+    (
+        "docker build -f Dockerfile.arg --build-arg VERSION=2 .",
+        ("docker", "build", *LABELS, "--label=io.tutor.kind=build", "--label=io.tutor.lesson=01-first-image", "--file=Dockerfile.arg", "--build-arg=VERSION=2", "."),
     ),
     ("docker build .", ("docker", "build", *LABELS, "--label=io.tutor.kind=build", "--label=io.tutor.lesson=01-first-image", ".")),
     ("docker tag myapp myapp:v1", ("docker", "tag", "myapp", "myapp:v1")),

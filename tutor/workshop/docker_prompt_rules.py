@@ -33,7 +33,7 @@ from typing import Protocol
 
 from tutor.engine import labels as tl
 from tutor.engine.course_images import COURSE_BASE_IMAGES
-from tutor.engine.seat_rules import check_build_sources, normalize
+from tutor.engine.seat_rules import _logical_lines, check_build_sources, normalize  # the builder's reading of lines
 from tutor.seat import Seat
 
 STREAMING_TIMEOUT: float | None = None
@@ -764,12 +764,12 @@ def _decide_build(ctx: _Context, head: list[str], args: list[str]) -> Allowed:
         raise _Refuse("`docker build` needs one build context: `docker build -t myapp .` builds the folder you are in")
     context = parsed.positionals[0]
     if ctx.workshop:
-        _check_build_input(ctx, context, (parsed.values("--file") or [""])[-1])
+        _check_build_input(ctx, context, (parsed.values("--file") or [""])[-1], parsed.values("--build-arg"))
     argv = ("docker", *head, *_label_args(ctx.seat, "build", ctx.lesson), *_rebuild(parsed), context)
     return Allowed(argv, tuple(ctx.notes), STREAMING_TIMEOUT)
 
 
-def _check_build_input(ctx: _Context, context: str, dockerfile: str) -> None:
+def _check_build_input(ctx: _Context, context: str, dockerfile: str, build_args: Sequence[str] = ()) -> None:
     from tutor.workshop.safety import UnsafeContext, check_build_context, is_within
 
     if context == "-" or dockerfile == "-":
@@ -800,6 +800,16 @@ def _check_build_input(ctx: _Context, context: str, dockerfile: str) -> None:
     refusal = check_build_sources(text, ctx.seat, api=None, strict=True)
     if refusal is not None:
         raise _Refuse(refusal.message)
+    # The check read the Dockerfile's ARG defaults; a --build-arg would replace them where an image is chosen.
+    chooses_image = [
+        line
+        for _, line in _logical_lines(text)
+        if re.match(r"\s*(onbuild\s+)?from\b", line, re.I) or "from=" in line.lower()  # FROM, COPY --from=, RUN --mount=from=
+    ]
+    for arg in build_args:
+        name = arg.split("=", 1)[0].strip()
+        if name and any(re.search(rf"\$\{{?{re.escape(name)}\b", line) for line in chooses_image):
+            raise _Refuse(f"`--build-arg {name}` would choose the image this build starts from: at this seat the Dockerfile's own default is used")
 
 
 _CONTAINER_TARGETS = frozenset(
