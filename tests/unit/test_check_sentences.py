@@ -33,6 +33,14 @@ ARGUMENTS = {
     "context_excludes": ["debug.log"],
     "skips_stages": ["builder"],
     "parallel_stages": ["builder", "assets"],
+    "image_built": True,
+    "image_exists": "myapp",
+    "image_gone": "myapp",
+    "container_running": {"image": "myapp", "name": "hello", "port": 8080},
+    "port_unpublished": {"name": "quiet", "port": 8080},
+    "container_exited": {"name": "hello"},
+    "container_gone": {"image": "myapp"},
+    "file_in_container": {"name": "hello", "path": "/tmp/hello"},
 }
 IDENTIFIER = re.compile(r"\b[a-z]+_[a-z_]+\b|max_level|scenario")
 

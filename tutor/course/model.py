@@ -79,6 +79,9 @@ class Exercise:
     targets_line: int = 0  # where `targets` is written in lesson.md
     checks: tuple[Check, ...] = ()
     line: int = 0  # where the exercise starts in lesson.md
+    # The learner types docker commands and the tutor watches the engine: no build of its own.
+    watches_engine: bool = False
+    solution_commands: tuple[str, ...] = ()  # docker commands that do it (`tutor lessons check --run`)
 
     @property
     def base_dir(self) -> Path:

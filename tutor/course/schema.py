@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -42,6 +43,7 @@ EXERCISE_FIELDS = (
     "builder",
     "targets",
     "checks",
+    "solution_commands",
 )
 EXERCISE_BUILDERS = ("buildkit", "classic")  # an exercise that needs one builder says which
 # A stage name as `FROM image AS name` accepts it (Docker lowercases it; it must start with a letter).
@@ -263,6 +265,9 @@ def _exercise(rules: _Rules, raw: Any, where: tuple[Key, ...]) -> Exercise | Non
         rules, raw, where, predict=predict, scenario=scenario, has_scenario_key="scenario" in raw, targets=targets
     )
 
+    engine = _engine_mode(rules, raw, where, checks)
+    solution_commands = _solution_commands(rules, raw, where, engine)
+
     if len(rules.problems) == before:
         _dockerfile_exists(rules, raw, where, lesson_dir, base, starter, solution, dockerfile)
         if scenario is not None and SCENARIOS[scenario].needs_file:
@@ -287,7 +292,63 @@ def _exercise(rules: _Rules, raw: Any, where: tuple[Key, ...]) -> Exercise | Non
         targets_line=rules.source.line(*where, "targets") if targets else 0,
         checks=checks,
         line=rules.source.line(*where),
+        watches_engine=engine,
+        solution_commands=solution_commands,
     )
+
+
+_BUILD_ONLY = ("scenario", "predict", "targets", "builder")
+
+
+def _engine_mode(rules: _Rules, raw: dict[str, Any], where: tuple[Key, ...], checks: tuple[Check, ...]) -> bool:
+    """An exercise whose checks all look at the engine is done with the learner's own docker
+    commands: the tutor builds nothing. Mixing both kinds of check is refused."""
+    engine = [c for c in checks if KINDS[c.kind].watches_engine]
+    if not engine:
+        return False
+    if len(engine) < len(checks):
+        build = next(c for c in checks if not KINDS[c.kind].watches_engine)
+        rules.add(
+            (*where, "checks"),
+            f"`{engine[0].kind}` looks at the engine after the learner's own docker commands and `{build.kind}` "
+            "at the tutor's build: an exercise's checks are all of one sort",
+        )
+        return False
+    for key in _BUILD_ONLY:
+        if key in raw:
+            rules.add((*where, key), f"`{key}` is about the tutor's build; this exercise's checks look at the engine (the learner builds)")
+    return True
+
+
+def _solution_commands(rules: _Rules, raw: dict[str, Any], where: tuple[Key, ...], engine: bool) -> tuple[str, ...]:
+    """`solution_commands: ["docker build -t myapp ."]`: what `tutor lessons check --run` types."""
+    at = (*where, "solution_commands")
+    if "solution_commands" not in raw:
+        if engine:
+            rules.add(where, "missing `solution_commands`: the docker commands that do this exercise, for `tutor lessons check --run`")
+        return ()
+    if not engine:
+        rules.add(at, "`solution_commands` goes with checks that look at the engine (image_exists, container_running ...)")
+        return ()
+    value = raw["solution_commands"]
+    if not isinstance(value, list) or not value:
+        rules.add(at, f"`solution_commands` must be a list of docker commands, found {_shown(value)}")
+        return ()
+    commands: list[str] = []
+    for index, item in enumerate(value):
+        if not isinstance(item, str) or not item.strip():
+            rules.add((*at, index), f"each solution command is a text such as `docker ps`, found {_shown(item)}")
+            return ()
+        try:
+            words = shlex.split(item)
+        except ValueError as exc:
+            rules.add((*at, index), f"{item!r} cannot be split into words: {exc}")
+            return ()
+        if not words or words[0] != "docker" or len(words) < 2:
+            rules.add((*at, index), f"{item!r}: a solution command is a docker command (`docker ...`), run without a shell")
+            return ()
+        commands.append(item.strip())
+    return tuple(commands)
 
 
 def _targets(

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tutor.course.checks import CheckResult
+from tutor.course.engine_exercise import EngineLooked, EngineWatchFailed
 from tutor.course.model import Course, Exercise, Lesson
 from tutor.course.prediction import PredictionGrade, grade
 from tutor.course.progress import ProgressStore
@@ -40,6 +41,10 @@ class ExerciseSession:
     next_prediction: dict[int, str] | None = None  # made with t, used by the next build
     build_prediction: dict[int, str] | None = None  # the prediction of the current/last build
     steps_lines: dict[int, set[int]] = field(default_factory=dict)  # step -> its Dockerfile lines
+    # An exercise done with the docker CLI: what the engine holds of it, and whether it passed yet.
+    engine_objects: tuple[str, ...] = ()
+    engine_note: str | None = None  # "watching the engine…", or why it cannot be watched
+    engine_passed: bool = False
 
     @classmethod
     def open(cls, course: Course, lesson: Lesson, exercise_id: str | None = None) -> ExerciseSession:
@@ -105,6 +110,12 @@ class ExerciseSession:
                 self.results = list(results)
             case WorkspaceEdited():
                 pass
+            case EngineLooked(results=results, objects=objects):
+                self.results = list(results)
+                self.engine_objects = objects
+                self.engine_note = None
+            case EngineWatchFailed(message=message):
+                self.engine_note = message
             case _:
                 return self.record.apply(event)  # type: ignore[arg-type]  # build events; others are ignored by the record
         return None
@@ -130,6 +141,13 @@ class ExerciseSession:
         result = self.record.result
         return None if result is None else (result.tags[0] if result.tags else result.image_id)
 
+    def engine_newly_passed(self, event: EngineLooked) -> bool:
+        """The learner's commands made every check pass, for the first time since the exercise opened."""
+        if event.passed and not self.engine_passed:
+            self.engine_passed = True
+            return True
+        return False
+
     # -- moving between exercises ----------------------------------------------------------------
 
     def select(self, delta: int) -> Exercise | None:
@@ -141,6 +159,7 @@ class ExerciseSession:
             return None
         self.exercise = self.lesson.exercises[index]
         self.results, self.record = [], BuildRecord()
+        self.engine_objects, self.engine_note, self.engine_passed = (), None, False
         return self.exercise
 
     def next_exercise_title(self) -> str:

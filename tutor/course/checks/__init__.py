@@ -9,7 +9,15 @@ the hadolint binary. Every result says what was expected and what was found, nev
 from tutor.course.checks.cache import CACHED_WORD, REBUILT_WORD, inverted_prediction, perfect_prediction
 from tutor.course.checks.hadolint import HADOLINT_LEVELS, hadolint_binary, run_hadolint
 from tutor.course.checks.kind import CheckKind, CheckResult, Evidence, HttpAnswer, HttpProbe, Verdict
-from tutor.course.checks.registry import KINDS, evaluate, evaluate_all, needs_http, new_check
+from tutor.course.checks.registry import (
+    KINDS,
+    engine_asks,
+    evaluate,
+    evaluate_all,
+    needs_http,
+    new_check,
+    watches_engine,
+)
 
 __all__ = [
     "CACHED_WORD",
@@ -22,6 +30,7 @@ __all__ = [
     "HttpAnswer",
     "HttpProbe",
     "Verdict",
+    "engine_asks",
     "evaluate",
     "evaluate_all",
     "hadolint_binary",
@@ -30,4 +39,5 @@ __all__ = [
     "new_check",
     "perfect_prediction",
     "run_hadolint",
+    "watches_engine",
 ]

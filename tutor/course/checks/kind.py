@@ -1,7 +1,7 @@
 """What a check kind is, what it looks at, and what it says.
 
 A kind is declared once, in the module of its family (``build``, ``cache``, ``size``,
-``dockerfile``, ``run``, ``context``): its name, how its written argument is parsed, how it
+``dockerfile``, ``run``, ``context``, ``engine``): its name, how its written argument is parsed, how it
 describes itself to the learner, how it judges a finished build, and what evidence it needs.
 ``registry`` gathers them.
 """
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tutor.engine.engine_state import EngineAsks, EngineSnapshot
 from tutor.engine.record import BuildRecord
 
 
@@ -39,6 +40,7 @@ class Evidence:
     dockerfile_name: str = "Dockerfile"
     prediction: Mapping[int, str] | None = None  # step -> "cached" | "rebuilt", made before the build
     http: HttpProbe | None = field(default=None, compare=False)
+    engine: EngineSnapshot | None = field(default=None, compare=False)  # what the engine held, for engine checks
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,9 @@ class CheckKind:
     needs_http: bool = False  # a container of the image, asked for a page
     needs_scenario: bool = False  # about the cache: only meaningful against a scenario's known cache
     needs_predict: bool = False  # the exercise must ask for a prediction
+    # About the engine's state after the learner's own docker commands: no build, a snapshot.
+    watches_engine: bool = False
+    asks: Callable[[Any], EngineAsks] | None = None  # what the snapshot must read for it
 
     def label(self, argument: Any) -> str:
         """A short name, e.g. ``cached RUN go mod download`` or ``http /``."""

@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from tutor.course.checks import build, cache, context, dockerfile, hadolint, run, size
+from tutor.course.checks import build, cache, context, dockerfile, engine, hadolint, run, size
 from tutor.course.checks.kind import CheckKind, CheckResult, Evidence
 from tutor.course.model import Check
+from tutor.engine.engine_state import EngineAsks
 
 KINDS: dict[str, CheckKind] = {
     kind.name: kind
-    for family in (build, cache, size, dockerfile, run, hadolint, context)
+    for family in (build, cache, size, dockerfile, run, hadolint, context, engine)
     for kind in family.KINDS
 }
 
@@ -45,6 +46,22 @@ def evaluate(check: Check, evidence: Evidence) -> CheckResult:
 
 def evaluate_all(checks: Iterable[Check], evidence: Evidence) -> list[CheckResult]:
     return [evaluate(check, evidence) for check in checks]
+
+
+def watches_engine(checks: Iterable[Check]) -> bool:
+    """Whether these checks judge the engine's state (the learner's docker commands), not a build."""
+    kinds = [KINDS.get(c.kind) for c in checks]
+    return bool(kinds) and all(spec is not None and spec.watches_engine for spec in kinds)
+
+
+def engine_asks(checks: Iterable[Check]) -> EngineAsks:
+    """What a snapshot of the engine must read for these checks."""
+    merged = EngineAsks()
+    for check in checks:
+        spec = KINDS.get(check.kind)
+        if spec is not None and spec.asks is not None:
+            merged = merged | spec.asks(check.argument)
+    return merged
 
 
 def needs_http(checks: Iterable[Check]) -> bool:
