@@ -282,7 +282,7 @@ def run_pool(args: argparse.Namespace) -> Outcome:
             kill["other_seats_passed"] == f"{n - n // 3}/{n - n // 3}" and kill["new_seat_after_the_kill_went_to"] != "e2",
         ),
     )
-    return Outcome("pool", "Engine pool", pool_seats.__doc__ or "", rows, d)
+    return Outcome("pool", "Engine pool", (pool_seats.__doc__ or "") + "\n" + pool_seats.describe(d), rows, d)
 
 
 RUNNERS: dict[str, Callable[[argparse.Namespace], Outcome]] = {

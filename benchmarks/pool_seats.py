@@ -158,3 +158,24 @@ def _placed(root: Path) -> dict[str, str]:
 
 if __name__ == "__main__":
     print(json.dumps(measure(int(sys.argv[1]) if len(sys.argv) > 1 else SEATS), indent=2))
+
+
+def describe(d: dict) -> str:
+    """The run's figures in words, for the performance page."""
+    three, one, kill = d["three_engines"], d["one_engine"], d["kill"]
+    n = d["seats"]
+    spread = ", ".join(f"{k} {v}" for k, v in sorted(three["seats_per_engine"].items()))
+    saw = "; ".join(f"{count} seat(s): \"{text}\"" for text, count in kill["what_its_seats_saw"]) or "nothing"
+    serve = " / ".join(kill["tutor_serve_said"]) or "nothing"
+    return "\n".join([
+        f"**Three engines:** {three['passed']}/{n} seats passed lesson 1 ({spread}) in {three['wall_s']:.0f} s "
+        f"(a seat's run: median {three['seat_seconds_median']:.0f} s, longest {three['seat_seconds_max']:.0f} s). "
+        f"**One engine:** {one['passed']}/{n} in {one['wall_s']:.0f} s (median {one['seat_seconds_median']:.0f} s). "
+        f"**Memory:** a seat's process peaked at {three['peak_rss_mb_median']:.0f} MB (median; at most "
+        f"{three['peak_rss_mb_max']:.0f} MB), without the terminal UI a browser tab adds.",
+        "",
+        f"**One engine killed:** e2 was killed with its {kill['seats_on_killed_engine']} seats building; "
+        f"{kill['killed_engine_seats_passed']} of them passed; what they saw: {saw}. The other seats: "
+        f"{kill['other_seats_passed']} passed. `tutor serve` said: {serve}. A seat placed after the kill "
+        f"went to {kill['new_seat_after_the_kill_went_to']}.",
+    ])  # fmt: skip
