@@ -32,7 +32,9 @@ def context_progress(phase: str, files: int, sent: int, total: int | None) -> st
     """What the engine has received of the build context so far."""
     if phase == "packing":
         return f"packing the build context: {files:,} files…"
-    percent = f" ({100 * sent // total}%)" if total else ""
+    if not total:  # BuildKit's own transfer (buildx) says how much went, not how much will
+        return f"sending the build context: {size(sent)}…"
+    percent = f" ({min(100, 100 * sent // total)}%)"
     return f"sending the build context: {size(sent)} of {size(total)}{percent}…"
 
 

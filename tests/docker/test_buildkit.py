@@ -21,7 +21,7 @@ from tutor.commands.build import build as build_command
 from tutor.engine import labels
 from tutor.engine.build import Build, BuildRequest
 from tutor.engine.build_cache import build_cache_usage
-from tutor.engine.events import BuildFailed, BuildSucceeded, StepOutput
+from tutor.engine.events import BuildFailed, BuildSucceeded, ContextProgress, StepOutput
 
 TIMEOUT = 60.0
 
@@ -194,3 +194,25 @@ def test_a_stream_that_breaks_ends_the_build_with_a_message(tmp_path, base_image
     last = events[-1]
     assert isinstance(last, BuildFailed) and last.engine_lost
     assert last.message.startswith("Lost the connection to the Docker engine during the build.")
+
+
+def _context_progress(tmp_path: Path, expected_via: str) -> list[ContextProgress]:
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "blob.bin").write_bytes(os.urandom(8_000_000))  # random: gzip cannot shrink it
+    (ctx / "Dockerfile").write_text("FROM alpine:latest\nCOPY blob.bin /blob.bin\n")
+    build = Build(request(ctx, f"tutor/{TEST_SEAT}/ctx-{expected_via}:latest"))
+    events = list(build.events())
+    assert build.via == expected_via and isinstance(events[-1], BuildSucceeded), events[-3:]
+    return [e for e in events if isinstance(e, ContextProgress)]
+
+
+def test_buildx_says_how_much_of_the_context_it_sent(tmp_path, base_images, engine_api):
+    progress = [e for e in _context_progress(tmp_path, "buildx") if e.phase == "sending"]
+    assert progress and progress[-1].bytes >= 8_000_000 and progress[-1].total_bytes == progress[-1].bytes
+
+
+def test_the_api_path_says_how_much_of_the_context_it_sent(tmp_path, base_images, engine_api, no_buildx_on_path):
+    progress = [e for e in _context_progress(tmp_path, "api") if e.phase == "sending"]
+    assert progress and progress[-1].total_bytes is not None and progress[-1].total_bytes >= 8_000_000
+    assert progress[-1].bytes == progress[-1].total_bytes  # the last chunk went

@@ -14,12 +14,12 @@ from pathlib import Path
 
 from docker.errors import APIError
 
-from tutor.engine.buildkit.backend import BuildKitBuild
+from tutor.engine.buildkit.backend import BuildKitBuild, Cancelled
 from tutor.engine.buildkit.parser import TraceParser
 from tutor.engine.classic import StreamingClient, api_message
 from tutor.engine.client import engine_url, new_client, thread_client
-from tutor.engine.context import pack
-from tutor.engine.events import ContextSent
+from tutor.engine.context import ProgressReader, pack
+from tutor.engine.events import ContextProgress, ContextSent
 
 
 class ApiBuild(BuildKitBuild):
@@ -39,7 +39,19 @@ class ApiBuild(BuildKitBuild):
         api = new_client(engine_url(req.engine), version=warm.api_version, timeout=None, cls=StreamingClient)
         with self._lock:
             self._api = api
-        packed = pack(context, dockerfile, gzip=True)
+        def on_file(count: int, _path: str) -> None:
+            if self.cancelled:
+                raise Cancelled()
+            if count % 200 == 0:
+                out.put(("event", ContextProgress("packing", count, 0)))
+
+        packed = pack(context, dockerfile, on_file=on_file, gzip=True)
+
+        def on_read(sent: int) -> None:
+            if self.cancelled:
+                raise Cancelled()  # stops the upload: the engine never starts the build
+            out.put(("event", ContextProgress("sending", packed.files, sent, packed.bytes)))
+
         try:
             out.put(("event", ContextSent(packed.files, packed.bytes)))
             params = {"version": "2", "dockerfile": packed.dockerfile, "rm": "1", "forcerm": "1"}
@@ -56,7 +68,7 @@ class ApiBuild(BuildKitBuild):
             response = api._post(
                 api._url("/build"),
                 params=params,
-                data=packed.archive,
+                data=ProgressReader(packed.archive, packed.bytes, on_read),
                 headers={"Content-Type": "application/x-tar"},
                 stream=True,
                 timeout=None,

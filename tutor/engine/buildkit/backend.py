@@ -12,6 +12,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from tutor.engine import labels as tl
@@ -23,11 +24,12 @@ from tutor.engine.buildlog import target_stage
 from tutor.engine.classic import located
 from tutor.engine.client import diagnose, engine_url, forget_thread_client, new_client
 from tutor.engine.context import ContextError
-from tutor.engine.events import BuildEvent, BuildFailed, BuildSucceeded, StepSized
+from tutor.engine.events import BuildEvent, BuildFailed, BuildSucceeded, ContextProgress, ContextSent, StepSized
 from tutor.engine.image_size import store_sizes
 from tutor.engine.never_ends import NeverEndsWatch
 
 TICK = 1.0  # seconds: how often a silent build is looked at
+PROGRESS_EVERY = 0.1  # seconds between two context progress events
 # How buildx says its connection to the engine broke (the engine may have gone, or only hiccuped).
 _CONNECTION_LOST = re.compile(
     r"rpc error: code = Unavailable|error reading from server|connection reset|broken pipe|"
@@ -105,6 +107,8 @@ class BuildKitBuild:
         pump = threading.Thread(target=self._pump, args=(context, dockerfile, out), daemon=True)
         pump.start()
         watch = NeverEndsWatch()
+        sent: ContextSent | None = None  # what the context holds, for the progress of sending it
+        last_progress = 0.0
         try:
             while True:
                 try:
@@ -119,11 +123,22 @@ class BuildKitBuild:
                     if self.cancelled:
                         raise Cancelled()
                     for event in parser.feed(value, now):  # type: ignore[attr-defined]  # the parser is chosen by the source
+                        if isinstance(event, ContextProgress):
+                            if now - last_progress < PROGRESS_EVERY and event.bytes != event.total_bytes:
+                                continue  # buildx reports every few kilobytes: a screen needs ten a second
+                            last_progress = now
+                            event = replace(event, files=sent.files if sent else 0)
                         if isinstance(event, BuildFailed):
                             event = self._engine_lost(event, parser.open_step) or located(event, dockerfile)
                         yield event
                         yield from watch.feed(event, now)
                 elif kind == "event":
+                    if isinstance(value, ContextSent):
+                        sent = value
+                    if isinstance(value, ContextProgress):
+                        if now - last_progress < PROGRESS_EVERY and value.bytes != value.total_bytes:
+                            continue
+                        last_progress = now
                     yield value  # type: ignore[misc]  # a build event, by its kind
                 elif kind == "error":
                     raise value  # type: ignore[misc]  # an exception the reader caught, by its kind

@@ -26,6 +26,7 @@ from tutor.engine.buildkit.status import SolveStatus, TraceError, Vertex, from_r
 from tutor.engine.buildlog import StepInput, from_stage, needed_stages, parse_steps
 from tutor.engine.events import (
     BuildEvent,
+    ContextProgress,
     EngineWarning,
     StepCached,
     StepFinished,
@@ -36,6 +37,7 @@ from tutor.engine.events import (
 from tutor.engine.stream import engine_error, failure, strip_ansi
 
 BUILDKIT = "buildkit"
+CONTEXT_VERTEX = "[internal] load build context"
 STEP_NAME_RE = re.compile(r"^\[(?:(?P<stage>[^\]\s]+) )?(?P<pos>\d+)/(?P<count>\d+)\] (?P<text>.*)$", re.S)
 # Instructions that make a BuildKit vertex; every other one only changes the image's config.
 _STAGE_N_RE = re.compile(r"^stage-(\d+)$")
@@ -99,6 +101,7 @@ class BuildKitParser:
     _inputs: list[StepInput] = field(default_factory=list)
     _by_vertex: dict[str, _Step] = field(default_factory=dict)
     _announced: set[int] = field(default_factory=set)  # metadata steps already reported
+    _context_vertexes: set[str] = field(default_factory=set)  # BuildKit's "load build context"
     _fallback_next: int = 1000
 
     def __post_init__(self) -> None:
@@ -139,6 +142,15 @@ class BuildKitParser:
             text = warning.short.strip()
             if text:
                 events.append(EngineWarning(text))
+        for vertex in status.vertexes:
+            if vertex.name == CONTEXT_VERTEX:
+                self._context_vertexes.add(vertex.digest)
+        for progress in status.statuses:
+            # buildx sends the context itself, and says how much went (.dockerignore goes first, apart)
+            if progress.vertex in self._context_vertexes and progress.id.startswith("transferring"):
+                # done: what went is the whole (and the last report gets through any throttle)
+                total = progress.current if progress.completed else progress.total
+                events.append(ContextProgress("sending", 0, progress.current, total))
         return events
 
     def fail(self, message: str, now: float, engine_lost: bool = False) -> list[BuildEvent]:

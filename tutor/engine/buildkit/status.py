@@ -45,10 +45,22 @@ class VertexWarning:
 
 
 @dataclass(frozen=True)
+class VertexStatus:
+    """Progress of one piece of a vertex's work, e.g. ``transferring context:`` and its bytes."""
+
+    id: str
+    vertex: str = ""  # the digest of the vertex it belongs to
+    current: int = 0
+    total: int | None = None
+    completed: bool = False
+
+
+@dataclass(frozen=True)
 class SolveStatus:
     vertexes: tuple[Vertex, ...] = ()
     logs: tuple[VertexLog, ...] = ()
     warnings: tuple[VertexWarning, ...] = ()
+    statuses: tuple[VertexStatus, ...] = ()
 
 
 # -- rawjson (buildx) ---------------------------------------------------------------------------
@@ -113,7 +125,25 @@ def from_rawjson(obj: Any) -> SolveStatus:
         for w in obj.get("warnings") or ()
         if isinstance(w, dict)
     )
-    return SolveStatus(tuple(vertexes), logs, warnings)
+    statuses = tuple(
+        VertexStatus(
+            str(st.get("id") or ""),
+            str(st.get("vertex") or ""),
+            _count(st.get("current")),
+            _count(st.get("total")) or None,
+            st.get("completed") is not None,
+        )
+        for st in obj.get("statuses") or ()
+        if isinstance(st, dict)
+    )
+    return SolveStatus(tuple(vertexes), logs, warnings, statuses)
+
+
+def _count(value: Any) -> int:
+    try:
+        return max(int(value or 0), 0)
+    except (TypeError, ValueError):
+        return 0
 
 
 # -- the API trace (protobuf) -------------------------------------------------------------------
