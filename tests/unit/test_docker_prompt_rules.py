@@ -73,6 +73,7 @@ HOSTILE: list[tuple[str, str]] = [
     ("sudo docker ps", "sudo"),
     ("DOCKER_HOST=tcp://10.0.0.1:2375 docker ps", "shell variable"),
     ("docker-compose up", "not one"),
+    ("curl http://localhost:18760/", "Probe (p)"),
     # another engine
     ("docker -H tcp://10.0.0.1:2375 ps", "another engine"),
     ("docker --host=unix:///var/run/other.sock ps", "another engine"),

@@ -921,6 +921,11 @@ def _decide(ctx: _Context, words: list[str]) -> Decision:
         raise _Refuse(
             f"`{first.split('=')[0]}=...` sets a shell variable: this prompt always talks to this seat's engine"
         )
+    if first in ("curl", "wget"):
+        raise _Refuse(
+            f"`{first}` is not a docker command: to ask a container's server for a page, use the lesson's Probe (p) "
+            "with the container selected in its Containers tab"
+        )
     if first in DOCKER_WORDS:
         words = words[1:]
     elif first.startswith("docker-") or first not in _KNOWN_VERBS:
