@@ -195,7 +195,7 @@ def test_the_state_shows_seats_per_engine_and_the_engines_down(tmp_path):
     assert lines[0].split() == ["engine", "url", "seats", "state"]
     assert lines[1].split()[:4] == ["front", "unix:///var/run/docker.sock", "1/2", "up"]
     assert lines[2].split()[:4] == ["10.0.0.5-2375", "tcp://10.0.0.5:2375", "2/3", "DOWN:"]
-    assert lines[4] == "3 engines, 3 of 6 seats taken; down: 10.0.0.5-2375 (new seats go elsewhere; 2 seats on it are told)"
+    assert lines[4] == "3 engines, 3 of 6 seats taken; down: 10.0.0.5-2375 (new seats go elsewhere; its 2 seats told)"
     assert "  10.0.0.5-2375: a, c" in lines
 
 

@@ -465,7 +465,8 @@ class PoolState:
         if self.down:
             on_down = sum(len(e.seats) for e in self.down)
             names = ", ".join(e.engine.name for e in self.down)
-            summary += f"; down: {names} (new seats go elsewhere; {on_down} seats on it are told)"
+            told = f"; its {on_down} seat{'s' if on_down != 1 else ''} told" if on_down else ""
+            summary += f"; down: {names} (new seats go elsewhere{told})"
         else:
             summary += "; every engine answers" if all(e.up for e in self.engines) else ""
         out.append(summary)
