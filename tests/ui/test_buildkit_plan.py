@@ -46,18 +46,20 @@ async def test_the_plan_and_the_builds_follow_each_target(make_app):
         screen._load_workspace()
         await pilot.pause()
         pane = screen.query_one(LayerPane)
-        # Before building: the last target's image, production: builder's steps and its own
+        # Before building: what the first build, --target local, runs: builder's steps and local's
         before = rows(pane)
-        assert list(before) == ["1", "2", "3", "4", "5", "6", "7", "11", "12", "13", "14", "15"]
-        assert [before[k] for k in ("1", "2", "7", "11", "13", "14")] == ["1/6", "—", "6/6", "1/3", "3/3", "—"]
+        assert list(before) == ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"]
+        assert [before[k] for k in ("1", "2", "7", "8", "10")] == ["1/6", "—", "6/6", "—", "—"]
+        assert [str(pane.get_row(key)[2]) for key in ("stage-0", "stage-1")] == ["in image", "the image"]
 
         await pilot.press("b")
         await wait_for(pilot, lambda: screen.builds_started > 0 and not screen.building)
         assert [r.target for r in app.backend.requests] == list(TARGETS)  # type: ignore[attr-defined]
         after = rows(pane)
-        # The last build's rows stay in the Dockerfile's order, named as BuildKit named them
-        assert list(after) == list(before)
+        # The last build's (production) rows stay in the Dockerfile's order, named as BuildKit named them
+        assert list(after) == ["1", "2", "3", "4", "5", "6", "7", "11", "12", "13", "14", "15"]
         assert [after[k] for k in ("1", "2", "7", "11", "13", "14")] == ["1/6", "—", "6/6", "1/3", "3/3", "—"]
+        assert [str(pane.get_row(key)[2]) for key in ("stage-0", "stage-2")] == ["not kept", "the image"]
         assert all(r.passed for r in screen.session.results if r.kind != "http")
 
 

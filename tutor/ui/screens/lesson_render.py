@@ -18,6 +18,7 @@ from textual.worker import Worker, WorkerState
 
 from tutor import fmt
 from tutor.course.checks import CheckResult
+from tutor.course.engine_exercise import EngineLooked, EngineWatchFailed
 from tutor.course.runner import BuildStarted, CacheExplained, CheckStarted, ExerciseFinished, WorkspaceEdited
 from tutor.course.session import ExerciseSession
 from tutor.course.watch import FileChanged, WatchNotice, WatchStarted
@@ -32,13 +33,14 @@ from tutor.ui.screens.predict import PredictionResultScreen
 from tutor.ui.widgets.build_log import BuildLog
 from tutor.ui.widgets.cache_pane import CachePane
 from tutor.ui.widgets.dockerfile_view import DockerfileView
-from tutor.ui.widgets.exercise_panel import ExercisePanel, exercise_text
+from tutor.ui.widgets.exercise_panel import EngineView, ExercisePanel, exercise_text
 from tutor.ui.widgets.layer_pane import LayerPane
 from tutor.workshop.safety import UnsafeContext, check_build_context
 
 if TYPE_CHECKING:
     from tutor.ui.app import TutorApp
 
+NO_BUILD = "No build here: the steps above are what your own docker build runs."
 NARROW_WIDTH = 110  # below this, one column: the learner switches views with `v`
 
 
@@ -96,8 +98,8 @@ class LessonPanes(BuildWorkers):
         view.show(session.dockerfile_text(), f"{session.exercise.dockerfile}  ({session.workspace})")
         planned = session.planned_steps()
         if not session.record.steps:
-            targets = session.exercise.targets
-            self.query_one(LayerPane).show_plan(planned, self._plan_names(targets[-1] if targets else None))
+            targets = session.exercise.targets  # the first build builds the first target
+            self.query_one(LayerPane).show_plan(planned, self._plan_names(targets[0] if targets else None))
 
     def _plan_names(self, target: str | None = None) -> dict[int, str] | None:
         """How the builder this exercise builds with will name its steps: BuildKit's names, or
@@ -114,14 +116,46 @@ class LessonPanes(BuildWorkers):
     def _refresh_exercise(self) -> None:
         s = self.session
         workspace = str(s.workspace) if s.workspace else None
-        text = exercise_text(s.lesson, s.exercise, s.results, s.hints(), running=s.status_note, workspace=workspace)
+        engine = None
+        if s.exercise is not None and s.exercise.watches_engine:
+            engine = EngineView(s.engine_objects, s.engine_note, watching=self.watching_engine)
+        text = exercise_text(
+            s.lesson, s.exercise, s.results, s.hints(), running=s.status_note, workspace=workspace, engine=engine
+        )
         self.query_one(ExercisePanel).show(text)
+
+    def _engine_exercise(self) -> bool:
+        return self.session.exercise is not None and self.session.exercise.watches_engine
+
+    def _watch_engine_if_asked(self) -> None:
+        """An exercise done with the docker CLI: watch the engine while it is open; else stop."""
+        s = self.session
+        if s.exercise is None or not s.exercise.watches_engine:
+            self.stop_engine_watch()
+            return
+        self.query_one(CachePane).show(s.record, NO_BUILD)
+        lesson, exercise, workspace, backend = s.lesson, s.exercise, s.workspace, self.app.backend
+        self.watch_engine(s.start(build=False), lambda stop: backend.watch_exercise(lesson, exercise, workspace, stop))
+
+    def _engine_looked(self, event: EngineLooked) -> None:
+        session = self.session
+        self._refresh_exercise()
+        if not session.engine_newly_passed(event):
+            return
+        self.app.record_attempt(session.lesson, session.exercise, True, 0.0)
+        self.notify(
+            f"{'All ' + str(len(event.results)) + ' checks pass' if len(event.results) > 1 else 'The check passes'} "
+            f"on the engine. {session.next_exercise_title()}",
+            title="Exercise passed ✓",
+            timeout=8,
+        )
 
     def _show_fresh_build(self) -> None:
         targets = self.session.exercise.targets if self.session.exercise is not None else ()
         names = self._plan_names(targets[0] if targets else None)
         self.query_one(LayerPane).show_plan(plan(self.session.dockerfile_text()), names)
-        self.query_one(CachePane).show(self.session.record)
+        exercise = self.session.exercise
+        self.query_one(CachePane).show(self.session.record, NO_BUILD if exercise and exercise.watches_engine else None)
 
     @on(BuildEventsReady)
     def _drain(self, message: BuildEventsReady | None = None) -> None:
@@ -142,7 +176,7 @@ class LessonPanes(BuildWorkers):
             touched = True
         if lines:
             log.write_lines(lines)
-        if touched and self.session.explanation is None:
+        if touched and self.session.explanation is None and not self._engine_exercise():
             self.query_one(CachePane).show(self.session.record)
 
     def _show(self, event: object, layers: LayerPane, log: BuildLog) -> None:
@@ -174,6 +208,10 @@ class LessonPanes(BuildWorkers):
                 self._refresh_exercise()
             case ExerciseFinished():
                 self._finished(event)
+            case EngineLooked():
+                self._engine_looked(event)
+            case EngineWatchFailed():
+                self._refresh_exercise()
             case ContextProgress(phase=phase, files=files, bytes=size, total_bytes=total_bytes):
                 log.border_subtitle = fmt.context_progress(phase, files, size, total_bytes)
             case StepNeverEnds(reason=reason, advice=advice):

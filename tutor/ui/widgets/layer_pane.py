@@ -177,6 +177,7 @@ class LayerPane(DataTable):
             key = f"stage-{index}"
             if key in self.rows:
                 self.update_cell(key, "instruction", self._stage_label(index, name))
+                self.update_cell(key, "status", self._stage_role(index))
 
     def point_at(self, step: int | None) -> None:
         """After a build: the cursor on the step that matters (the first miss, or the failure)."""
@@ -201,15 +202,39 @@ class LayerPane(DataTable):
         return f"stage-{stage}" in self.rows
 
     def _stage_label(self, stage: int, name: str | None) -> Text:
-        title = f"stage {stage}" + (f" '{name}'" if name else "")
-        if self._final_stage is not None and stage == self._final_stage:
-            return Text(self._cut(f"━━ {title}: becomes the image"), style="bold")
-        return Text(self._cut(f"━━ {title}: builder, not in the final image"), style="italic")
+        """The stage's name in the instruction column: the whole of it fits there when the
+        column is narrow (its role goes in the next column, ``_stage_role``)."""
+        title = name or f"stage {stage}"
+        style = "bold" if self._is_final(stage) else "italic"
+        return Text(self._cut(f"━━ {title}"), style=style)
+
+    def _is_final(self, stage: int) -> bool:
+        return self._final_stage is not None and stage == self._final_stage
+
+    def _stage_role(self, stage: int) -> Text:
+        """Whether the stage's layers are in the image: the final stage's are, and those of the
+        stages it starts FROM (`FROM builder AS local`); the others are left behind."""
+        if self._is_final(stage):
+            return Text("the image", style="bold")
+        if stage in self._under_final():
+            return Text("in image", style="bold dim")
+        return Text("not kept", style="italic dim")
+
+    def _under_final(self) -> set[int]:
+        """The stages the final stage starts FROM, followed back (from the plan)."""
+        named = {p.stage_name.lower(): p.stage for p in self._plan if p.keyword == "FROM" and p.stage_name}
+        start = {p.stage: p.instruction.split()[1].lower() for p in self._plan if p.keyword == "FROM" and len(p.instruction.split()) > 1}
+        under: set[int] = set()
+        stage = self._final_stage
+        while stage is not None and start.get(stage) in named and named[start[stage]] < stage:
+            stage = named[start[stage]]
+            under.add(stage)
+        return under
 
     def _add_stage_row(self, stage: int, name: str | None) -> None:
         key = f"stage-{stage}"
         if key not in self.rows:
-            self.add_row("", self._stage_label(stage, name), "", "", "", key=key)
+            self.add_row("", self._stage_label(stage, name), self._stage_role(stage), "", "", key=key)
 
     def _update_title(self) -> None:
         states = list(self._step_states.values())
