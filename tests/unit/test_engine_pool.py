@@ -311,3 +311,26 @@ def test_pool_load_reports_an_engine_it_cannot_reach(tmp_path):
     outcome = load_bundle_everywhere(load_pool(_dead_pool(tmp_path)), tmp_path / "any.tar", said.append)
     assert outcome == {"gone": f"No Docker engine socket at {tmp_path}/none.sock: the engine is not running."}
     assert said == [f"engine gone (unix://{tmp_path}/none.sock): FAILED: {outcome['gone']}"]
+
+
+def test_limits_for_every_container_a_seat_runs(tmp_path):
+    pool = load_pool(write(tmp_path, GOOD + '\n[limits]\nmemory = "512m"\ncpus = 1.5\npids = 256\n'))
+    assert pool.limits == pl.Limits(512 * 1024 * 1024, 1.5, 256)
+    assert pool.limits.describe() == "512 MB of memory, 1.5 CPUs, 256 processes"
+    from tutor.workshop.limits import resources
+
+    assert resources(pool.limits) == {
+        "Memory": 512 * 1024 * 1024, "MemorySwap": 512 * 1024 * 1024, "NanoCpus": 1_500_000_000, "PidsLimit": 256,
+    }  # fmt: skip
+    assert load_pool(write(tmp_path, GOOD)).limits is None
+
+
+def test_wrong_limits_are_reported_with_their_lines(tmp_path):
+    path = write(tmp_path, GOOD + '\n[limits]\nmemory = "lots"\ncpu = 1\npids = 2\n')
+    with pytest.raises(PoolError) as caught:
+        load_pool(path)
+    assert caught.value.problems == (
+        f"{path}:17: unknown setting 'cpu' (did you mean 'cpus'?)",
+        f'{path}:16: memory should be a size of at least 6m such as "512m" or "1g", found \'lots\'',
+        f"{path}:18: pids should be a whole number of processes (at least 8), found 2",
+    )

@@ -115,6 +115,7 @@ def run(args) -> int:
     from textual_serve.server import Server
 
     monitor = None
+    keeper = None
     if pool is not None:
         from tutor.workshop.pool import PoolMonitor
 
@@ -122,6 +123,12 @@ def run(args) -> int:
         for line in monitor.start().lines():
             print(f"pool: {line}", flush=True)
         print(f"pool: `tutor pool status {shlex.quote(str(pool_path))} --root {shlex.quote(str(root))}` shows it again", flush=True)
+        if pool.limits is not None:
+            from tutor.workshop.limits import LimitKeeper
+
+            keeper = LimitKeeper(pool, pool.limits, say=lambda line: print(f"pool: {line}", flush=True))
+            keeper.start()
+            print(f"pool: every container a seat runs gets {pool.limits.describe()}", flush=True)
     server = Server(
         seat_command(root, kiosk, getattr(args, "engine", None), lessons, pool_path),
         host=args.host,
@@ -137,4 +144,6 @@ def run(args) -> int:
     finally:
         if monitor is not None:
             monitor.stop()
+        if keeper is not None:
+            keeper.stop()
     return EXIT_OK

@@ -51,7 +51,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-TOP_KEYS = ("engine",)
+TOP_KEYS = ("engine", "limits")
+LIMIT_KEYS = ("memory", "cpus", "pids")
 ENGINE_KEYS = ("name", "url", "seats", "tls_verify", "cert_path")
 SCHEMES = ("unix", "tcp", "ssh")
 CERT_FILES = ("ca.pem", "cert.pem", "key.pem")
@@ -95,9 +96,64 @@ class PoolEngine:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """Per container: memory (bytes, swap included), CPUs, processes. None: no limit of that kind."""
+
+    memory: int | None = None
+    cpus: float | None = None
+    pids: int | None = None
+
+    def describe(self) -> str:
+        parts = []
+        if self.memory is not None:
+            parts.append(f"{self.memory // (1024 * 1024)} MB of memory")
+        if self.cpus is not None:
+            parts.append(f"{self.cpus:g} CPU" + ("s" if self.cpus != 1 else ""))
+        if self.pids is not None:
+            parts.append(f"{self.pids} processes")
+        return ", ".join(parts) or "no limits"
+
+
+_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)b?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+MIN_MEMORY = 6 * 1024 * 1024  # the engine refuses less
+
+
+def _limits(table: Any, at: Callable[[str, int, str | None], str], problems: list[str]) -> Limits | None:
+    if not isinstance(table, dict):
+        problems.append(f"{at('', 0, 'limits')}: limits should be a [limits] table with memory, cpus and pids")
+        return None
+    for key in table:
+        if key not in LIMIT_KEYS:
+            problems.append(f"{at('limits', 0, key)}: unknown setting {key!r}{_suggest(key, LIMIT_KEYS)}")
+    memory = cpus = pids = None
+    if "memory" in table:
+        raw = table["memory"]
+        m = _SIZE_RE.match(raw) if isinstance(raw, str) else None
+        if m is None or int(float(m.group(1)) * _UNITS[m.group(2).lower()]) < MIN_MEMORY:
+            problems.append(f'{at("limits", 0, "memory")}: memory should be a size of at least 6m such as "512m" or "1g", found {raw!r}')
+        else:
+            memory = int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+    if "cpus" in table:
+        raw = table["cpus"]
+        if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not 0.01 <= raw <= 1024:
+            problems.append(f"{at('limits', 0, 'cpus')}: cpus should be a number of CPUs such as 1 or 0.5, found {raw!r}")
+        else:
+            cpus = float(raw)
+    if "pids" in table:
+        raw = table["pids"]
+        if isinstance(raw, bool) or not isinstance(raw, int) or not 8 <= raw <= 1_000_000:
+            problems.append(f"{at('limits', 0, 'pids')}: pids should be a whole number of processes (at least 8), found {raw!r}")
+        else:
+            pids = raw
+    return Limits(memory, cpus, pids)
+
+
+@dataclass(frozen=True)
 class Pool:
     engines: tuple[PoolEngine, ...]
     source: Path | None = None
+    limits: Limits | None = None  # what every container a seat runs may use
 
     @property
     def seats(self) -> int:
@@ -251,9 +307,10 @@ def parse_pool(data: dict[str, Any], text: str, where: str = "pool", base: Path 
             engines.append(PoolEngine(name, str(url), seats, tls_verify, cert_path))
     if not tables:
         problems.append(f"{at('', 0, 'engine')}: no engine listed: add one [[engine]] table per engine")
+    limits = _limits(data["limits"], at, problems) if "limits" in data else None
     if problems:
         raise PoolError(problems)
-    return Pool(tuple(engines))
+    return Pool(tuple(engines), limits=limits)
 
 
 def load_pool(path: Path | str) -> Pool:
@@ -277,7 +334,7 @@ def load_pool(path: Path | str) -> Pool:
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
         raise PoolError([f"{path}:{m.group(1) if m else '?'}: not valid TOML: {message}"]) from None
     pool = parse_pool(data, text, str(path), path.resolve().parent)
-    return Pool(pool.engines, path)
+    return Pool(pool.engines, path, pool.limits)
 
 
 # -- talking to the pool's engines -----------------------------------------------------------------------
