@@ -107,10 +107,10 @@ def text(screen: SizeRaceScreen, selector: str) -> str:
 
 def test_readable_labels_come_from_the_course() -> None:
     assert readable_label(single(), names()) == "L1 Build and run the app"
-    assert readable_label(multi(), names()) == "L6 Split the build in two"
+    assert readable_label(multi(), names()) == "L7 Split the build in two"
     variant = SeatImage(f"tutor/{TEST_SEAT}/multi-stage-split-the-build-check-solution:latest", "0" * 12, 1,
                         "multi-stage-split-the-build-check-solution", "exercise", "multi-stage")
-    assert readable_label(variant, names()) == "L6 Split the build in two (check-solution)"
+    assert readable_label(variant, names()) == "L7 Split the build in two (check-solution)"
     built = SeatImage(f"tutor/{TEST_SEAT}/go_app:latest", "1" * 12, 1, "go_app", "build", None)
     assert readable_label(built, names()) == "go_app (tutor build)"
     assert readable_label(multi(), ()) == "multi-stage-split-the-build"  # no course at hand: the tag's name
@@ -118,7 +118,7 @@ def test_readable_labels_come_from_the_course() -> None:
 
 def test_the_race_is_biggest_first_with_the_binary_as_the_floor() -> None:
     race = race_of([single(), multi()], {("multi-stage", "split-the-build")})
-    assert [r.label for r in race.rows] == ["L1 Build and run the app", "L6 Split the build in two",
+    assert [r.label for r in race.rows] == ["L1 Build and run the app", "L7 Split the build in two",
                                             "the binary alone"]
     big, small, floor = race.rows
     assert floor.is_floor and floor.multiple == 1.0 and floor.bytes == binary_floor().bytes
@@ -129,8 +129,8 @@ def test_the_race_is_biggest_first_with_the_binary_as_the_floor() -> None:
 
 
 def test_what_to_build_when_the_race_is_not_full() -> None:
-    assert fill_hint([], names()) == "No images yet: build lessons 1 and 6 to compare single-stage and multi-stage."
-    assert fill_hint([single()], names()) == "Only one image so far: build lesson 6 (multi-stage) to race it."
+    assert fill_hint([], names()) == "No images yet: build lessons 1 and 7 to compare single-stage and multi-stage."
+    assert fill_hint([single()], names()) == "Only one image so far: build lesson 7 (multi-stage) to race it."
     assert fill_hint([multi()], names()).startswith("Only one image so far: build lesson 1")
     assert race_of([single()], set()).champion is None  # nothing passed: nothing counts
 
@@ -144,12 +144,12 @@ async def test_the_screen_draws_the_race_and_marks_the_smallest_image_that_passe
         bars = text(screen, "#race-bars").splitlines()
         assert len(bars) == 3
         assert bars[0].startswith("  L1 Build and run the app") and "330 MB" in bars[0] and "40×" in bars[0]
-        assert bars[1].startswith("★ L6 Split the build in two") and "10.1 MB" in bars[1] and "1.2×" in bars[1]
+        assert bars[1].startswith("★ L7 Split the build in two") and "10.1 MB" in bars[1] and "1.2×" in bars[1]
         assert bars[2].startswith("  the binary alone") and "8.1 MB" in bars[2] and "1.0×" in bars[2]
         assert all(len(line) <= screen.query_one("#race-bars").content_region.width for line in bars)
         notes = text(screen, "#race-notes")
-        assert "smallest image that passes its checks: L6 Split the build in two: 10.1 MB, 1.2× the binary." in notes
-        assert "Floor: the Go binary /root/main, 8.1 MB, measured in L6 Split the build in two." in notes
+        assert "smallest image that passes its checks: L7 Split the build in two: 10.1 MB, 1.2× the binary." in notes
+        assert "Floor: the Go binary /root/main, 8.1 MB, measured in L7 Split the build in two." in notes
         assert not screen.is_loading
         await pilot.resize_terminal(70, 30)
         await pilot.pause()
@@ -171,7 +171,7 @@ async def test_fewer_than_two_images_say_what_to_build() -> None:
         await wait_for(pilot, lambda: screen.race is not None)
         notes = text(screen, "#race-notes")
         assert "No image here passes its exercise's checks yet" in notes
-        assert "build lesson 6 (multi-stage) to race it." in notes
+        assert "build lesson 7 (multi-stage) to race it." in notes
         assert not screen.is_loading and not screen.query_one("#race-status").display
 
 
@@ -181,7 +181,7 @@ async def test_no_images_at_all() -> None:
     async with Host(screen).run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: screen.race is not None)
         assert not screen.query_one("#race-bars").display
-        assert "build lessons 1 and 6 to compare single-stage and multi-stage" in text(screen, "#race-notes")
+        assert "build lessons 1 and 7 to compare single-stage and multi-stage" in text(screen, "#race-notes")
 
 
 @pytest.mark.parametrize(

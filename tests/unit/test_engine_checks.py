@@ -74,7 +74,7 @@ def test_what_each_check_says_it_found(lesson: Lesson) -> None:
         "quiet is running, but port 8080 is not published: nothing answers on the host (`-p 8080:8080`)"
     )
     assert sentences(lesson, "run-published", "04")["container_running hello myapp :8080"] == (
-        True, "hello is running, port 8080 published on 8080, and it answered 200: Hello, Docker with Go!"
+        True, 'hello is running, port 8080 published on 8080, and it answered 200 "Hello, Docker with Go!"'
     )
     assert sentences(lesson, "exec-change", "04")["file_in_container hello /tmp/hello"] == (
         False, "hello has no /tmp/hello yet: `docker exec hello touch /tmp/hello` makes it"

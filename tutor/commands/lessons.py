@@ -189,11 +189,19 @@ def run_all(
     try:
         for lesson in lessons:
             for exercise in lesson.exercises:
+                if exercise.watches_engine:
+                    continue  # done with the docker CLI, below, in the lesson's order
                 ok, line, details = check_exercise(lesson, exercise, cleanup, engine, verbose, builder, seat=seat)
                 bad += 0 if ok else 1
                 print(line, file=out, flush=True)
                 for detail in details:
                     print(f"      {detail}", file=out, flush=True)
+            if any(exercise.watches_engine for exercise in lesson.exercises):
+                for ok, line, details in check_cli_exercises(lesson, api, engine, verbose):
+                    bad += 0 if ok else 1
+                    print(line, file=out, flush=True)
+                    for detail in details:
+                        print(f"      {detail}", file=out, flush=True)
     finally:
         if not keep_images:
             _remove(api, cleanup)
@@ -229,6 +237,76 @@ def check_exercise(
         if not starter_ok:
             details.append("starter  must fail at least one check: the learner would have nothing to do")
     return ok, line, details
+
+
+def check_cli_exercises(lesson, api, engine: str | None, verbose: bool):
+    """A lesson's exercises done with the docker CLI, in order: each must fail before its
+    solution commands (the state the exercises before it left) and pass after them. The lesson's
+    named objects are removed before and after, and the untagged images its builds made."""
+    import os
+
+    from tutor.course.engine_exercise import drive_lesson, exercise_names, remove_exercise_objects
+    from tutor.course.workspace import WorkspaceError, temporary_workspace
+
+    names = exercise_names(lesson.exercises)
+    first = next(e for e in lesson.exercises if e.watches_engine)
+    remove_exercise_objects(api, names)  # an earlier run's leftovers would make a starter pass
+    made: dict[str, None] = {}
+    before_any: set[str] | None = None
+    try:
+        with temporary_workspace(first, "solution") as workspace:
+            for done in drive_lesson(lesson, workspace, engine, dict(os.environ)):
+                if before_any is None and done.snapshot_before is not None:
+                    before_any = {i.id for i in done.snapshot_before.images}
+                if done.snapshot_after is not None:
+                    made.update(dict.fromkeys(i.id for i in done.snapshot_after.images))
+                yield _cli_outcome(lesson, done, verbose)
+    except WorkspaceError as exc:
+        yield False, f"FAIL  {lesson.id}: the exercise files could not be laid out: {exc}", []
+    finally:
+        remove_exercise_objects(api, names)
+        _remove_untagged(api, [i for i in made if i not in (before_any or set())])
+
+
+def _cli_outcome(lesson, done, verbose: bool) -> tuple[bool, str, list[str]]:
+    passed = [r.name for r in done.after if r.passed]
+    failed = [r.name for r in done.after if not r.passed]
+    starter_failed = [r.name for r in done.before if not r.passed]
+    solution_ok, starter_ok = not failed, bool(starter_failed)
+    shown = f"{len(passed)}/{len(done.after)} [" + ", ".join(passed) + "]" if solution_ok else (
+        f"{len(passed)}/{len(done.after)}: fails [" + ", ".join(failed) + "]"
+    )
+    commands = "; ".join(ran.command for ran in done.commands)
+    starter = "fails [" + ", ".join(starter_failed) + "]" if starter_ok else "PASSES every check"
+    line = (
+        f"{'ok  ' if solution_ok and starter_ok else 'FAIL'}  {lesson.id}/{done.exercise.id}: "
+        f"after `{commands}` {'passes' if solution_ok else 'FAILS'} {shown}; before them {starter} ({fmt.seconds(done.seconds)})"
+    )
+    details: list[str] = []
+    if verbose or not solution_ok:
+        details += [f"solution {r.describe()}" for r in done.after if verbose or not r.passed]
+        for ran in done.commands:
+            if ran.exit_code != 0 or verbose:
+                tail = " | ".join(ran.output[-3:])
+                details.append(f"$ {ran.command} (exit {ran.exit_code})" + (f": {tail}" if tail else ""))
+    if verbose or not starter_ok:
+        details += [f"starter  {r.describe()}" for r in done.before]
+        if not starter_ok:
+            details.append("starter  must fail at least one check: the learner would have nothing to do")
+    return solution_ok and starter_ok, line, details
+
+
+def _remove_untagged(api, image_ids: list[str]) -> None:
+    """The images a `docker build .` of the check made: only while nobody has tagged them."""
+    from docker.errors import APIError, NotFound
+
+    for image in image_ids:
+        try:
+            if api.inspect_image(image).get("RepoTags"):
+                continue
+            api.remove_image(image)
+        except (APIError, NotFound):
+            pass  # gone with the tag, or a container still uses it
 
 
 def _names(outcome: VariantOutcome, failing: bool = False) -> str:

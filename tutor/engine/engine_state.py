@@ -181,7 +181,7 @@ def read_snapshot(api: Any, asks: EngineAsks, local: bool = True, probe_timeout:
         tags = [t for t in summary.get("RepoTags") or [] if t != "<none>:<none>"]
         if any(normal_tag(t) in asks.tags for t in tags):
             wanted_images[summary["Id"]] = summary
-        elif asks.hand_made and not any(t.startswith("tutor/") for t in tags) and hand_made < HAND_MADE_IMAGES:
+        elif asks.hand_made and _maybe_hand_made(tags) and hand_made < HAND_MADE_IMAGES:
             labels = summary.get("Labels") or {}
             if labels.get(tl.MANAGED) == "true" and labels.get(tl.KIND) != "build":
                 continue  # the tutor's own builds and stand-ins; `build` is what a prompt labels
@@ -206,6 +206,14 @@ def read_snapshot(api: Any, asks: EngineAsks, local: bool = True, probe_timeout:
         except (NotFound, APIError):
             continue
     return EngineSnapshot(tuple(images), tuple(containers), taken, local)
+
+
+def _maybe_hand_made(tags: list[str]) -> bool:
+    """Not the tutor's own build (`tutor/...`) nor a base image of the course."""
+    from tutor.engine.course_images import COURSE_BASE_IMAGES
+
+    bases = {normal_tag(b) for b in COURSE_BASE_IMAGES}
+    return not any(t.startswith("tutor/") or normal_tag(t) in bases for t in tags)
 
 
 def _image(api: Any, image_id: str, summary: dict[str, Any]) -> ImageState:

@@ -8,7 +8,7 @@ Python's full garbage collections are held off while a build streams (``quiet_gc
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from textual import work
@@ -32,6 +32,7 @@ class BuildWorkers(Screen):
         self._run: ExerciseRun | None = None
         self._watch_stop: threading.Event | None = None  # set: watch mode ends
         self._gc_held = False  # this screen holds off full garbage collections while it builds
+        self._engine_stop: threading.Event | None = None  # set: the engine watch of the exercise ends
 
     @property
     def building(self) -> bool:
@@ -53,6 +54,22 @@ class BuildWorkers(Screen):
         self._watch_stop = threading.Event()
         self._watch_worker(watch_id, self._watch_stop, lesson, exercise, workspace, new_run)
 
+    def watch_engine(self, watch_id: int, watch: Callable[[threading.Event], Iterator[object]]) -> None:
+        """Judge an exercise done with the docker CLI each time the engine changes, until stopped:
+        ``watch(stop)`` yields what the checks found (the backend's ``watch_exercise``)."""
+        self.stop_engine_watch()
+        self._engine_stop = threading.Event()
+        self._engine_worker(watch_id, self._engine_stop, watch)
+
+    def stop_engine_watch(self) -> None:
+        if self._engine_stop is not None:
+            self._engine_stop.set()
+            self._engine_stop = None
+
+    @property
+    def watching_engine(self) -> bool:
+        return self._engine_stop is not None
+
     def stop_watching(self) -> None:
         if self._watch_stop is not None:
             self._watch_stop.set()
@@ -66,6 +83,7 @@ class BuildWorkers(Screen):
     def cancel_running_build(self) -> None:
         """Stop the engine's work for this screen (the app is quitting)."""
         self.stop_watching()
+        self.stop_engine_watch()
         if self._run is not None:
             self._run.cancel()
 
@@ -97,6 +115,14 @@ class BuildWorkers(Screen):
         finally:
             self.post_message(BuildEnded(watch_id))
 
+    @work(thread=True, exclusive=False, exit_on_error=False, group="engine")
+    def _engine_worker(self, watch_id: int, stop: threading.Event, watch: Callable[[threading.Event], Iterator[object]]) -> None:
+        """Only iterates the engine watch; what the checks found goes to the channel."""
+        for event in watch(stop):
+            if stop.is_set():
+                break
+            self._send(watch_id, event)
+
     def _send(self, build_id: int, event: object) -> None:
         """From a worker thread: queue the event (output lines in batches), wake the UI if needed."""
         if isinstance(event, StepOutput):
@@ -118,5 +144,6 @@ class BuildWorkers(Screen):
             quiet_gc.release()
 
     def on_unmount(self) -> None:
+        self.stop_engine_watch()
         self._release_gc()  # a screen closed mid-build never sees its BuildEnded
         quiet_gc.unsettle()  # its widgets are garbage now: let the collector have them

@@ -143,10 +143,11 @@ def _image_built(_value: bool, ev: Evidence) -> Verdict:
             name = ", ".join(image.tags) if image.tags else "no tag: docker images lists it as <none>"
             found = f"image {image.short_id} ({name})"
             return True, expected, found, None, f"Image {image.short_id} was built from this Dockerfile ({name})"
+    candidates = [i for i in candidates if not i.tags]  # a build of another Dockerfile, without -t
     if candidates:
         why = differences(candidates[0], ev.dockerfile)[0]
         found = f"image {candidates[0].short_id} is not from this Dockerfile: {why}"
-        return False, expected, found, None, f"The newest image, {candidates[0].short_id}, is not from this Dockerfile: {why}"
+        return False, expected, found, None, f"The newest untagged image, {candidates[0].short_id}, is not from this Dockerfile: {why}"
     found = "no image built by hand"
     return False, expected, found, None, "No image built by hand yet: `docker build .` in your files' folder makes one"
 
@@ -198,7 +199,7 @@ def _container_running(spec: ContainerSpec, ev: Evidence) -> Verdict:
         answer = c.answer(spec.port)
         if answer is not None and answer.status is not None:
             body = fmt.ellipsize(" ".join(answer.body.split()), 60)
-            said = f"{c.name} is running, port {spec.port} published on {answer.host_port}, and it answered {answer.status}: {body}"
+            said = f"{c.name} is running, port {spec.port} published on {answer.host_port}, and it answered {answer.status} \"{body}\""
             return True, expected, _shown_container(c), None, said
         best = best or c
     c = best or running[0]

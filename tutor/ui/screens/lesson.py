@@ -8,7 +8,7 @@ each event into the session and draws it on the panes is ``LessonPanes`` (``less
 
 from __future__ import annotations
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
@@ -87,6 +87,7 @@ class LessonScreen(LessonPanes):
         self.sub_title = self.session.exercise.title if self.session.exercise else ""
         self.session.load_hints(self.app.progress_store)
         self._load_workspace()
+        self._watch_engine_if_asked()
         self._refresh_exercise()
         self._apply_width(self.app.size.width)
         # Once drawn, the screen's widgets live as long as it does: keep them out of full passes.
@@ -95,7 +96,23 @@ class LessonScreen(LessonPanes):
 
     # -- building --------------------------------------------------------------------------------
 
+    def _done_on_the_engine(self, title: str) -> bool:
+        """An exercise done with the docker CLI has nothing to build: say what to type instead."""
+        exercise, workspace = self.session.exercise, self.session.workspace
+        if exercise is None or not exercise.watches_engine:
+            return False
+        where = f" in {workspace}" if workspace else ""
+        self.notify(
+            f"The tutor builds nothing here: type the exercise's command in a terminal{where}, or press d "
+            "for the docker prompt. The checks tick as the engine changes.",
+            title=title,
+            timeout=10,
+        )
+        return True
+
     def action_build(self) -> None:
+        if self._done_on_the_engine("Build"):
+            return
         exercise = self.session.exercise
         if exercise is not None and exercise.predict and self.session.next_prediction is None and not self.building:
             self.action_predict_build()  # this exercise is graded on the learner's prediction
@@ -126,6 +143,8 @@ class LessonScreen(LessonPanes):
         self.notify("Cancelling the build…", title="Cancel")
 
     def action_toggle_watch(self) -> None:
+        if not self.watching and self._done_on_the_engine("Watch"):
+            return
         if self.watching:
             self.stop_watching()
             self.notify("Watch mode off.", title="Watch", timeout=3)
@@ -222,6 +241,7 @@ class LessonScreen(LessonPanes):
         self.sub_title = exercise.title
         self.session.load_hints(self.app.progress_store)
         self._load_workspace()
+        self._watch_engine_if_asked()
         self._show_fresh_build()
         self._refresh_exercise()
         self.app.set_current(self.lesson.id, exercise.id)
@@ -269,6 +289,10 @@ class LessonScreen(LessonPanes):
         if s.exercise is None or s.workspace is None:
             self.notify("This lesson has no exercise.", title="Solution")
             return
+        if s.exercise.watches_engine:
+            commands = "\n".join(f"$ {line}" for line in s.exercise.solution_commands)
+            self.notify(commands, title="The commands that do it", timeout=15)
+            return
         screen = SolutionScreen(self.lesson.id, s.exercise, s.workspace, self.app.progress_store, s.hints_shown)
         self.app.push_screen(screen, self._solution_closed)
 
@@ -278,6 +302,43 @@ class LessonScreen(LessonPanes):
             self._load_workspace()
 
     # -- containers, layers and sizes --------------------------------------------------------------
+
+    def action_remove_lesson_objects(self) -> None:
+        """Remove what this lesson's exercises asked the learner to make (by its names), after asking."""
+        from tutor.course.engine_exercise import exercise_names
+        from tutor.ui.dialogs.run_dialog import ConfirmDialog
+
+        names = exercise_names(self.lesson.exercises)
+        if not names.tags and not names.names:
+            self.notify("This lesson asks you to make nothing on the engine.", title="Remove")
+            return
+        containers = " ".join(names.names)
+        tags = " ".join(names.tags)
+        cli = " && ".join(part for part in (f"docker rm -f {containers}" if containers else "", f"docker rmi {tags}" if tags else "") if part)
+        detail = "Only these names; nothing else on the engine is touched."
+        what = ", ".join((*names.names, *names.tags))
+        dialog = ConfirmDialog(f"Remove this lesson's containers and images ({what})?", detail, cli)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._remove_lesson_objects(names)
+
+        self.app.push_screen(dialog, answered)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="remove")
+    def _remove_lesson_objects(self, names) -> None:
+        from tutor.course.engine_exercise import remove_exercise_objects
+        from tutor.engine.client import EngineUnavailable, thread_client
+
+        try:
+            done = remove_exercise_objects(thread_client(self.app.backend.engine), names)
+        except EngineUnavailable as exc:
+            self.app.call_from_thread(self.notify, exc.problem.reason, title="Remove", severity="error")
+            return
+        said = ", ".join(done.removed) or "nothing: none of them was on the engine"
+        if done.failed:
+            said += ". Not removed: " + "; ".join(done.failed)
+        self.app.call_from_thread(self.notify, f"Removed {said}.", title="Remove", timeout=8)
 
     def _containers(self) -> ContainersPane:
         self.action_show_tab("containers")

@@ -50,6 +50,13 @@ LESSON_KEYS: list[BindingType] = [
     Binding(
         "z", "size_race", "Size race", show=False, tooltip="Compare the images you built in the course with the Go binary alone"
     ),
+    Binding(
+        "k",
+        "remove_lesson_objects",
+        "Remove lesson's objects",
+        show=False,
+        tooltip="Remove the containers and images this lesson's exercises asked you to make, by their names (asks first)",
+    ),
     Binding("escape,m", "back", "Map", tooltip="Back to the course map"),
     Binding("1", "show_tab('lesson-text')", "Lesson text", show=False),
     Binding("2", "show_tab('dockerfile')", "Dockerfile", show=False),

@@ -51,7 +51,7 @@ def describe(
         text.append(tail, style="dim")
     text.append("\n")
     if not steps:
-        text.append("No build yet: press b to build.", style="dim")
+        text.append(explanation or "No build yet: press b to build.", style="dim")  # or why there is none
         return text
     if explanation and record.finished:
         # The engine layer compared this build with the previous one: it knows the cause.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.table import Table
@@ -13,6 +15,16 @@ from tutor.course.checks import CheckResult
 from tutor.course.model import Exercise, Lesson
 from tutor.course.scenarios import describe_scenario
 from tutor.ui.widgets.static_update import update_in_place
+
+
+@dataclass(frozen=True)
+class EngineView:
+    """An exercise done with the docker CLI: what of the lesson the engine holds, and the watch."""
+
+    objects: tuple[str, ...] = ()
+    note: str | None = None  # why the engine cannot be watched
+    watching: bool = False
+
 
 CODE_STYLE = "bold cyan"  # `code` in a goal or a hint, as the lesson text shows it: no backticks
 
@@ -36,6 +48,7 @@ def exercise_text(
     hints: list[str],
     running: str | None = None,
     workspace: str | None = None,
+    engine: EngineView | None = None,
 ) -> Group:
     """The panel's content; checks and hints are laid out in columns so long lines wrap under themselves."""
     if exercise is None:
@@ -46,6 +59,12 @@ def exercise_text(
     head.append_text(inline_code(" ".join(exercise.goal.split()) + "\n"))
     if workspace:
         head.append(f"Your files: {workspace}\n", style="dim")
+    if engine is not None:
+        head.append(
+            "Type the command in a terminal, in that folder (or press d for the docker prompt). "
+            "The tutor builds nothing here: it watches the engine and ticks each check as it changes.\n",
+            style="italic",
+        )
     if exercise.scenario:
         head.append(describe_scenario(exercise.scenario) + "\n", style="italic")
     head.append("\nChecks", style="bold")
@@ -55,6 +74,8 @@ def exercise_text(
         tail.append(f"\n{running}\n", style="cyan")
     if tail:
         parts.append(tail)
+    if engine is not None:
+        parts.extend(_engine_part(engine))
     if hints:
         parts.append(Text("\nHints", style="bold"))
         grid = Table.grid(padding=(0, 1))
@@ -70,11 +91,39 @@ def exercise_text(
     return Group(*parts)
 
 
+def _engine_part(engine: EngineView) -> list[RenderableType]:
+    """What of this lesson is on the engine, found by the names the exercises give it."""
+    parts: list[RenderableType] = [Text("\nOn the engine", style="bold")]
+    if engine.note:
+        parts.append(Text(f"Cannot watch the engine: {engine.note}", style="yellow"))
+    lines = Text()
+    for line in engine.objects:
+        lines.append(f" {line}\n")
+    if not engine.objects:
+        lines.append(" nothing of this lesson\n", style="dim")
+    parts.append(lines)
+    if engine.objects:
+        parts.append(Text("Made by your commands: they stay until you remove them (k asks first).", style="dim"))
+    return parts
+
+
 def _keys(lesson: Lesson, exercise: Exercise) -> Table:
     """The keys of the exercise, where the learner works on it (not only under ?)."""
     grid = Table.grid(padding=(0, 1))
     grid.add_column(no_wrap=True, style="bold", justify="right")
     grid.add_column(ratio=1)
+    if exercise.watches_engine:
+        rows = [
+            ("d", "a docker prompt, in your files' folder"),
+            ("h / S", "the next hint / the commands that do it"),
+            ("k", "remove this lesson's images and containers (asks first)"),
+            ("4", "the Containers tab"),
+        ]
+        if lesson.exercises.index(exercise) + 1 < len(lesson.exercises):
+            rows.append((">", "the next exercise of this lesson"))
+        for key, what in rows:
+            grid.add_row(key, Text(what, style="dim"))
+        return grid
     rows = [
         ("b", "predict which steps come from the cache, then build" if exercise.predict else "build, then run the checks"),
         ("t", "predict which steps come from the cache, then build"),
@@ -106,9 +155,12 @@ def _checks(exercise: Exercise, results: list[CheckResult] | None, running: str 
             mark = Text("…", style="cyan") if running else Text("○", style="dim")
             grid.add_row(mark, Text(check.title, style="cyan" if running else "dim"))
         elif result.passed:
-            grid.add_row(Text("✓", style="bold green"), Group(Text(check.title), Text(result.sentence + ".", style="dim")))
+            said = inline_code(result.sentence + ".")
+            said.style = "dim"
+            grid.add_row(Text("✓", style="bold green"), Group(Text(check.title), said))
         else:
-            said = Text(result.sentence + ".", style="yellow")
+            said = inline_code(result.sentence + ".")
+            said.style = "yellow"
             if result.line:
                 said.append(f" (Dockerfile line {result.line})", style="dim")
             grid.add_row(Text("✗", style="bold red"), Group(Text(check.title, style="bold"), said))
