@@ -202,3 +202,41 @@ def test_a_starter_that_already_passes_is_reported(engine: SecondEngine, private
     assert code == 1, text
     assert "FAIL  docker-commands/remove-image: after `docker images` FAILS 1/2: fails [image_gone myapp]" in text, text
     assert not private_api.images(name="myapp") and not private_api.containers(all=True)
+
+
+def test_tutor_watch_prints_the_ticks_of_an_exercise_done_with_the_cli(engine: SecondEngine, private_api: docker.APIClient, course: tuple[Path, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    """`tutor watch` on such an exercise builds nothing: it prints what the checks find as the engine changes."""
+    import argparse
+
+    from tutor.commands.watch import watch_command
+    from tutor.course.workspace import prepare_workspace
+
+    root, _port = course
+    lesson = lesson_of(root)
+    exercise = lesson.exercise("build-tagged")
+    assert exercise is not None
+    monkeypatch.setenv("DOCKER_HOST", engine.url)
+    args = argparse.Namespace(lessons=str(root), lesson="docker-commands", exercise="build-tagged", engine=engine.url, wait=False, builder=None)
+    out = io.StringIO()
+    stop = threading.Event()
+    codes: list[int] = []
+    watcher = threading.Thread(target=lambda: codes.append(watch_command(args, stop, out)), daemon=True)
+    watcher.start()
+    try:
+        deadline = threading.Event()
+        while "engine: start" not in out.getvalue() and not deadline.wait(0.1):
+            assert watcher.is_alive(), out.getvalue()
+        workspace = prepare_workspace(lesson, exercise)
+        assert run_command("docker build -t myapp .", workspace, engine.url, dict(os.environ)).exit_code == 0
+        for _ in range(300):
+            if "every check passes" in out.getvalue():
+                break
+            deadline.wait(0.1)
+        text = out.getvalue()
+        assert "FAIL an image tagged myapp exists" in text and "engine: image tag myapp" in text, text  # StringIO: ascii marks
+        assert "ok an image tagged myapp exists, built from this exercise's Dockerfile: An image tagged myapp exists" in text, text
+    finally:
+        stop.set()
+        watcher.join(30)
+        remove_exercise_objects(private_api, exercise_names(lesson.exercises))
+    assert codes == [0]

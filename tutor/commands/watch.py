@@ -120,6 +120,8 @@ def watch_command(args, stop: threading.Event, out: TextIO = sys.stdout) -> int:
         store.set_current(lesson.id, exercise.id)
     except ProgressError as exc:
         print(f"note: {exc}", file=out)
+    if exercise.watches_engine:
+        return _watch_engine(lesson, exercise, workspace, engine, store, stop, out)
     printer = _Printer(out, course, store, lesson, exercise)
     from tutor.engine.build import default_builder
 
@@ -143,6 +145,36 @@ def watch_command(args, stop: threading.Event, out: TextIO = sys.stdout) -> int:
     finally:
         stop.set()
         events.close()
+    return EXIT_OK
+
+
+def _watch_engine(lesson, exercise, workspace: Path, engine: str | None, store, stop: threading.Event, out: TextIO) -> int:
+    """An exercise done with the docker CLI: nothing to build; each change of the engine is judged."""
+    from tutor.course.engine_exercise import EngineLooked, watch_engine_exercise
+    from tutor.course.progress import ProgressError
+
+    good, bad = _marks(out)
+    print(f"watching the engine for {lesson.id} / {exercise.id}: {exercise.title}", file=out)
+    print(f"  goal: {fmt.ellipsize(' '.join(exercise.goal.split()), 200)}", file=out)
+    print(f"  type the commands in another terminal, in {workspace}; Ctrl-C stops watching", file=out, flush=True)
+    recorded = False
+    for event in watch_engine_exercise(lesson, exercise, workspace, stop, engine=engine):
+        if not isinstance(event, EngineLooked):
+            print(f"error: {event.message}", file=out)
+            return EXIT_NO_ENGINE
+        print(f"\nengine: {event.reason}", file=out)
+        for result in event.results:
+            print(f"  {good if result.passed else bad} {result.title}: {result.sentence}", file=out)
+        for line in event.objects:
+            print(f"  on the engine: {line}", file=out)
+        out.flush()
+        if event.passed and not recorded:
+            recorded = True
+            try:
+                store.record_attempt(lesson.id, exercise.id, True, 0.0)
+            except ProgressError as exc:
+                print(f"note: {exc}", file=out)
+            print(f"  every check passes{': that was the last exercise' if exercise is lesson.exercises[-1] else ''}", file=out, flush=True)
     return EXIT_OK
 
 

@@ -89,5 +89,7 @@ def _useful(event: dict[str, Any]) -> bool:
 def _said(event: dict[str, Any]) -> str:
     actor = event.get("Actor") or {}
     attributes = actor.get("Attributes") or {}
-    name = attributes.get("name") or str(actor.get("ID") or "")[:12]
+    name = str(attributes.get("name") or actor.get("ID") or "")
+    if name.startswith("sha256:") or len(name) == 64:
+        name = name.removeprefix("sha256:")[:12]  # an image or container id, as docker prints it
     return f"{event.get('Type')} {str(event.get('Action') or '').split(':', 1)[0]} {name}".strip()
