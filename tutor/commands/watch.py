@@ -121,7 +121,7 @@ def watch_command(args, stop: threading.Event, out: TextIO = sys.stdout) -> int:
     except ProgressError as exc:
         print(f"note: {exc}", file=out)
     if exercise.watches_engine:
-        return _watch_engine(lesson, exercise, workspace, engine, store, stop, out)
+        return _watch_engine(lesson, exercise, workspace, engine, seat.name, store, stop, out)
     printer = _Printer(out, course, store, lesson, exercise)
     from tutor.engine.build import default_builder
 
@@ -148,7 +148,9 @@ def watch_command(args, stop: threading.Event, out: TextIO = sys.stdout) -> int:
     return EXIT_OK
 
 
-def _watch_engine(lesson, exercise, workspace: Path, engine: str | None, store, stop: threading.Event, out: TextIO) -> int:
+def _watch_engine(
+    lesson, exercise, workspace: Path, engine: str | None, seat: str, store, stop: threading.Event, out: TextIO
+) -> int:
     """An exercise done with the docker CLI: nothing to build; each change of the engine is judged."""
     from tutor.course.engine_exercise import EngineLooked, watch_engine_exercise
     from tutor.course.progress import ProgressError
@@ -158,7 +160,7 @@ def _watch_engine(lesson, exercise, workspace: Path, engine: str | None, store, 
     print(f"  goal: {fmt.ellipsize(' '.join(exercise.goal.split()), 200)}", file=out)
     print(f"  type the commands in another terminal, in {workspace}; Ctrl-C stops watching", file=out, flush=True)
     recorded = False
-    for event in watch_engine_exercise(lesson, exercise, workspace, stop, engine=engine):
+    for event in watch_engine_exercise(lesson, exercise, workspace, stop, engine=engine, seat=seat):
         if not isinstance(event, EngineLooked):
             print(f"error: {event.message}", file=out)
             return EXIT_NO_ENGINE

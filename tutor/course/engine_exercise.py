@@ -127,6 +127,7 @@ def watch_engine_exercise(
     stop: threading.Event,
     engine: str | None = None,
     poll: float = 4.0,
+    seat: str | None = None,
 ) -> Iterator[EngineLooked | EngineWatchFailed]:
     """Judge the exercise now, then each time the engine changes, until ``stop`` is set. Yields
     only when something the learner sees changed (a check's verdict, the objects listed)."""
@@ -144,7 +145,7 @@ def watch_engine_exercise(
             if stop.is_set():
                 return
             api = thread_client(engine)
-            snapshot = read_snapshot(api, asks, local=not engine_side(engine))
+            snapshot = read_snapshot(api, asks, local=not engine_side(engine), seat=seat)
             results = judge(exercise, snapshot, dockerfile_of(exercise, workspace), workspace)
             seen = tuple((r.name, r.passed, r.sentence) for r in results)
             objects = exercise_objects(snapshot, names)
@@ -166,14 +167,15 @@ class Removed:
     failed: tuple[str, ...]
 
 
-def remove_exercise_objects(api, names: ExerciseNames) -> Removed:
+def remove_exercise_objects(api, names: ExerciseNames, seat: str | None = None) -> Removed:
     """Remove the containers named by the lesson's exercises (or of its tags), then those tags:
-    what the learner was asked to make, and nothing else on the engine."""
+    what the learner was asked to make, and nothing else on the engine (with ``seat``, nothing
+    another seat's label claims)."""
     from docker.errors import APIError, NotFound
 
     from tutor.engine.engine_state import read_snapshot
 
-    snapshot = read_snapshot(api, EngineAsks(tags=frozenset(names.tags), names=frozenset(names.names)))
+    snapshot = read_snapshot(api, EngineAsks(tags=frozenset(names.tags), names=frozenset(names.names)), seat=seat)
     removed: list[str] = []
     failed: list[str] = []
     for container in snapshot.containers:

@@ -169,8 +169,17 @@ def normal_tag(ref: str) -> str:
 # -- reading the engine --------------------------------------------------------------------------
 
 
-def read_snapshot(api: Any, asks: EngineAsks, local: bool = True, probe_timeout: float = 1.5) -> EngineSnapshot:
-    """The engine's images and containers that ``asks`` concerns, read now."""
+def read_snapshot(
+    api: Any, asks: EngineAsks, local: bool = True, probe_timeout: float = 1.5, seat: str | None = None
+) -> EngineSnapshot:
+    """The engine's images and containers that ``asks`` concerns, read now. With ``seat``, what
+    another seat made (its label says so: a workshop prompt labels what it makes) is not read:
+    on a shared engine one seat's `myapp` is not another's."""
+
+    def others(labels: dict[str, str] | None) -> bool:
+        owner = (labels or {}).get(tl.SEAT)
+        return seat is not None and owner is not None and owner != seat
+
     from docker.errors import APIError, NotFound
 
     taken = time.time()
@@ -179,6 +188,8 @@ def read_snapshot(api: Any, asks: EngineAsks, local: bool = True, probe_timeout:
     hand_made = 0
     for summary in sorted(listed, key=lambda s: s.get("Created", 0), reverse=True):
         tags = [t for t in summary.get("RepoTags") or [] if t != "<none>:<none>"]
+        if others(summary.get("Labels")):
+            continue
         if any(normal_tag(t) in asks.tags for t in tags):
             wanted_images[summary["Id"]] = summary
         elif asks.hand_made and _maybe_hand_made(tags) and hand_made < HAND_MADE_IMAGES:
@@ -189,6 +200,8 @@ def read_snapshot(api: Any, asks: EngineAsks, local: bool = True, probe_timeout:
             wanted_images[summary["Id"]] = summary
     containers: list[ContainerState] = []
     for summary in api.containers(all=True):
+        if others(summary.get("Labels")):
+            continue
         names = [n.lstrip("/") for n in summary.get("Names") or []]
         named = bool(set(names) & asks.names)
         image_ref = summary.get("Image") or ""

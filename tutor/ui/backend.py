@@ -28,7 +28,7 @@ class Backend(Protocol):
     def check_engine(self) -> DoctorReport: ...
 
     def watch_exercise(
-        self, lesson: Lesson, exercise: Exercise, workspace: Path | None, stop: threading.Event
+        self, lesson: Lesson, exercise: Exercise, workspace: Path | None, stop: threading.Event, seat: str | None = None
     ) -> Iterator[EngineLooked | EngineWatchFailed]: ...
 
 
@@ -53,12 +53,12 @@ class EngineBackend:
         return check(self.engine)
 
     def watch_exercise(
-        self, lesson: Lesson, exercise: Exercise, workspace: Path | None, stop: threading.Event
+        self, lesson: Lesson, exercise: Exercise, workspace: Path | None, stop: threading.Event, seat: str | None = None
     ) -> Iterator[EngineLooked | EngineWatchFailed]:
         """The checks of an exercise done with the docker CLI, each time the engine changes."""
         from tutor.course.engine_exercise import watch_engine_exercise
 
-        return watch_engine_exercise(lesson, exercise, workspace, stop, engine=self.engine)
+        return watch_engine_exercise(lesson, exercise, workspace, stop, engine=self.engine, seat=seat)
 
 
 class ReplayBackend:
@@ -95,7 +95,7 @@ class ReplayBackend:
         self._changed.release()
 
     def watch_exercise(
-        self, lesson: Lesson, exercise: Exercise, workspace: Path | None, stop: threading.Event
+        self, lesson: Lesson, exercise: Exercise, workspace: Path | None, stop: threading.Event, seat: str | None = None
     ) -> Iterator[EngineLooked | EngineWatchFailed]:
         from tutor.course.engine_exercise import EngineLooked, dockerfile_of, exercise_names, exercise_objects, judge
 

@@ -315,23 +315,23 @@ class LessonScreen(LessonPanes):
         containers = " ".join(names.names)
         tags = " ".join(names.tags)
         cli = " && ".join(part for part in (f"docker rm -f {containers}" if containers else "", f"docker rmi {tags}" if tags else "") if part)
-        detail = "Only these names; nothing else on the engine is touched."
+        detail = "Only these names, and none another seat made; nothing else on the engine is touched."
         what = ", ".join((*names.names, *names.tags))
         dialog = ConfirmDialog(f"Remove this lesson's containers and images ({what})?", detail, cli)
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._remove_lesson_objects(names)
+                self._remove_lesson_objects(names, self.app.seat.name)
 
         self.app.push_screen(dialog, answered)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="remove")
-    def _remove_lesson_objects(self, names) -> None:
+    def _remove_lesson_objects(self, names, seat: str) -> None:
         from tutor.course.engine_exercise import remove_exercise_objects
         from tutor.engine.client import EngineUnavailable, thread_client
 
         try:
-            done = remove_exercise_objects(thread_client(self.app.backend.engine), names)
+            done = remove_exercise_objects(thread_client(self.app.backend.engine), names, seat)
         except EngineUnavailable as exc:
             self.app.call_from_thread(self.notify, exc.problem.reason, title="Remove", severity="error")
             return

@@ -134,8 +134,8 @@ class LessonPanes(BuildWorkers):
             self.stop_engine_watch()
             return
         self.query_one(CachePane).show(s.record, NO_BUILD)
-        lesson, exercise, workspace, backend = s.lesson, s.exercise, s.workspace, self.app.backend
-        self.watch_engine(s.start(build=False), lambda stop: backend.watch_exercise(lesson, exercise, workspace, stop))
+        lesson, exercise, workspace, backend, seat = s.lesson, s.exercise, s.workspace, self.app.backend, self.app.seat.name
+        self.watch_engine(s.start(build=False), lambda stop: backend.watch_exercise(lesson, exercise, workspace, stop, seat))
 
     def _engine_looked(self, event: EngineLooked) -> None:
         session = self.session
