@@ -240,3 +240,22 @@ def test_tutor_watch_prints_the_ticks_of_an_exercise_done_with_the_cli(engine: S
         watcher.join(30)
         remove_exercise_objects(private_api, exercise_names(lesson.exercises))
     assert codes == [0]
+
+
+def test_another_seats_objects_are_neither_judged_nor_removed(engine: SecondEngine, private_api: docker.APIClient, course: tuple[Path, int]) -> None:
+    """At a workshop the prompt labels what a seat makes: one seat's `hello` is not another's."""
+    from tutor.engine import labels as tl
+    from tutor.engine.engine_state import EngineAsks, read_snapshot
+
+    root, _port = course
+    lesson = lesson_of(root)
+    names = exercise_names(lesson.exercises)
+    theirs = private_api.create_container("alpine:latest", command=["true"], name="hello", labels=tl.managed_labels("other", kind="container"))
+    try:
+        asks = EngineAsks(tags=frozenset(names.tags), names=frozenset(names.names))
+        assert read_snapshot(private_api, asks, seat="other").container("hello") is not None
+        assert read_snapshot(private_api, asks, seat="mine").container("hello") is None
+        done = remove_exercise_objects(private_api, names, seat="mine")
+        assert done.removed == () and private_api.inspect_container(theirs["Id"])["Name"] == "/hello"
+    finally:
+        private_api.remove_container(theirs["Id"], force=True)
