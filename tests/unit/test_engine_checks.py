@@ -189,3 +189,24 @@ def test_a_well_written_engine_exercise_loads(tmp_path: Path) -> None:
     assert validate(root) == []
     (exercise,) = load_course(root).lessons[0].exercises
     assert exercise.watches_engine and exercise.solution_commands == ("docker build -t myapp .",)
+
+
+def test_only_the_engine_events_that_change_what_a_check_sees_wake_the_watch() -> None:
+    """One event of each kind the engine sent while the lesson's commands ran (docker events --format json)."""
+    from tutor.engine.engine_events import _said, _useful
+
+    lines = (STATES.parent / "events.jsonl").read_text(encoding="utf-8").splitlines()
+    woke = [_said(event) for event in map(json.loads, lines) if _useful(event)]
+    assert woke == [
+        "image load c7d71e48056f",
+        "image tag myapp",
+        "container create quiet",
+        "container start quiet",
+        "container exec_die hello",
+        "container kill quiet",
+        "container die quiet",
+        "container stop quiet",
+        "container destroy quiet",
+        "image untag d482ac96d760",
+        "image delete d482ac96d760",
+    ]  # not: the network's connect and disconnect, exec_create and exec_start, an image's save
