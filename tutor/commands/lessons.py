@@ -197,7 +197,7 @@ def run_all(
                 for detail in details:
                     print(f"      {detail}", file=out, flush=True)
             if any(exercise.watches_engine for exercise in lesson.exercises):
-                for ok, line, details in check_cli_exercises(lesson, api, engine, verbose):
+                for ok, line, details in check_cli_exercises(lesson, api, engine, verbose, seat):
                     bad += 0 if ok else 1
                     print(line, file=out, flush=True)
                     for detail in details:
@@ -239,7 +239,7 @@ def check_exercise(
     return ok, line, details
 
 
-def check_cli_exercises(lesson, api, engine: str | None, verbose: bool):
+def check_cli_exercises(lesson, api, engine: str | None, verbose: bool, seat: str | None = None):
     """A lesson's exercises done with the docker CLI, in order: each must fail before its
     solution commands (the state the exercises before it left) and pass after them. The lesson's
     named objects are removed before and after, and the untagged images its builds made."""
@@ -250,7 +250,7 @@ def check_cli_exercises(lesson, api, engine: str | None, verbose: bool):
 
     names = exercise_names(lesson.exercises)
     first = next(e for e in lesson.exercises if e.watches_engine)
-    remove_exercise_objects(api, names)  # an earlier run's leftovers would make a starter pass
+    remove_exercise_objects(api, names, seat)  # an earlier run's leftovers would make a starter pass
     made: dict[str, None] = {}
     before_any: set[str] | None = None
     try:
@@ -264,7 +264,7 @@ def check_cli_exercises(lesson, api, engine: str | None, verbose: bool):
     except WorkspaceError as exc:
         yield False, f"FAIL  {lesson.id}: the exercise files could not be laid out: {exc}", []
     finally:
-        remove_exercise_objects(api, names)
+        remove_exercise_objects(api, names, seat)
         _remove_untagged(api, [i for i in made if i not in (before_any or set())])
 
 
