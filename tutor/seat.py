@@ -15,13 +15,18 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tutor import paths
+
+if TYPE_CHECKING:
+    from tutor.engine.build_queue import BuildQueue
 
 ENV_SEAT = "TUTOR_SEAT"
 ENV_RULES = "TUTOR_SEAT_RULES"  # "kiosk": the workshop rules
 ENV_PORTS = "TUTOR_SEAT_PORTS"  # "18760-18769": the seat's host ports
 ENV_HOME = paths.ENV_HOME
+ENV_QUEUE = "TUTOR_BUILD_QUEUE"  # "2:/srv/room/.build-queue/e1": its engine's line of builds
 _WORKSHOP_WORDS = ("kiosk", "browser", "workshop", "1", "true")
 
 
@@ -32,9 +37,12 @@ class Seat:
     port_range: tuple[int, int] | None = None  # the host ports its containers may publish
     engine: str | None = None  # the engine's URL; None: DOCKER_HOST or the active context
     home: Path | None = None  # every user folder under it (TUTOR_HOME); None: the platform's folders
+    build_queue: BuildQueue | None = None  # a pool engine's line of builds; None: build at once
 
     @classmethod
     def from_environment(cls, engine: str | None = None, environ: Mapping[str, str] | None = None) -> Seat:
+        from tutor.engine.build_queue import BuildQueue
+
         env = os.environ if environ is None else environ
         home = env.get(ENV_HOME)
         return cls(
@@ -43,13 +51,16 @@ class Seat:
             port_range_setting(env),
             engine,
             Path(home).expanduser() if home else None,
+            BuildQueue.from_setting(env.get(ENV_QUEUE, "")),
         )
 
     def environment(self, base: Mapping[str, str]) -> dict[str, str]:
         """``base`` with this seat's settings in place of any it had: the ``env=`` of a process
         that is to serve this seat (``from_environment`` there gives this seat back)."""
-        env = {k: v for k, v in base.items() if k not in (ENV_SEAT, ENV_RULES, ENV_PORTS, ENV_HOME)}
+        env = {k: v for k, v in base.items() if k not in (ENV_SEAT, ENV_RULES, ENV_PORTS, ENV_HOME, ENV_QUEUE)}
         env[ENV_SEAT] = self.name
+        if self.build_queue is not None:
+            env[ENV_QUEUE] = self.build_queue.setting()
         if self.workshop:
             env[ENV_RULES] = "kiosk"
         if self.port_range is not None:

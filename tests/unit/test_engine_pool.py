@@ -334,3 +334,15 @@ def test_wrong_limits_are_reported_with_their_lines(tmp_path):
         f'{path}:16: memory should be a size of at least 6m such as "512m" or "1g", found \'lots\'',
         f"{path}:18: pids should be a whole number of processes (at least 8), found 2",
     )
+
+
+def test_each_engine_says_how_many_builds_it_takes_at_once(tmp_path):
+    text = GOOD.replace('seats = 2\n', 'seats = 2\nbuilds = 3\n', 1)
+    pool = load_pool(write(tmp_path, text))
+    assert [e.builds for e in pool.engines] == [3, 2, 2]  # 2 unless the file says
+    queue = pool.engines[0].build_queue(tmp_path / "room")
+    assert queue.slots == 3 and queue.folder == tmp_path / "room" / ".build-queue" / "front"
+    path = write(tmp_path, GOOD.replace('seats = 2\n', 'seats = 2\nbuilds = 0\n', 1))
+    with pytest.raises(PoolError) as caught:
+        load_pool(path)
+    assert f"{path}:5: builds should be how many builds the engine takes at once, from 1 to 64, found 0" in "\n".join(caught.value.problems)

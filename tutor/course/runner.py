@@ -26,6 +26,7 @@ from tutor.course.model import Exercise
 from tutor.course.scenarios import SCENARIOS
 from tutor.engine import labels
 from tutor.engine.build import COURSE_BUILDER, Build, BuildRequest
+from tutor.engine.build_queue import BuildQueue
 from tutor.engine.events import BuildEvent, BuildFailed
 from tutor.engine.explain import CacheExplanation, explain_build, snapshot_before
 from tutor.engine.record import BuildRecord
@@ -126,8 +127,10 @@ class ExerciseRun:
         tag: str | None = None,
         build_factory: Callable[[BuildRequest], BuildHandle] | None = None,
         builder: str | None = None,  # auto | buildkit | classic; None: the course's default
+        queue: BuildQueue | None = None,  # a pool engine's line of builds: each build waits its turn
     ) -> None:
         self.exercise = exercise
+        self.queue = queue
         # An exercise that needs one builder (a cache mount, a heredoc: BuildKit) has it whatever was chosen.
         self.builder = exercise.builder or builder or COURSE_BUILDER
         # Where builds come from: the real engine, or (UI tests) a replay of recorded real streams.
@@ -176,6 +179,7 @@ class ExerciseRun:
             engine=self.engine,
             builder=self.builder,
             target=target,
+            queue=self.queue,
         )
         before = snapshot_before(request)  # the inputs, to explain the cache misses afterwards
         build = self._new_build(request)

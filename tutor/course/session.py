@@ -18,6 +18,7 @@ from tutor.course.progress import ProgressStore
 from tutor.course.runner import BuildStarted, CacheExplained, CheckStarted, ExerciseFinished, WorkspaceEdited
 from tutor.course.watch import FileChanged, is_attempt
 from tutor.engine.dockerfile import PlannedStep, plan
+from tutor.engine.events import BuildQueued
 from tutor.engine.explain import CacheExplanation
 from tutor.engine.record import BuildRecord, StepState
 
@@ -110,6 +111,8 @@ class ExerciseSession:
                 self.results = list(results)
             case WorkspaceEdited():
                 pass
+            case BuildQueued(ahead=ahead):
+                self.status_note = f"waiting for the engine: {waiting_words(ahead)}…"
             case EngineLooked(results=results, objects=objects):
                 self.results = list(results)
                 self.engine_objects = objects
@@ -190,3 +193,7 @@ class ExerciseSession:
     def hints(self) -> list[str]:
         return list(self.exercise.hints[: self.hints_shown]) if self.exercise else []
 
+
+def waiting_words(ahead: int) -> str:
+    """A build waiting its turn on a busy workshop engine, in the learner's words."""
+    return f"{ahead} build{'s' if ahead != 1 else ''} ahead of yours"

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tutor.engine.build_queue import BuildQueue
 from tutor.engine.events import BuildEvent, BuildFailed
 
 CLASSIC, BUILDKIT, AUTO = "classic", "buildkit", "auto"
@@ -30,6 +31,7 @@ class BuildRequest:
     engine: str | None = None  # engine URL; None: DOCKER_HOST or the active context
     builder: str = CLASSIC  # auto | buildkit | classic: what the caller was told to use
     target: str | None = None  # the stage to build (`docker build --target`); None: the last one
+    queue: BuildQueue | None = None  # a workshop engine's line of builds; None: build at once
 
 
 COURSE_BUILDER = AUTO  # what the app and the exercises build with when nobody chose: what `docker build` uses
@@ -85,6 +87,22 @@ class Build:
             backend.cancel()
 
     def events(self) -> Iterator[BuildEvent]:
+        queue = self.request.queue
+        if queue is None:
+            yield from self._events()
+            return
+        from tutor.engine.build_queue import leave, wait_turn
+
+        ticket = yield from wait_turn(queue, lambda: self.cancelled)
+        if ticket is None:
+            yield BuildFailed("Build cancelled while it waited for its turn.", cancelled=True)
+            return
+        try:
+            yield from self._events()
+        finally:
+            leave(ticket)
+
+    def _events(self) -> Iterator[BuildEvent]:
         from tutor.engine.builders import choose
 
         choice = choose(self.request.builder, self.request.engine)

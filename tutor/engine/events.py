@@ -21,6 +21,15 @@ class ContextSent:
 
 
 @dataclass(frozen=True)
+class BuildQueued:
+    """The engine is busy with other seats' builds: this one waits its turn."""
+
+    type: ClassVar[str] = "build_queued"
+    ahead: int  # builds before this one (running or waiting)
+    slots: int  # builds the engine takes at once
+
+
+@dataclass(frozen=True)
 class ContextProgress:
     """Packing (files so far) or sending (bytes so far) the build context: big contexts take a while."""
 
@@ -145,6 +154,7 @@ class BuildSucceeded:
 
 
 BuildEvent = Union[
+    BuildQueued,
     ContextProgress,
     ContextSent,
     StepStarted,

@@ -166,6 +166,7 @@ class TutorApp(App):
             build_factory=self.backend.new_build,
             prediction=prediction,
             builder=self.builder,
+            queue=self.seat.build_queue,
         )
 
     # -- course and progress ---------------------------------------------------------------------

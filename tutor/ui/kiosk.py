@@ -368,6 +368,7 @@ class KioskApp(TutorApp):
             seat=self.seat.name,
             workspace_root=self.seat.workspace,
             port_range=self.kiosk_config.port_range,
+            queue=self.seat.build_queue,
         )
 
     # -- ways out, closed ----------------------------------------------------------------------------------

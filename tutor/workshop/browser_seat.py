@@ -153,7 +153,7 @@ def serve_on_pool(pool, root: Path, name: str, port_range: tuple[int, int] | Non
     engine = pool_mod.assign(pool, root, name).engine
     (root / name).mkdir(parents=True, exist_ok=True)
     (root / name / ENGINE_NOTE).write_text(engine.name + "\n", encoding="utf-8")
-    drawn = Seat(name, True, port_range, engine.url, root / name)
+    drawn = Seat(name, True, port_range, engine.url, root / name, engine.build_queue(root))
     try:
         return seat_process.serve(drawn, command(engine), base=engine.environment(os.environ))
     finally:

@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from tutor import atomic
+from tutor.engine.build_queue import BuildQueue
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -53,7 +54,10 @@ else:  # pragma: no cover - Python 3.10
 
 TOP_KEYS = ("engine", "limits")
 LIMIT_KEYS = ("memory", "cpus", "pids")
-ENGINE_KEYS = ("name", "url", "seats", "tls_verify", "cert_path")
+ENGINE_KEYS = ("name", "url", "seats", "builds", "tls_verify", "cert_path")
+DEFAULT_BUILDS = 2  # builds an engine takes at once: a 2-core machine compiles one go_app at a time well
+MAX_BUILDS = 64
+QUEUE_FOLDER = ".build-queue"  # under the seats' root: one line of builds per engine
 SCHEMES = ("unix", "tcp", "ssh")
 CERT_FILES = ("ca.pem", "cert.pem", "key.pem")
 MAX_SEATS = 1000
@@ -82,6 +86,11 @@ class PoolEngine:
     seats: int
     tls_verify: bool = False
     cert_path: Path | None = None
+    builds: int = DEFAULT_BUILDS  # at once; the others wait in line, told how many are ahead
+
+    def build_queue(self, root: Path) -> BuildQueue:
+        """The line of builds its seats share, in the seats' root folder."""
+        return BuildQueue(root / QUEUE_FOLDER / self.name, self.builds)
 
     def environment(self, base: Mapping[str, str]) -> dict[str, str]:
         """``base`` naming this engine as the docker CLI and SDK read it (``DOCKER_HOST`` and its
@@ -267,6 +276,13 @@ def parse_pool(data: dict[str, Any], text: str, where: str = "pool", base: Path 
                 f"{at('engine', i, 'seats')}: seats should be a whole number of seats from 1 to {MAX_SEATS}, "
                 f"found {seats!r}"
             )
+        builds = table.get("builds", DEFAULT_BUILDS)
+        if isinstance(builds, bool) or not isinstance(builds, int) or not 1 <= builds <= MAX_BUILDS:
+            problems.append(
+                f"{at('engine', i, 'builds')}: builds should be how many builds the engine takes at once, "
+                f"from 1 to {MAX_BUILDS}, found {builds!r}"
+            )
+            builds = DEFAULT_BUILDS
         name = table.get("name", default_name(url) if url_ok else None)
         if name is not None and (not isinstance(name, str) or not _NAME_RE.match(name)):
             problems.append(
@@ -304,7 +320,7 @@ def parse_pool(data: dict[str, Any], text: str, where: str = "pool", base: Path 
         if tls_verify and cert_path is None:
             problems.append(f"{at('engine', i, 'tls_verify')}: tls_verify needs cert_path, the folder with ca.pem, cert.pem and key.pem")
         if url_ok and isinstance(name, str) and isinstance(seats, int) and not isinstance(seats, bool) and 1 <= seats <= MAX_SEATS:
-            engines.append(PoolEngine(name, str(url), seats, tls_verify, cert_path))
+            engines.append(PoolEngine(name, str(url), seats, tls_verify, cert_path, builds))
     if not tables:
         problems.append(f"{at('', 0, 'engine')}: no engine listed: add one [[engine]] table per engine")
     limits = _limits(data["limits"], at, problems) if "limits" in data else None

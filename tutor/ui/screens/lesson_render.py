@@ -20,12 +20,20 @@ from tutor import fmt
 from tutor.course.checks import CheckResult
 from tutor.course.engine_exercise import EngineLooked, EngineWatchFailed
 from tutor.course.runner import BuildStarted, CacheExplained, CheckStarted, ExerciseFinished, WorkspaceEdited
-from tutor.course.session import ExerciseSession
+from tutor.course.session import ExerciseSession, waiting_words
 from tutor.course.watch import FileChanged, WatchNotice, WatchStarted
 from tutor.course.workspace import WorkspaceError, prepare_workspace
 from tutor.engine.buildkit.plan import plan_names
 from tutor.engine.dockerfile import plan
-from tutor.engine.events import BuildFailed, BuildSucceeded, ContextProgress, ContextSent, StepNeverEnds, StepStarted
+from tutor.engine.events import (
+    BuildFailed,
+    BuildQueued,
+    BuildSucceeded,
+    ContextProgress,
+    ContextSent,
+    StepNeverEnds,
+    StepStarted,
+)
 from tutor.ui.build_workers import BuildWorkers
 from tutor.ui.channel import OutputBatch
 from tutor.ui.messages import BuildEnded, BuildEventsReady
@@ -211,6 +219,11 @@ class LessonPanes(BuildWorkers):
             case EngineLooked():
                 self._engine_looked(event)
             case EngineWatchFailed():
+                self._refresh_exercise()
+            case BuildQueued(ahead=ahead, slots=slots):
+                log.write_line(
+                    f"── waiting for the engine: {waiting_words(ahead)} (it takes {slots} at a time in this workshop)"
+                )
                 self._refresh_exercise()
             case ContextProgress(phase=phase, files=files, bytes=size, total_bytes=total_bytes):
                 log.border_subtitle = fmt.context_progress(phase, files, size, total_bytes)
