@@ -210,3 +210,20 @@ def test_only_the_engine_events_that_change_what_a_check_sees_wake_the_watch() -
         "image untag d482ac96d760",
         "image delete d482ac96d760",
     ]  # not: the network's connect and disconnect, exec_create and exec_start, an image's save
+
+
+def test_an_exercise_build_left_untagged_is_not_a_build_by_hand(lesson: Lesson) -> None:
+    """A build of the tutor's own whose tag a later build took is <none> too, but carries the
+    exercise's labels: it is not the learner's `docker build .`."""
+    import dataclasses
+
+    from tutor.engine import labels
+
+    after = state("01")
+    built = next(i for i in after.images if not i.tags)
+    theirs = dataclasses.replace(built, labels={**built.labels, **labels.managed_labels("local", "meet-the-app", kind="exercise")})
+    snapshot = dataclasses.replace(after, images=tuple(theirs if i is built else i for i in after.images))
+    exercise = lesson.exercise("build-untagged")
+    assert exercise is not None
+    result = next(r for r in judge(exercise, snapshot, DOCKERFILE) if r.kind == "image_built")
+    assert not result.passed and "No image built by hand yet" in result.sentence
