@@ -20,7 +20,10 @@ from typing import Any
 
 from tutor.engine import labels as tl
 
-HAND_MADE_IMAGES = 12  # untagged images looked at, newest first: a learner's recent `docker build .`
+# Images without the tutor's tags looked at, newest first, for a learner's `docker build .`. Not
+# only the last few: a fully cached BuildKit build gives back the image of the first build of
+# those inputs, created back then, so other images made since can come before it.
+HAND_MADE_IMAGES = 100
 
 
 @dataclass(frozen=True)
