@@ -227,3 +227,24 @@ def test_an_exercise_build_left_untagged_is_not_a_build_by_hand(lesson: Lesson) 
     assert exercise is not None
     result = next(r for r in judge(exercise, snapshot, DOCKERFILE) if r.kind == "image_built")
     assert not result.passed and "No image built by hand yet" in result.sentence
+
+
+def test_a_tutor_build_left_untagged_is_not_a_build_by_hand_but_a_prompt_build_is(lesson: Lesson) -> None:
+    """`tutor build` labels its images `build` with no lesson; the docker prompt labels what it
+    builds `build` with the lesson it was typed in: that one is the learner's `docker build .`."""
+    import dataclasses
+
+    from tutor.engine import labels
+
+    after = state("01")
+    built = next(i for i in after.images if not i.tags)
+    exercise = lesson.exercise("build-untagged")
+    assert exercise is not None
+
+    def judged(extra: dict[str, str]) -> bool:
+        image = dataclasses.replace(built, labels={**built.labels, **extra})
+        snapshot = dataclasses.replace(after, images=tuple(image if i is built else i for i in after.images))
+        return next(r for r in judge(exercise, snapshot, DOCKERFILE) if r.kind == "image_built").passed
+
+    assert not judged(labels.managed_labels("pytest", kind="build"))  # tutor build's, its tag since taken
+    assert judged(labels.managed_labels("k1", "docker-commands", kind="build"))  # typed in the prompt

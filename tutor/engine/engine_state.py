@@ -197,8 +197,10 @@ def read_snapshot(
             wanted_images[summary["Id"]] = summary
         elif asks.hand_made and _maybe_hand_made(tags) and hand_made < HAND_MADE_IMAGES:
             labels = summary.get("Labels") or {}
-            if labels.get(tl.MANAGED) == "true" and labels.get(tl.KIND) != "build":
-                continue  # the tutor's own builds and stand-ins; `build` is what a prompt labels
+            if labels.get(tl.MANAGED) == "true" and not (labels.get(tl.KIND) == "build" and labels.get(tl.LESSON)):
+                # The tutor's own builds and stand-ins. A build the prompt ran is labelled `build`
+                # with the lesson it was typed in; `tutor build` labels `build` with no lesson.
+                continue
             hand_made += 1
             wanted_images[summary["Id"]] = summary
     containers: list[ContainerState] = []

@@ -135,6 +135,8 @@ def _hand_made(image: ImageState) -> bool:
     a later build took: untagged, but labelled as the exercise's); a learner's `docker build`."""
     if image.labels.get(labels.KIND) in TUTOR_BUILD_KINDS:
         return False
+    if image.labels.get(labels.MANAGED) == "true" and image.labels.get(labels.KIND) == "build" and not image.labels.get(labels.LESSON):
+        return False  # `tutor build`'s (a prompt's builds carry the lesson they were typed in)
     return not any(t.startswith("tutor/") for t in image.tags)
 
 
