@@ -14,7 +14,7 @@ archive endpoint (no exec), ports are asked with one HTTP request from this mach
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -195,12 +195,7 @@ def read_snapshot(
             continue
         if any(normal_tag(t) in asks.tags for t in tags):
             wanted_images[summary["Id"]] = summary
-        elif asks.hand_made and _maybe_hand_made(tags) and hand_made < HAND_MADE_IMAGES:
-            labels = summary.get("Labels") or {}
-            if labels.get(tl.MANAGED) == "true" and not (labels.get(tl.KIND) == "build" and labels.get(tl.LESSON)):
-                # The tutor's own builds and stand-ins. A build the prompt ran is labelled `build`
-                # with the lesson it was typed in; `tutor build` labels `build` with no lesson.
-                continue
+        elif asks.hand_made and made_by_hand(tags, summary.get("Labels") or {}) and hand_made < HAND_MADE_IMAGES:
             hand_made += 1
             wanted_images[summary["Id"]] = summary
     containers: list[ContainerState] = []
@@ -226,12 +221,19 @@ def read_snapshot(
     return EngineSnapshot(tuple(images), tuple(containers), taken, local)
 
 
-def _maybe_hand_made(tags: list[str]) -> bool:
-    """Not the tutor's own build (`tutor/...`) nor a base image of the course."""
+def made_by_hand(tags: Sequence[str], labels: Mapping[str, str]) -> bool:
+    """An image the learner built, not the tutor: not tagged `tutor/...` nor a base image of the
+    course, and not labelled as one of the tutor's own builds or stand-ins. A build typed in the
+    docker prompt is labelled `build` with the lesson it was typed in, and is the learner's;
+    `tutor build` labels `build` with no lesson, and an exercise's build `exercise`."""
     from tutor.engine.course_images import COURSE_BASE_IMAGES
 
     bases = {normal_tag(b) for b in COURSE_BASE_IMAGES}
-    return not any(t.startswith("tutor/") or normal_tag(t) in bases for t in tags)
+    if any(t.startswith("tutor/") or normal_tag(t) in bases for t in tags):
+        return False
+    if labels.get(tl.MANAGED) == "true":
+        return labels.get(tl.KIND) == "build" and bool(labels.get(tl.LESSON))
+    return True
 
 
 def _image(api: Any, image_id: str, summary: dict[str, Any]) -> ImageState:

@@ -19,11 +19,7 @@ from tutor import fmt
 from tutor.course.checks import arguments
 from tutor.course.checks.kind import CheckKind, Evidence, Verdict
 from tutor.course.dockerfile import collapse, steps
-from tutor.engine import labels
-from tutor.engine.engine_state import ContainerState, EngineAsks, EngineSnapshot, ImageState, normal_tag
-
-# Kinds of the tutor's own builds (an exercise's, a recorded fixture's): never the learner's by hand
-TUTOR_BUILD_KINDS = ("exercise", "fixture")
+from tutor.engine.engine_state import ContainerState, EngineAsks, EngineSnapshot, ImageState, made_by_hand, normal_tag
 
 
 @dataclass(frozen=True)
@@ -131,13 +127,7 @@ def _cmd(cmd: tuple[str, ...] | None) -> str:
 
 
 def _hand_made(image: ImageState) -> bool:
-    """Not one of the tutor's own builds (tagged `tutor/...`, or an exercise's build whose tag
-    a later build took: untagged, but labelled as the exercise's); a learner's `docker build`."""
-    if image.labels.get(labels.KIND) in TUTOR_BUILD_KINDS:
-        return False
-    if image.labels.get(labels.MANAGED) == "true" and image.labels.get(labels.KIND) == "build" and not image.labels.get(labels.LESSON):
-        return False  # `tutor build`'s (a prompt's builds carry the lesson they were typed in)
-    return not any(t.startswith("tutor/") for t in image.tags)
+    return made_by_hand(image.tags, image.labels)
 
 
 # -- the kinds -------------------------------------------------------------------------------------
